@@ -1,0 +1,142 @@
+import { describe, expect, it } from '@jest/globals'
+import { parseInputs } from '../src/inputs.js'
+
+const SOURCE = '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-images/providers/Microsoft.Compute/images/win11-dev'
+const TENANT = '11111111-1111-1111-1111-111111111111'
+const CLIENT = '22222222-2222-2222-2222-222222222222'
+const POLICY = '33333333-3333-3333-3333-333333333333'
+
+const valid: Record<string, string> = {
+  displayName: 'Win11-Dev',
+  version: '1.4.0',
+  sourceImageResourceId: SOURCE,
+  tenantId: TENANT,
+  clientId: CLIENT,
+  clientSecret: 's3cret'
+}
+
+function parse(overrides: Record<string, string | undefined>) {
+  const inputs: Record<string, string | undefined> = { ...valid, ...overrides }
+  return parseInputs(name => inputs[name] ?? '')
+}
+
+describe('parseInputs: valid inputs', () => {
+  it('applies the defaults of action.yml', () => {
+    const parsed = parse({})
+    expect(parsed.ok).toBe(true)
+    if (!parsed.ok) return
+    expect(parsed.settings).toMatchObject({
+      displayName: 'Win11-Dev',
+      version: '1.4.0',
+      cloud: 'global',
+      graphEndpoint: 'https://graph.microsoft.com',
+      authorityHost: 'https://login.microsoftonline.com',
+      onExisting: 'reuse',
+      wait: true,
+      timeoutMs: 120 * 60_000,
+      pollIntervalMs: 60_000,
+      maxUploadRetries: 2,
+      provisioningPolicyIds: [],
+      reprovision: false,
+      cloudPcIds: [],
+      dryRun: false,
+      credentials: { kind: 'clientSecret', tenantId: TENANT, clientId: CLIENT, clientSecret: 's3cret' }
+    })
+    expect(parsed.warnings).toEqual([])
+  })
+
+  it.each([
+    ['trims displayName', { displayName: '  Win11 Dev  ' }, { displayName: 'Win11 Dev' }],
+    ['accepts 256 characters', { displayName: 'x'.repeat(256) }, { displayName: 'x'.repeat(256) }],
+    ['accepts version 0.0.0', { version: '0.0.0' }, { version: '0.0.0' }],
+    ['accepts keywords in any case', { sourceImageResourceId: SOURCE.replace('resourceGroups', 'RESOURCEGROUPS').replace('Microsoft.Compute', 'microsoft.compute') }, {}],
+    ['picks usgov hosts', { cloud: 'usgov' }, { cloud: 'usgov', graphEndpoint: 'https://graph.microsoft.us', authorityHost: 'https://login.microsoftonline.us' }],
+    ['accepts a loopback http endpoint', { graphEndpoint: 'http://127.0.0.1:8080', authorityHost: 'http://localhost:9' }, { graphEndpoint: 'http://127.0.0.1:8080', authorityHost: 'http://localhost:9' }],
+    ['accepts [::1]', { graphEndpoint: 'http://[::1]:8080/' }, { graphEndpoint: 'http://[::1]:8080' }],
+    ['drops a trailing slash', { graphEndpoint: 'https://graph.microsoft.com/' }, { graphEndpoint: 'https://graph.microsoft.com' }],
+    ['accepts decimals', { timeoutMinutes: '0.5', pollIntervalSeconds: '0.25' }, { timeoutMs: 30_000, pollIntervalMs: 250 }],
+    ['accepts False', { wait: 'False', dryRun: 'TRUE' }, { wait: false, dryRun: true }],
+    ['splits policy IDs on commas and lines, without duplicates', { provisioningPolicyIds: `${POLICY},\n ${POLICY.toUpperCase()}\n` }, { provisioningPolicyIds: [POLICY] }],
+    ['takes onExisting in any case', { onExisting: 'Replace' }, { onExisting: 'replace' }],
+    ['accepts a domain as tenant', { tenantId: 'contoso.onmicrosoft.com' }, {}]
+  ])('%s', (_name, overrides, expected) => {
+    const parsed = parse(overrides)
+    expect(parsed).toMatchObject({ ok: true, settings: expected })
+  })
+
+  it.each([
+    ['accessToken wins over the others', { accessToken: 'eyJ.x.y' }, { kind: 'accessToken' }],
+    ['tenantId and clientId alone mean GitHub OIDC', { clientSecret: '' }, { kind: 'oidc', audience: 'api://AzureADTokenExchange' }],
+    ['no credentials at all mean the Azure CLI session', { tenantId: '', clientId: '', clientSecret: '' }, { kind: 'azureCli' }]
+  ])('%s', (_name, overrides, expected) => {
+    expect(parse(overrides)).toMatchObject({ ok: true, settings: { credentials: expected } })
+  })
+
+  it('warns about a short poll interval against a real endpoint only', () => {
+    expect(parse({ pollIntervalSeconds: '5' })).toMatchObject({ ok: true, warnings: [expect.stringContaining('pollIntervalSeconds')] })
+    expect(parse({ pollIntervalSeconds: '5', graphEndpoint: 'http://127.0.0.1:1' })).toMatchObject({ ok: true, warnings: [] })
+  })
+})
+
+describe('parseInputs: invalid inputs', () => {
+  it.each([
+    ['displayName', { displayName: '' }, /displayName is required/],
+    ['displayName', { displayName: '   ' }, /displayName is required/],
+    ['displayName', { displayName: 'x'.repeat(257) }, /at most 256/],
+    ['displayName', { displayName: 'bad\u0007name' }, /control characters/],
+    ['version', { version: '' }, /version is required/],
+    ['version', { version: '1.4' }, /major\.minor\.patch/],
+    ['version', { version: '01.4.0' }, /leading zeros/],
+    ['version', { version: '1.4.0-beta' }, /major\.minor\.patch/],
+    ['version', { version: 'v1.4.0' }, /major\.minor\.patch/],
+    ['sourceImageResourceId', { sourceImageResourceId: '' }, /is required/],
+    ['sourceImageResourceId', { sourceImageResourceId: 'win11-dev' }, /managed image ID/],
+    ['sourceImageResourceId', { sourceImageResourceId: SOURCE.replace('Microsoft.Compute/images', 'Microsoft.Storage/images') }, /managed image ID/],
+    ['sourceImageResourceId', { sourceImageResourceId: SOURCE.replace('00000000-0000-0000-0000-000000000000', 'my-sub') }, /not a GUID/],
+    ['sourceImageResourceId', { sourceImageResourceId: '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/images/d/versions/1.0.0' }, /Compute Gallery/],
+    ['tenantId', { tenantId: 'not a tenant' }, /GUID\) or a verified domain/],
+    ['clientId', { clientId: 'my-app' }, /application \(client\) ID, a GUID/],
+    ['clientId', { clientId: '' }, /clientId is required with tenantId/],
+    ['tenantId', { tenantId: '' }, /tenantId is required with clientId/],
+    ['clientSecret', { tenantId: '', clientId: '' }, /clientSecret needs tenantId and clientId/],
+    ['cloud', { cloud: 'china' }, /not offered in .*China/],
+    ['cloud', { cloud: 'azure' }, /global or usgov/],
+    ['graphEndpoint', { graphEndpoint: 'http://graph.example.com' }, /https:\/\/.*loopback/],
+    ['graphEndpoint', { graphEndpoint: 'http://10.0.0.1' }, /loopback/],
+    ['graphEndpoint', { graphEndpoint: 'graph.microsoft.com' }, /absolute URL/],
+    ['graphEndpoint', { graphEndpoint: 'https://graph.microsoft.com/beta' }, /root URL only/],
+    ['authorityHost', { authorityHost: 'http://login.example.com' }, /https:\/\//],
+    ['onExisting', { onExisting: 'overwrite' }, /reuse, update, replace or fail/],
+    ['wait', { wait: 'yes' }, /true or false/],
+    ['dryRun', { dryRun: '1' }, /true or false/],
+    ['reprovision', { reprovision: 'on' }, /true or false/],
+    ['timeoutMinutes', { timeoutMinutes: '0' }, /greater than 0/],
+    ['timeoutMinutes', { timeoutMinutes: '-5' }, /greater than 0/],
+    ['timeoutMinutes', { timeoutMinutes: 'ten' }, /greater than 0/],
+    ['timeoutMinutes', { timeoutMinutes: '100000' }, /at most 10080/],
+    ['pollIntervalSeconds', { pollIntervalSeconds: '0' }, /greater than 0/],
+    ['maxUploadRetries', { maxUploadRetries: '-1' }, /whole number/],
+    ['maxUploadRetries', { maxUploadRetries: '1.5' }, /whole number/],
+    ['maxUploadRetries', { maxUploadRetries: '11' }, /from 0 to 10/],
+    ['provisioningPolicyIds', { provisioningPolicyIds: 'policy-1' }, /not a GUID: policy-1/],
+    ['cloudPcIds', { cloudPcIds: 'abc' }, /not a GUID/],
+    ['cloudPcIds', { cloudPcIds: POLICY }, /set reprovision: true/]
+  ])('%s %j is refused', (input, overrides, message) => {
+    const parsed = parse(overrides)
+    expect(parsed.ok).toBe(false)
+    if (parsed.ok) return
+    expect(parsed.errors).toContainEqual({ input, message: expect.stringMatching(message) })
+  })
+
+  it('reports every bad input at once', () => {
+    const parsed = parse({ displayName: '', version: 'x', wait: 'maybe', cloud: 'mars' })
+    expect(parsed.ok).toBe(false)
+    if (parsed.ok) return
+    expect(parsed.errors.map(e => e.input).sort()).toEqual(['cloud', 'displayName', 'version', 'wait'])
+  })
+
+  it('never repeats a secret in an error', () => {
+    const parsed = parse({ clientSecret: 'p@ss-w0rd-value', tenantId: '', clientId: '' })
+    expect(JSON.stringify(parsed)).not.toContain('p@ss-w0rd-value')
+  })
+})

@@ -1,0 +1,76 @@
+import { describe, expect, it } from '@jest/globals'
+import { explainErrorCode, ERROR_CODES, isRetryableErrorCode } from '../src/error-codes.js'
+import type { DeviceImage } from '../src/graph-types.js'
+import { nextPatch, planImage } from '../src/plan.js'
+
+const SOURCE = '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Compute/images/a'
+const OTHER = SOURCE.replace(/a$/, 'b')
+const existing = (source: string, status = 'ready'): DeviceImage => ({
+  id: 'img-1', displayName: 'Win11', version: '1.0.0', sourceImageResourceId: source, status, errorCode: null
+})
+const want = (onExisting: 'reuse' | 'update' | 'replace' | 'fail') => ({ displayName: 'Win11', version: '1.0.0', sourceImageResourceId: SOURCE, onExisting })
+
+describe('planImage', () => {
+  it('creates when nothing matches', () => {
+    expect(planImage(want('fail'), [])).toEqual({ kind: 'create' })
+  })
+
+  it.each([
+    ['reuse', SOURCE, 'reuse'],
+    ['reuse', SOURCE.toUpperCase(), 'reuse'],
+    ['reuse', OTHER, 'refuse'],
+    ['update', SOURCE, 'reuse'],
+    ['update', OTHER, 'update'],
+    ['replace', SOURCE, 'replace'],
+    ['replace', OTHER, 'replace'],
+    ['fail', SOURCE, 'refuse']
+  ] as const)('onExisting %s with source %s → %s', (onExisting, source, kind) => {
+    expect(planImage(want(onExisting), [existing(source)]).kind).toBe(kind)
+  })
+
+  it('names both sources and suggests a new version when reuse meets another source', () => {
+    const plan = planImage(want('reuse'), [existing(OTHER)])
+    expect(plan).toMatchObject({ kind: 'refuse', message: expect.stringContaining(OTHER) })
+    if (plan.kind !== 'refuse') return
+    expect(plan.message).toContain(SOURCE)
+    expect(plan.message).toContain('1.0.1')
+  })
+
+  it('marks an adopted image that had already failed', () => {
+    expect(planImage(want('reuse'), [existing(SOURCE, 'failed')])).toMatchObject({ kind: 'reuse', alreadyFailed: true })
+  })
+
+  it('prefers the duplicate built from the wanted source', () => {
+    const plan = planImage(want('reuse'), [{ ...existing(OTHER), id: 'other' }, existing(SOURCE)])
+    expect(plan).toMatchObject({ kind: 'reuse', image: { id: 'img-1' } })
+  })
+
+  it('suggests the next patch version', () => {
+    expect(nextPatch('1.9.9')).toBe('1.9.10')
+  })
+})
+
+describe('error codes', () => {
+  it('covers the beta list once each', () => {
+    const codes = ERROR_CODES.map(c => c.code)
+    expect(new Set(codes).size).toBe(14)
+    expect(codes).toContain('startMenuAppLimitExceeded')
+    expect(codes).toContain('vmAlreadyAzureAdjoined')
+  })
+
+  it('looks codes up case-insensitively', () => {
+    expect(explainErrorCode('VMALREADYAZUREADJOINED').code).toBe('vmAlreadyAzureAdjoined')
+  })
+
+  it('retries only service faults and unknown reasons', () => {
+    expect(isRetryableErrorCode('internalServerError')).toBe(true)
+    expect(isRetryableErrorCode('')).toBe(true)
+    expect(isRetryableErrorCode('unknownFutureValue')).toBe(true)
+    expect(isRetryableErrorCode('sourceImageNotFound')).toBe(false)
+    expect(isRetryableErrorCode('osVersionNotSupported')).toBe(false)
+  })
+
+  it('keeps an unrecognised code verbatim', () => {
+    expect(explainErrorCode('brandNewCode')).toMatchObject({ code: 'brandNewCode', retry: 'once', meaning: expect.stringContaining('brandNewCode') })
+  })
+})

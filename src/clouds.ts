@@ -1,0 +1,26 @@
+// The Cloud PC image API exists only in the global cloud and US Government L4 (GCC High).
+
+export type CloudName = 'global' | 'usgov'
+
+export interface CloudEndpoints {
+  graphEndpoint: string
+  authorityHost: string
+}
+
+export const CLOUDS: Record<CloudName, CloudEndpoints> = {
+  global: { graphEndpoint: 'https://graph.microsoft.com', authorityHost: 'https://login.microsoftonline.com' },
+  usgov: { graphEndpoint: 'https://graph.microsoft.us', authorityHost: 'https://login.microsoftonline.us' }
+}
+
+/** Clouds that exist but do not offer the image API, so the error can say so instead of "unknown value". */
+export const CLOUDS_WITHOUT_IMAGE_API: Record<string, string> = {
+  china: 'Microsoft Graph operated by 21Vianet (China)',
+  usgovdod: 'US Government L5 (DoD)',
+  dod: 'US Government L5 (DoD)',
+  germany: 'Microsoft Cloud Germany'
+}
+
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.toLowerCase()
+  return host === 'localhost' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)
+}

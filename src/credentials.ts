@@ -1,0 +1,277 @@
+// Turns the configured sign-in into Graph access tokens, and keeps a token valid through a long wait:
+// cached, renewed ahead of expiry, renewed again when Graph answers 401. Tokens go only to the
+// authority host (to get them) and to the Graph endpoint (to use them).
+
+import { HttpClient } from '@actions/http-client'
+import type { Clock } from './clock.js'
+import { ActionError } from './errors.js'
+import type { CredentialSettings } from './inputs.js'
+import type { Logger } from './logger.js'
+import { decideRetry, DEFAULT_RETRY, type RetryOptions } from './retry-policy.js'
+import { USER_AGENT } from './version.js'
+
+export interface TokenProvider {
+  readonly description: string
+  /** False for a token handed in as `accessToken`: nothing can renew it. */
+  readonly renewable: boolean
+  getToken(): Promise<string>
+  /** Forgets the cached token so the next `getToken` fetches a new one. */
+  invalidate(): void
+  /** When the current token expires (ms since the epoch), if known. */
+  expiresAt(): number | undefined
+}
+
+export type AzResult = { ok: true; stdout: string } | { ok: false; missing: boolean; message: string }
+
+export interface CredentialDeps {
+  clock: Clock
+  logger: Logger
+  setSecret(value: string): void
+  getIDToken(audience: string): Promise<string>
+  runAz(args: string[]): Promise<AzResult>
+  retry?: RetryOptions
+  requestTimeoutMs?: number
+}
+
+export interface CredentialEndpoints {
+  graphEndpoint: string
+  authorityHost: string
+}
+
+const MAX_RENEW_MARGIN_MS = 5 * 60_000
+
+/** Renew a little before expiry: 10 % of the lifetime, at most five minutes. */
+export function renewAt(issuedAt: number, expiresAt: number): number {
+  return expiresAt - Math.min(MAX_RENEW_MARGIN_MS, (expiresAt - issuedAt) / 10)
+}
+
+/** Reads `exp` from a JWT without verifying it; undefined for anything that is not one. */
+export function jwtExpiry(token: string): number | undefined {
+  const claims = jwtClaims(token)
+  return typeof claims?.exp === 'number' ? claims.exp * 1000 : undefined
+}
+
+export function jwtClaims(token: string): Record<string, unknown> | undefined {
+  const parts = token.split('.')
+  if (parts.length !== 3) return undefined
+  try {
+    const claims: unknown = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8'))
+    return claims && typeof claims === 'object' ? (claims as Record<string, unknown>) : undefined
+  } catch {
+    return undefined
+  }
+}
+
+export function createTokenProvider(
+  credentials: CredentialSettings,
+  endpoints: CredentialEndpoints,
+  deps: CredentialDeps
+): TokenProvider {
+  switch (credentials.kind) {
+    case 'accessToken':
+      return staticToken(credentials.accessToken, deps)
+    case 'clientSecret':
+      return cachedToken(`client secret of app ${credentials.clientId}`, deps, () =>
+        requestEntraToken(endpoints, credentials.tenantId, credentials.clientId, { client_secret: credentials.clientSecret }, deps)
+      )
+    case 'oidc':
+      return cachedToken(`GitHub OIDC federated credential of app ${credentials.clientId}`, deps, async () => {
+        // GitHub's ID token lives about ten minutes: fetch a fresh one for every exchange.
+        const assertion = await githubIdToken(credentials.audience, deps)
+        return requestEntraToken(
+          endpoints,
+          credentials.tenantId,
+          credentials.clientId,
+          { client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion },
+          deps,
+          assertion
+        )
+      })
+    case 'azureCli':
+      return cachedToken('Azure CLI session', deps, () => azCliToken(endpoints.graphEndpoint, deps))
+  }
+}
+
+interface IssuedToken {
+  token: string
+  expiresAt: number
+}
+
+function staticToken(token: string, deps: CredentialDeps): TokenProvider {
+  const expiry = jwtExpiry(token)
+  return {
+    description: 'accessToken input',
+    renewable: false,
+    expiresAt: () => expiry,
+    invalidate: () => undefined,
+    async getToken() {
+      if (expiry !== undefined && deps.clock.now() >= expiry)
+        throw new ActionError(
+          'Access token expired',
+          `The token given as accessToken expired at ${new Date(expiry).toISOString()} and cannot be renewed. Sign in with clientSecret or a GitHub OIDC federated credential (tenantId and clientId) for long waits.`
+        )
+      return token
+    }
+  }
+}
+
+function cachedToken(description: string, deps: CredentialDeps, fetch: () => Promise<IssuedToken>): TokenProvider {
+  let current: (IssuedToken & { renewAt: number }) | undefined
+  let inflight: Promise<IssuedToken> | undefined
+  return {
+    description,
+    renewable: true,
+    expiresAt: () => current?.expiresAt,
+    invalidate: () => {
+      current = undefined
+    },
+    async getToken() {
+      if (current && deps.clock.now() < current.renewAt) return current.token
+      // Concurrent callers (the roll-out) share one token request.
+      inflight ??= (async () => {
+        const issuedAt = deps.clock.now()
+        const issued = await fetch()
+        deps.setSecret(issued.token)
+        current = { ...issued, renewAt: renewAt(issuedAt, issued.expiresAt) }
+        deps.logger.debug(`Got a Graph token from the ${description}, valid until ${new Date(issued.expiresAt).toISOString()}.`)
+        return issued
+      })().finally(() => {
+        inflight = undefined
+      })
+      return (await inflight).token
+    }
+  }
+}
+
+async function githubIdToken(audience: string, deps: CredentialDeps): Promise<string> {
+  try {
+    const token = await deps.getIDToken(audience)
+    deps.setSecret(token)
+    return token
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error)
+    throw new ActionError(
+      'GitHub OIDC token unavailable',
+      `Could not get a GitHub OIDC ID token (${reason}). Grant the job "permissions: id-token: write" to sign in with a federated credential, or give clientSecret or accessToken instead.`
+    )
+  }
+}
+
+interface EntraError {
+  error?: string
+  error_description?: string
+  error_codes?: number[]
+  trace_id?: string
+  correlation_id?: string
+}
+
+const AADSTS_HINTS: Record<string, string> = {
+  '700016': 'The application (clientId) does not exist in this tenant: check clientId and tenantId.',
+  '7000215': 'The client secret is wrong: check the clientSecret secret (use the secret value, not its ID).',
+  '7000222': 'The client secret has expired: create a new one in the app registration.',
+  '70021':
+    'No federated credential of the app matches the token GitHub sent: add one whose subject matches the repository and the branch, tag or environment of this job.',
+  '700024': 'The GitHub ID token was not valid at the time of the exchange.',
+  '90002': 'The tenant was not found: check tenantId.',
+  '900023': 'The tenant was not found: check tenantId.',
+  '70011': 'The scope is not valid for this cloud: check cloud and graphEndpoint.'
+}
+
+async function requestEntraToken(
+  endpoints: CredentialEndpoints,
+  tenantId: string,
+  clientId: string,
+  secretFields: Record<string, string>,
+  deps: CredentialDeps,
+  assertion?: string
+): Promise<IssuedToken> {
+  const url = `${endpoints.authorityHost}/${encodeURIComponent(tenantId)}/oauth2/v2.0/token`
+  const form = new URLSearchParams({
+    client_id: clientId,
+    grant_type: 'client_credentials',
+    scope: `${endpoints.graphEndpoint}/.default`,
+    ...secretFields
+  }).toString()
+  const http = new HttpClient(USER_AGENT, [], { socketTimeout: deps.requestTimeoutMs ?? 60_000, allowRetries: false })
+  const retry = deps.retry ?? DEFAULT_RETRY
+  for (let attemptNumber = 1; ; attemptNumber++) {
+    let status: number
+    let text: string
+    let retryAfter: string | undefined
+    try {
+      const response = await http.post(url, form, { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' })
+      status = response.message.statusCode ?? 0
+      retryAfter = response.message.headers['retry-after'] as string | undefined
+      text = await response.readBody()
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error)
+      // A token request changes nothing, so it is as safe to repeat as a read.
+      const decision = decideRetry('read', { kind: 'network', error: 'other' }, attemptNumber, deps.clock.now(), Infinity, retry)
+      if (!decision.retry) throw new ActionError('Sign-in failed', `Could not reach ${endpoints.authorityHost}: ${message}.`)
+      deps.logger.info(`Token request failed (${message}); retrying in ${(decision.delayMs / 1000).toFixed(1)} s.`)
+      await deps.clock.sleep(decision.delayMs)
+      continue
+    }
+    if (status === 200) {
+      const body = safeJson<{ access_token?: string; expires_in?: number | string }>(text)
+      if (!body?.access_token) throw new ActionError('Sign-in failed', `The token endpoint answered 200 without an access_token.`)
+      deps.setSecret(body.access_token)
+      const lifetimeMs = Number(body.expires_in ?? 3600) * 1000
+      return { token: body.access_token, expiresAt: deps.clock.now() + lifetimeMs }
+    }
+    const decision = decideRetry('read', { kind: 'response', status, retryAfter }, attemptNumber, deps.clock.now(), Infinity, retry)
+    if (decision.retry) {
+      deps.logger.info(`Token request answered HTTP ${status}; retrying in ${(decision.delayMs / 1000).toFixed(1)} s.`)
+      await deps.clock.sleep(decision.delayMs)
+      continue
+    }
+    throw entraError(status, safeJson<EntraError>(text), assertion)
+  }
+}
+
+function entraError(status: number, body: EntraError | undefined, assertion?: string): ActionError {
+  const description = (body?.error_description ?? '').split(/\r?\n/)[0]
+  const aadsts = /AADSTS(\d+)/.exec(description)?.[1] ?? body?.error_codes?.[0]?.toString()
+  const parts = [`The token endpoint answered HTTP ${status} ${body?.error ?? ''}: ${description || 'no description'}`.trim()]
+  if (aadsts && AADSTS_HINTS[aadsts]) parts.push(AADSTS_HINTS[aadsts])
+  if (aadsts === '70021' && assertion) {
+    const claims = jwtClaims(assertion)
+    if (claims?.sub) parts.push(`GitHub sent the subject "${String(claims.sub)}" (issuer ${String(claims.iss ?? 'unknown')}).`)
+  }
+  parts.push(`trace_id: ${body?.trace_id ?? 'none'}; correlation_id: ${body?.correlation_id ?? 'none'}`)
+  return new ActionError(`Sign-in failed${aadsts ? `: AADSTS${aadsts}` : ''}`, parts.join(' '))
+}
+
+async function azCliToken(graphEndpoint: string, deps: CredentialDeps): Promise<IssuedToken> {
+  const result = await deps.runAz(['account', 'get-access-token', '--resource', graphEndpoint, '--output', 'json'])
+  if (!result.ok) {
+    if (result.missing) throw noCredentials()
+    throw new ActionError(
+      'Azure CLI sign-in failed',
+      `"az account get-access-token" failed: ${result.message.trim().split(/\r?\n/)[0]}. Run azure/login earlier in the job, or give the action its own credentials.`
+    )
+  }
+  const body = safeJson<{ accessToken?: string; expires_on?: number | string; expiresOn?: string }>(result.stdout)
+  if (!body?.accessToken) throw new ActionError('Azure CLI sign-in failed', '"az account get-access-token" printed no accessToken.')
+  deps.setSecret(body.accessToken)
+  const expiresAt =
+    body.expires_on !== undefined
+      ? Number(body.expires_on) * 1000
+      : (jwtExpiry(body.accessToken) ?? (body.expiresOn ? Date.parse(body.expiresOn) : deps.clock.now() + 30 * 60_000))
+  return { token: body.accessToken, expiresAt }
+}
+
+export function noCredentials(): ActionError {
+  return new ActionError(
+    'No credentials',
+    'No way to sign in to Microsoft Graph was given. Use one of: tenantId + clientId with "permissions: id-token: write" (GitHub OIDC federated credential, recommended); tenantId + clientId + clientSecret; an azure/login step earlier in the job (Azure CLI session); or accessToken.'
+  )
+}
+
+function safeJson<T>(text: string): T | undefined {
+  try {
+    return JSON.parse(text) as T
+  } catch {
+    return undefined
+  }
+}

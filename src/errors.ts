@@ -1,0 +1,79 @@
+// Errors the action reports to the user: each has a short title for the annotation and a message
+// that says what failed and what to do.
+
+export class ActionError extends Error {
+  constructor(
+    readonly title: string,
+    message: string
+  ) {
+    super(message)
+    this.name = 'ActionError'
+  }
+}
+
+export interface GraphErrorDetails {
+  method: string
+  path: string
+  status: number
+  code: string
+  message: string
+  innerCode?: string
+  requestId?: string
+  clientRequestId?: string
+  date?: string
+}
+
+/** An error answer from Microsoft Graph, carrying the identifiers Microsoft support asks for. */
+export class GraphError extends ActionError {
+  constructor(readonly details: GraphErrorDetails) {
+    super(`Graph ${details.method} failed: ${details.status} ${details.code}`, formatGraphError(details))
+    this.name = 'GraphError'
+  }
+
+  get status(): number {
+    return this.details.status
+  }
+
+  /** Matches `error.code` or a nested code, case-insensitively (the service mixes casings). */
+  hasCode(code: string): boolean {
+    const want = code.toLowerCase()
+    return this.details.code.toLowerCase() === want || this.details.innerCode?.toLowerCase() === want
+  }
+}
+
+/** A write whose answer was lost (reset, time-out, 5xx): the service may or may not have acted. */
+export class OutcomeUnknownError extends ActionError {
+  constructor(
+    readonly method: string,
+    readonly path: string,
+    readonly cause: string
+  ) {
+    super(`Graph ${method} outcome unknown`, `${method} ${path}: ${cause}; the service may or may not have acted.`)
+    this.name = 'OutcomeUnknownError'
+  }
+}
+
+export function formatGraphError(d: GraphErrorDetails): string {
+  const ids = [
+    `code: ${d.code}${d.innerCode && d.innerCode !== d.code ? ` (${d.innerCode})` : ''}`,
+    `request-id: ${d.requestId ?? 'none'}`,
+    `client-request-id: ${d.clientRequestId ?? 'none'}`,
+    `date: ${d.date ?? 'none'}`
+  ]
+  return `${d.method} ${d.path} answered HTTP ${d.status}: ${d.message} [${ids.join('; ')}]`
+}
+
+export function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}
+
+/** What the user can do about a Graph refusal that is about access rather than the image. */
+export function accessHint(error: GraphError): string | undefined {
+  if (error.status === 401)
+    return 'Microsoft Graph refused the token: check that it was issued for this cloud (graphEndpoint) and has not expired.'
+  if (error.status === 403) {
+    const forCreate = error.details.method === 'POST' && /deviceImages$/.test(error.details.path)
+    return `The app lacks a permission: grant the Microsoft Graph application permission CloudPC.ReadWrite.All (CloudPC.Read.All is enough for dryRun) and give admin consent.${forCreate ? ' Windows 365 also needs the Reader role on the subscription that holds the source image.' : ''}`
+  }
+  return undefined
+}

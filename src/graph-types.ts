@@ -1,0 +1,40 @@
+// Shapes of the Graph resources the action reads and writes (beta, deviceManagement/virtualEndpoint).
+
+export const KNOWN_IMAGE_STATUSES = ['pending', 'ready', 'failed', 'warning', 'unknownFutureValue'] as const
+export type KnownImageStatus = (typeof KNOWN_IMAGE_STATUSES)[number]
+/** A status the action knows, or `unrecognised` for a member added after this version was built. */
+export type ImageStatus = KnownImageStatus | 'unrecognised'
+
+export interface DeviceImage {
+  id: string
+  displayName: string
+  version: string
+  sourceImageResourceId: string
+  status: string | null
+  errorCode: string | null
+  operatingSystem?: string | null
+  osBuildNumber?: string | null
+  osVersionNumber?: string | null
+  osStatus?: string | null
+  sizeInGB?: number | null
+  expirationDate?: string | null
+  lastModifiedDateTime?: string | null
+  [property: string]: unknown
+}
+
+export interface GraphCollection<T> {
+  value: T[]
+  '@odata.nextLink'?: string
+}
+
+/** Service enums are compared case-insensitively: the docs and the wire disagree on casing. */
+export function parseImageStatus(raw: unknown): ImageStatus {
+  if (typeof raw !== 'string') return 'unrecognised'
+  const lower = raw.toLowerCase()
+  return KNOWN_IMAGE_STATUSES.find(s => s.toLowerCase() === lower) ?? 'unrecognised'
+}
+
+/** The image without OData annotations, as the `image` output carries it. */
+export function withoutODataKeys(image: DeviceImage): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(image).filter(([key]) => !key.startsWith('@odata.')))
+}

@@ -1,0 +1,154 @@
+// Graph calls on device images, each safe against a lost answer: a write whose outcome is unknown
+// is followed by a read that decides, never by a blind repeat.
+
+import { ActionError, GraphError, OutcomeUnknownError } from './errors.js'
+import type { GraphClient } from './graph-client.js'
+import { type DeviceImage, parseImageStatus } from './graph-types.js'
+import type { Logger } from './logger.js'
+
+export const IMAGES_PATH = '/deviceManagement/virtualEndpoint/deviceImages'
+export const POLICIES_PATH = '/deviceManagement/virtualEndpoint/provisioningPolicies'
+const MAX_CREATE_POSTS = 3
+
+export interface ImageKey {
+  displayName: string
+  version: string
+}
+
+/** Name compared case-insensitively (as the service does), version exactly. */
+export function isSameImage(image: Pick<DeviceImage, 'displayName' | 'version'>, key: ImageKey): boolean {
+  return (
+    typeof image.displayName === 'string' &&
+    image.displayName.trim().toLowerCase() === key.displayName.toLowerCase() &&
+    image.version === key.version
+  )
+}
+
+/** Azure resource IDs are case-insensitive. */
+export function isSameSource(a: string | null | undefined, b: string): boolean {
+  return typeof a === 'string' && a.trim().toLowerCase() === b.toLowerCase()
+}
+
+export async function listImages(client: GraphClient): Promise<DeviceImage[]> {
+  // No $filter: which properties the service filters on is not documented, and a tenant holds at most 20 images.
+  return client.list<DeviceImage>(IMAGES_PATH)
+}
+
+export async function getImage(client: GraphClient, id: string, deadline?: number): Promise<DeviceImage> {
+  const response = await client.get<DeviceImage>(`${IMAGES_PATH}/${encodeURIComponent(id)}`, deadline)
+  if (!response.body || typeof response.body !== 'object')
+    throw new ActionError('Unexpected Graph answer', `GET ${IMAGES_PATH}/${id} answered without an image.`)
+  return response.body
+}
+
+export type CreateOutcome = { kind: 'created' | 'adopted'; image: DeviceImage } | { kind: 'conflict'; error: GraphError }
+
+/**
+ * Creates the image. When the answer is lost, lists again and adopts the image if the create took
+ * effect; only POSTs again when it did not, so one run never leaves two images.
+ */
+export async function createImage(
+  client: GraphClient,
+  key: ImageKey & { sourceImageResourceId: string },
+  logger: Logger
+): Promise<CreateOutcome> {
+  for (let post = 1; ; post++) {
+    try {
+      const response = await client.request<DeviceImage>({
+        method: 'POST',
+        path: IMAGES_PATH,
+        body: { displayName: key.displayName, version: key.version, sourceImageResourceId: key.sourceImageResourceId }
+      })
+      if (response.body?.id) return { kind: 'created', image: response.body }
+      throw new OutcomeUnknownError('POST', IMAGES_PATH, `HTTP ${response.status} without the created image`)
+    } catch (error) {
+      if (error instanceof GraphError && error.status === 409) return { kind: 'conflict', error }
+      if (!(error instanceof OutcomeUnknownError)) throw error
+      logger.info(`The create request's outcome is unknown (${error.cause}); listing images to see whether it took effect.`)
+      const found = (await listImages(client)).filter(image => isSameImage(image, key))
+      if (found.length > 0) {
+        logger.info(`The image was created after all (${found[0].id}); adopting it.`)
+        return { kind: 'adopted', image: found[0] }
+      }
+      if (post >= MAX_CREATE_POSTS)
+        throw new ActionError(
+          'Image create failed',
+          `Creating the image failed ${post} times with no image appearing (${error.cause}). Run the workflow again later.`
+        )
+      logger.info('The image does not exist; sending the create again.')
+    }
+  }
+}
+
+export type RetryRoute = 'retryUpload' | 'reupload'
+
+/**
+ * Asks the service to upload a failed image again: `retryUpload`, or the retired `reupload` where
+ * `retryUpload` is not offered (404/405). A lost answer is settled by reading the image: if it
+ * left `failed`, the retry was taken.
+ */
+export async function requestUploadRetry(client: GraphClient, id: string, deadline?: number): Promise<RetryRoute> {
+  const base = `${IMAGES_PATH}/${encodeURIComponent(id)}`
+  for (let tries = 1; ; tries++) {
+    try {
+      return await postRetry(client, base, deadline)
+    } catch (error) {
+      if (!(error instanceof OutcomeUnknownError)) throw error
+      const image = await getImage(client, id, deadline)
+      if (parseImageStatus(image.status) !== 'failed') return 'retryUpload'
+      if (tries >= 2) throw new ActionError('Upload retry failed', `Asking the service to retry the upload failed twice: ${error.cause}.`)
+    }
+  }
+}
+
+async function postRetry(client: GraphClient, base: string, deadline?: number): Promise<RetryRoute> {
+  try {
+    await client.request({ method: 'POST', path: `${base}/retryUpload`, deadline })
+    return 'retryUpload'
+  } catch (error) {
+    if (!(error instanceof GraphError) || (error.status !== 404 && error.status !== 405)) throw error
+  }
+  await client.request({ method: 'POST', path: `${base}/reupload`, deadline })
+  return 'reupload'
+}
+
+export interface ProvisioningPolicy {
+  id: string
+  displayName?: string
+  imageId?: string | null
+  imageDisplayName?: string | null
+  imageType?: string | null
+}
+
+export async function policiesUsingImage(client: GraphClient, imageId: string): Promise<ProvisioningPolicy[]> {
+  const policies = await client.list<ProvisioningPolicy>(`${POLICIES_PATH}?$select=id,displayName,imageId,imageType`)
+  return policies.filter(p => typeof p.imageId === 'string' && p.imageId.toLowerCase() === imageId.toLowerCase())
+}
+
+/** Deletes the image; a lost answer is settled by listing. */
+export async function deleteImage(client: GraphClient, id: string): Promise<void> {
+  try {
+    await client.request({ method: 'DELETE', path: `${IMAGES_PATH}/${encodeURIComponent(id)}` })
+  } catch (error) {
+    if (error instanceof GraphError && error.status === 404) return
+    if (!(error instanceof OutcomeUnknownError)) throw error
+    if ((await listImages(client)).some(image => image.id === id))
+      throw new ActionError('Image delete failed', `Deleting image ${id} failed (${error.cause}); it still exists.`)
+  }
+}
+
+/** Points the image at a new source (undocumented PATCH). Returns the image as the service now has it. */
+export async function updateImageSource(client: GraphClient, id: string, sourceImageResourceId: string): Promise<DeviceImage> {
+  const path = `${IMAGES_PATH}/${encodeURIComponent(id)}`
+  try {
+    const response = await client.request<DeviceImage>({ method: 'PATCH', path, body: { sourceImageResourceId } })
+    if (response.body?.id) return response.body
+  } catch (error) {
+    if (!(error instanceof OutcomeUnknownError)) throw error
+  }
+  // 204, or an unknown outcome: the image as it is now tells whether the change took effect.
+  const image = await getImage(client, id)
+  if (!isSameSource(image.sourceImageResourceId, sourceImageResourceId))
+    throw new ActionError('Image update failed', `Image ${id} still has the source ${image.sourceImageResourceId} after the update.`)
+  return image
+}

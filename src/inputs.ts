@@ -1,0 +1,275 @@
+// Turns the step's inputs into one typed settings object, or into one error per bad input.
+// Nothing here touches the network: every input is checked before the first request.
+
+import { CLOUDS, CLOUDS_WITHOUT_IMAGE_API, type CloudName, isLoopbackHost } from './clouds.js'
+
+export type OnExisting = 'reuse' | 'update' | 'replace' | 'fail'
+
+export type CredentialSettings =
+  | { kind: 'accessToken'; accessToken: string }
+  | { kind: 'clientSecret'; tenantId: string; clientId: string; clientSecret: string }
+  | { kind: 'oidc'; tenantId: string; clientId: string; audience: string }
+  | { kind: 'azureCli' }
+
+export interface Settings {
+  displayName: string
+  version: string
+  sourceImageResourceId: string
+  credentials: CredentialSettings
+  cloud: CloudName
+  graphEndpoint: string
+  authorityHost: string
+  onExisting: OnExisting
+  wait: boolean
+  timeoutMs: number
+  pollIntervalMs: number
+  maxUploadRetries: number
+  provisioningPolicyIds: string[]
+  reprovision: boolean
+  cloudPcIds: string[]
+  dryRun: boolean
+}
+
+export interface InputError {
+  input: string
+  message: string
+}
+
+export type ParsedInputs = { ok: true; settings: Settings; warnings: string[] } | { ok: false; errors: InputError[] }
+
+/** Defaults, kept equal to action.yml's so a bare `node dist/index.js` behaves like the runner. */
+export const DEFAULTS = {
+  audience: 'api://AzureADTokenExchange',
+  cloud: 'global',
+  onExisting: 'reuse',
+  wait: 'true',
+  timeoutMinutes: '120',
+  pollIntervalSeconds: '60',
+  maxUploadRetries: '2',
+  reprovision: 'false',
+  dryRun: 'false'
+} as const
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+const DOMAIN = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$/i
+const VERSION = /^(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})$/
+// Azure naming rules: resource groups 1-90 of letters, digits, _ - . ( ) not ending in '.';
+// images 1-80 of letters, digits, _ - . starting with a letter or digit, ending with a letter, digit or _.
+const MANAGED_IMAGE =
+  /^\/subscriptions\/([^/]+)\/resourceGroups\/([-\w.()]{0,89}[-\w()])\/providers\/Microsoft\.Compute\/images\/([a-z0-9](?:[-\w.]{0,78}\w)?)$/i
+const GALLERY_IMAGE = /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.Compute\/galleries\//i
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/
+const BOOLEAN_TRUE = ['true', 'True', 'TRUE']
+const BOOLEAN_FALSE = ['false', 'False', 'FALSE']
+const MAX_TIMEOUT_MINUTES = 7 * 24 * 60
+const MAX_POLL_SECONDS = 3600
+const MAX_UPLOAD_RETRIES = 10
+
+/** Reads every input through `get` (which returns '' for an unset input) and validates all of them. */
+export function parseInputs(get: (name: string) => string): ParsedInputs {
+  const errors: InputError[] = []
+  const warnings: string[] = []
+  const fail = (input: string, message: string): void => void errors.push({ input, message })
+  const value = (name: string): string => get(name).trim()
+  const orDefault = (name: keyof typeof DEFAULTS): string => value(name) || DEFAULTS[name]
+
+  const displayName = value('displayName')
+  if (!displayName) fail('displayName', 'displayName is required: the image name shown in Intune, 1-256 characters.')
+  else if (displayName.length > 256)
+    fail('displayName', `displayName must be at most 256 characters; it has ${displayName.length}.`)
+  else if (CONTROL.test(displayName)) fail('displayName', 'displayName must not contain control characters.')
+
+  const version = value('version')
+  if (!version) fail('version', 'version is required, as major.minor.patch (for example 1.5.13).')
+  else if (!VERSION.test(version))
+    fail(
+      'version',
+      `version must be major.minor.patch, three non-negative integers without leading zeros (for example 1.5.13); got "${version}".`
+    )
+
+  const sourceImageResourceId = value('sourceImageResourceId')
+  const expectedSource =
+    '/subscriptions/{subscription GUID}/resourceGroups/{resource group}/providers/Microsoft.Compute/images/{image name}'
+  if (!sourceImageResourceId)
+    fail('sourceImageResourceId', `sourceImageResourceId is required: the managed image ID, ${expectedSource}.`)
+  else if (GALLERY_IMAGE.test(sourceImageResourceId))
+    fail(
+      'sourceImageResourceId',
+      `sourceImageResourceId is an Azure Compute Gallery image; Microsoft Graph accepts a managed image ID, ${expectedSource}.`
+    )
+  else {
+    const match = MANAGED_IMAGE.exec(sourceImageResourceId)
+    if (!match) fail('sourceImageResourceId', `sourceImageResourceId must be a managed image ID, ${expectedSource}.`)
+    else if (!GUID.test(match[1]))
+      fail('sourceImageResourceId', `sourceImageResourceId has a subscription ID that is not a GUID ("${match[1]}").`)
+  }
+
+  const cloudRaw = orDefault('cloud').toLowerCase()
+  let cloud: CloudName = 'global'
+  if (cloudRaw === 'global' || cloudRaw === 'usgov') cloud = cloudRaw
+  else if (CLOUDS_WITHOUT_IMAGE_API[cloudRaw])
+    fail(
+      'cloud',
+      `cloud "${value('cloud')}": the Cloud PC image API is not offered in ${CLOUDS_WITHOUT_IMAGE_API[cloudRaw]}. Use global or usgov.`
+    )
+  else
+    fail(
+      'cloud',
+      `cloud must be global or usgov (GCC High); got "${value('cloud')}". The Cloud PC image API is not offered in other clouds.`
+    )
+
+  const graphEndpoint = parseEndpoint('graphEndpoint', value('graphEndpoint') || CLOUDS[cloud].graphEndpoint, fail)
+  const authorityHost = parseEndpoint('authorityHost', value('authorityHost') || CLOUDS[cloud].authorityHost, fail)
+
+  const credentials = parseCredentials(value, orDefault('audience'), fail)
+
+  const onExistingRaw = orDefault('onExisting')
+  const onExisting = (['reuse', 'update', 'replace', 'fail'] as const).find(o => o === onExistingRaw.toLowerCase())
+  if (!onExisting) fail('onExisting', `onExisting must be reuse, update, replace or fail; got "${onExistingRaw}".`)
+
+  const wait = parseBoolean('wait', orDefault('wait'), fail)
+  const reprovision = parseBoolean('reprovision', orDefault('reprovision'), fail)
+  const dryRun = parseBoolean('dryRun', orDefault('dryRun'), fail)
+
+  const timeoutMinutes = parseNumber('timeoutMinutes', orDefault('timeoutMinutes'), MAX_TIMEOUT_MINUTES, 'minutes', fail)
+  const pollIntervalSeconds = parseNumber(
+    'pollIntervalSeconds',
+    orDefault('pollIntervalSeconds'),
+    MAX_POLL_SECONDS,
+    'seconds',
+    fail
+  )
+  if (pollIntervalSeconds !== undefined && pollIntervalSeconds < 10 && graphEndpoint && !isLoopback(graphEndpoint))
+    warnings.push(
+      `pollIntervalSeconds is ${pollIntervalSeconds}: polling Microsoft Graph more often than every 10 seconds invites throttling; uploads take tens of minutes, so 60 is plenty.`
+    )
+
+  const retriesRaw = orDefault('maxUploadRetries')
+  let maxUploadRetries = 0
+  if (!/^\d+$/.test(retriesRaw) || Number(retriesRaw) > MAX_UPLOAD_RETRIES)
+    fail('maxUploadRetries', `maxUploadRetries must be a whole number from 0 to ${MAX_UPLOAD_RETRIES}; got "${retriesRaw}".`)
+  else maxUploadRetries = Number(retriesRaw)
+
+  const provisioningPolicyIds = parseIdList('provisioningPolicyIds', get('provisioningPolicyIds'), 'provisioning policy', fail)
+  const cloudPcIds = parseIdList('cloudPcIds', get('cloudPcIds'), 'Cloud PC', fail)
+  if (cloudPcIds.length > 0 && reprovision === false)
+    fail(
+      'cloudPcIds',
+      'cloudPcIds lists Cloud PCs to reprovision, which erases their local data: set reprovision: true to do it, or remove cloudPcIds.'
+    )
+
+  if (errors.length > 0) return { ok: false, errors }
+  return {
+    ok: true,
+    warnings,
+    settings: {
+      displayName,
+      version,
+      sourceImageResourceId,
+      credentials: credentials!,
+      cloud,
+      graphEndpoint: graphEndpoint!,
+      authorityHost: authorityHost!,
+      onExisting: onExisting!,
+      wait: wait!,
+      timeoutMs: Math.round(timeoutMinutes! * 60_000),
+      pollIntervalMs: Math.round(pollIntervalSeconds! * 1000),
+      maxUploadRetries,
+      provisioningPolicyIds,
+      reprovision: reprovision!,
+      cloudPcIds,
+      dryRun: dryRun!
+    }
+  }
+}
+
+type Fail = (input: string, message: string) => void
+
+function parseCredentials(value: (name: string) => string, audience: string, fail: Fail): CredentialSettings | undefined {
+  const accessToken = value('accessToken')
+  const clientSecret = value('clientSecret')
+  const tenantId = value('tenantId')
+  const clientId = value('clientId')
+  let valid = true
+  if (tenantId && !GUID.test(tenantId) && !DOMAIN.test(tenantId)) {
+    fail('tenantId', 'tenantId must be the Entra tenant ID (a GUID) or a verified domain such as contoso.onmicrosoft.com.')
+    valid = false
+  }
+  if (clientId && !GUID.test(clientId)) {
+    fail('clientId', 'clientId must be the application (client) ID, a GUID.')
+    valid = false
+  }
+  if (accessToken) return valid ? { kind: 'accessToken', accessToken } : undefined
+  if (tenantId && !clientId) {
+    fail('clientId', 'clientId is required with tenantId: the application (client) ID of the app registration.')
+    return undefined
+  }
+  if (clientId && !tenantId) {
+    fail('tenantId', 'tenantId is required with clientId: the Entra tenant ID (GUID) or verified domain.')
+    return undefined
+  }
+  if (clientSecret && !tenantId) {
+    fail('clientSecret', 'clientSecret needs tenantId and clientId of the app registration it belongs to.')
+    return undefined
+  }
+  if (!valid) return undefined
+  if (clientSecret) return { kind: 'clientSecret', tenantId, clientId, clientSecret }
+  if (tenantId) {
+    if (!audience) fail('audience', 'audience must not be empty; the default is api://AzureADTokenExchange.')
+    return { kind: 'oidc', tenantId, clientId, audience }
+  }
+  return { kind: 'azureCli' }
+}
+
+function parseEndpoint(input: string, raw: string, fail: Fail): string | undefined {
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    fail(input, `${input} must be an absolute URL such as https://graph.microsoft.com; got "${raw}".`)
+    return undefined
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
+    fail(
+      input,
+      `${input} must use https:// (http:// is accepted only for loopback hosts: 127.0.0.0/8, localhost, [::1]); got "${raw}".`
+    )
+    return undefined
+  }
+  if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash || url.username || url.password) {
+    fail(input, `${input} must be the root URL only, without a path, query or credentials (for example ${url.origin}); got "${raw}".`)
+    return undefined
+  }
+  return url.origin
+}
+
+function parseBoolean(input: string, raw: string, fail: Fail): boolean | undefined {
+  if (BOOLEAN_TRUE.includes(raw)) return true
+  if (BOOLEAN_FALSE.includes(raw)) return false
+  fail(input, `${input} must be true or false; got "${raw}".`)
+  return undefined
+}
+
+function parseNumber(input: string, raw: string, max: number, unit: string, fail: Fail): number | undefined {
+  const n = /^\d+(\.\d+)?$|^\.\d+$/.test(raw) ? Number(raw) : NaN
+  if (!(n > 0) || n > max) {
+    fail(input, `${input} must be a number of ${unit} greater than 0 and at most ${max} (decimals allowed); got "${raw}".`)
+    return undefined
+  }
+  return n
+}
+
+function parseIdList(input: string, raw: string, what: string, fail: Fail): string[] {
+  const ids = raw
+    .split(/[,\n]/)
+    .map(id => id.trim())
+    .filter(id => id.length > 0)
+  const bad = ids.filter(id => !GUID.test(id))
+  if (bad.length > 0) fail(input, `${input} must list ${what} IDs (GUIDs) separated by commas or new lines; not a GUID: ${bad.join(', ')}.`)
+  const seen = new Set<string>()
+  return ids.filter(id => !seen.has(id.toLowerCase()) && seen.add(id.toLowerCase()))
+}
+
+function isLoopback(origin: string): boolean {
+  return isLoopbackHost(new URL(origin).hostname)
+}

@@ -1,0 +1,159 @@
+// The action: inputs → settings → credentials → publish → outputs and summary.
+// `run` never throws; it returns the process exit code.
+
+import { execFile } from 'node:child_process'
+import * as core from '@actions/core'
+import { context } from '@actions/github'
+import { type Clock, systemClock } from './clock.js'
+import { type AzResult, createTokenProvider } from './credentials.js'
+import { accessHint, ActionError, GraphError } from './errors.js'
+import { CancelledError, GraphClient } from './graph-client.js'
+import { parseInputs, type Settings } from './inputs.js'
+import { coreLogger, type Logger } from './logger.js'
+import { outputsOf } from './outputs.js'
+import { publishImage } from './publisher.js'
+import { newReport, type RunReport } from './report.js'
+import type { RetryOptions } from './retry-policy.js'
+import { buildSummary, type RunLinks } from './summary.js'
+import { formatDuration } from './wait.js'
+
+export interface RunDependencies {
+  getInput(name: string): string
+  setOutput(name: string, value: string): void
+  setSecret(value: string): void
+  getIDToken(audience: string): Promise<string>
+  runAz(args: string[]): Promise<AzResult>
+  writeSummary(report: RunReport): Promise<void>
+  clock: Clock
+  logger: Logger
+  signal?: AbortSignal
+  retry?: RetryOptions
+  requestTimeoutMs?: number
+}
+
+const SECRET_INPUTS = ['clientSecret', 'accessToken']
+const MAX_ERROR_ANNOTATIONS = 10
+
+export async function run(overrides: Partial<RunDependencies> = {}): Promise<number> {
+  const deps: RunDependencies = { ...defaultDependencies(), ...overrides }
+  const { logger, clock } = deps
+  // Mask secrets before anything else runs, so nothing later can print them.
+  for (const name of SECRET_INPUTS) {
+    const value = deps.getInput(name).trim()
+    if (value) deps.setSecret(value)
+  }
+  const report = newReport(clock.now())
+  try {
+    const parsed = parseInputs(deps.getInput)
+    if (!parsed.ok) {
+      report.inputErrors = parsed.errors
+      reportInputErrors(parsed.errors, logger)
+      return 1
+    }
+    const settings = parsed.settings
+    report.displayName = settings.displayName
+    report.version = settings.version
+    report.sourceImageResourceId = settings.sourceImageResourceId
+    for (const warning of parsed.warnings) logger.warning(warning)
+    logger.info(describeRun(settings))
+
+    const tokens = createTokenProvider(settings.credentials, settings, {
+      clock,
+      logger,
+      setSecret: deps.setSecret,
+      getIDToken: deps.getIDToken,
+      runAz: deps.runAz,
+      retry: deps.retry,
+      requestTimeoutMs: deps.requestTimeoutMs
+    })
+    const expiry = tokens.expiresAt()
+    if (!tokens.renewable && expiry !== undefined && settings.wait && expiry < clock.now() + settings.timeoutMs)
+      logger.warning(
+        `The accessToken expires in ${formatDuration(expiry - clock.now())}, before the wait may end (timeoutMinutes: ${settings.timeoutMs / 60_000}), and cannot be renewed. Sign in with a federated credential or a client secret for long waits.`,
+        { title: 'Access token may expire during the wait' }
+      )
+    const client = new GraphClient({
+      graphEndpoint: settings.graphEndpoint,
+      tokens,
+      clock,
+      logger,
+      retry: deps.retry,
+      requestTimeoutMs: deps.requestTimeoutMs,
+      signal: deps.signal
+    })
+    await publishImage(settings, report, { client, clock, logger, signal: deps.signal })
+    return 0
+  } catch (error) {
+    if (error instanceof CancelledError) report.outcome = 'cancelled'
+    report.failure ??= toFailure(error)
+    report.outcome ??= 'failed'
+    logger.error(report.failure.message, { title: report.failure.title })
+    return 1
+  } finally {
+    report.endedAt = clock.now()
+    for (const [name, value] of Object.entries(outputsOf(report))) deps.setOutput(name, value)
+    try {
+      await deps.writeSummary(report)
+    } catch (error) {
+      logger.warning(`Could not write the job summary: ${error instanceof Error ? error.message : String(error)}`)
+    }
+  }
+}
+
+function toFailure(error: unknown): { title: string; message: string } {
+  if (error instanceof GraphError) {
+    const hint = accessHint(error)
+    return { title: error.title, message: hint ? `${error.message} ${hint}` : error.message }
+  }
+  if (error instanceof ActionError) return { title: error.title, message: error.message }
+  const message = error instanceof Error ? (error.stack ?? error.message) : String(error)
+  return { title: 'Unexpected error', message: `The action failed unexpectedly: ${message}` }
+}
+
+function reportInputErrors(errors: { input: string; message: string }[], logger: Logger): void {
+  // The UI keeps ten error annotations per step: fold the rest into the last one.
+  const shown = errors.length > MAX_ERROR_ANNOTATIONS ? errors.slice(0, MAX_ERROR_ANNOTATIONS - 1) : errors
+  for (const e of shown) logger.error(e.message, { title: `Invalid input: ${e.input}` })
+  const rest = errors.slice(shown.length)
+  if (rest.length > 0)
+    logger.error(rest.map(e => `${e.input}: ${e.message}`).join('\n'), { title: `${rest.length} more invalid inputs` })
+}
+
+function describeRun(s: Settings): string {
+  const how = s.dryRun ? 'Planning (dry run)' : 'Publishing'
+  return `${how} "${s.displayName}" version ${s.version} from ${s.sourceImageResourceId} via ${s.graphEndpoint} (onExisting: ${s.onExisting}, wait: ${s.wait}).`
+}
+
+function runLinks(): RunLinks {
+  const repository = process.env.GITHUB_REPOSITORY
+  if (!repository || !context.runId) return {}
+  const base = `${context.serverUrl}/${repository}`
+  return { runUrl: `${base}/actions/runs/${context.runId}`, commitUrl: `${base}/commit/${context.sha}`, sha: context.sha }
+}
+
+function runAz(args: string[]): Promise<AzResult> {
+  return new Promise(resolve => {
+    // az is a .cmd script on Windows runners, which only a shell can start.
+    execFile('az', args, { shell: process.platform === 'win32', timeout: 60_000 }, (error, stdout, stderr) => {
+      if (!error) return resolve({ ok: true, stdout })
+      const missing = (error as NodeJS.ErrnoException).code === 'ENOENT' || /not recognized|not found/i.test(stderr)
+      resolve({ ok: false, missing, message: stderr || error.message })
+    })
+  })
+}
+
+function defaultDependencies(): RunDependencies {
+  return {
+    getInput: name => core.getInput(name),
+    setOutput: (name, value) => core.setOutput(name, value),
+    setSecret: value => core.setSecret(value),
+    getIDToken: audience => core.getIDToken(audience),
+    runAz,
+    writeSummary: async report => {
+      if (!process.env.GITHUB_STEP_SUMMARY) return
+      await buildSummary(core.summary, report, runLinks()).write()
+    },
+    clock: systemClock,
+    logger: coreLogger
+  }
+}

@@ -1,0 +1,55 @@
+// What to do about the image, decided from what exists and the onExisting rule. Pure.
+
+import type { DeviceImage } from './graph-types.js'
+import { parseImageStatus } from './graph-types.js'
+import { isSameSource } from './images.js'
+import type { OnExisting } from './inputs.js'
+
+export type Plan =
+  | { kind: 'create' }
+  | { kind: 'reuse'; image: DeviceImage; alreadyFailed: boolean }
+  | { kind: 'update'; image: DeviceImage }
+  | { kind: 'replace'; image: DeviceImage }
+  | { kind: 'refuse'; image: DeviceImage; title: string; message: string }
+
+export interface PlanInput {
+  displayName: string
+  version: string
+  sourceImageResourceId: string
+  onExisting: OnExisting
+}
+
+export function planImage(want: PlanInput, matches: DeviceImage[]): Plan {
+  if (matches.length === 0) return { kind: 'create' }
+  // Should the tenant already hold duplicates, prefer the one built from the wanted source.
+  const image = matches.find(m => isSameSource(m.sourceImageResourceId, want.sourceImageResourceId)) ?? matches[0]
+  const same = isSameSource(image.sourceImageResourceId, want.sourceImageResourceId)
+  const label = `"${image.displayName}" version ${image.version} (${image.id})`
+  const reuse: Plan = { kind: 'reuse', image, alreadyFailed: parseImageStatus(image.status) === 'failed' }
+  switch (want.onExisting) {
+    case 'fail':
+      return {
+        kind: 'refuse',
+        image,
+        title: 'Image already exists',
+        message: `Image ${label} already exists and onExisting is fail. Publish a new version, or set onExisting to reuse, update or replace.`
+      }
+    case 'reuse':
+      if (same) return reuse
+      return {
+        kind: 'refuse',
+        image,
+        title: 'Image exists with another source',
+        message: `Image ${label} already exists with the source ${image.sourceImageResourceId}, not ${want.sourceImageResourceId}. Publish it as a new version (for example ${nextPatch(want.version)}), or set onExisting to update or replace.`
+      }
+    case 'update':
+      return same ? reuse : { kind: 'update', image }
+    case 'replace':
+      return { kind: 'replace', image }
+  }
+}
+
+export function nextPatch(version: string): string {
+  const [major, minor, patch] = version.split('.').map(Number)
+  return `${major}.${minor}.${patch + 1}`
+}

@@ -1,0 +1,51 @@
+// What the run learned, gathered as it goes, so outputs and the summary can be written at any exit.
+
+import type { ErrorCodeInfo } from './error-codes.js'
+import type { DeviceImage } from './graph-types.js'
+
+export type PublishResult = 'created' | 'reused' | 'updated' | 'replaced' | 'planned'
+
+export type Outcome = 'ready' | 'warning' | 'submitted' | 'planned' | 'failed' | 'timedOut' | 'cancelled'
+
+export interface TimelineEvent {
+  at: number
+  /** A status the image was seen in, or an action the run took. */
+  label: string
+  kind: 'status' | 'action'
+}
+
+export interface Failure {
+  title: string
+  message: string
+  errorCode?: ErrorCodeInfo
+}
+
+export interface RunReport {
+  startedAt: number
+  endedAt?: number
+  displayName?: string
+  version?: string
+  sourceImageResourceId?: string
+  image?: DeviceImage
+  result?: PublishResult
+  outcome?: Outcome
+  uploadRetries: number
+  timeline: TimelineEvent[]
+  plan: string[]
+  updatedPolicyIds: string[]
+  reprovisionedCloudPcIds: string[]
+  failure?: Failure
+  inputErrors: { input: string; message: string }[]
+}
+
+export function newReport(now: number): RunReport {
+  return {
+    startedAt: now,
+    uploadRetries: 0,
+    timeline: [],
+    plan: [],
+    updatedPolicyIds: [],
+    reprovisionedCloudPcIds: [],
+    inputErrors: []
+  }
+}
