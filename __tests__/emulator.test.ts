@@ -1,0 +1,692 @@
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { fileURLToPath } from 'node:url'
+import { afterEach, describe, expect, test } from '@jest/globals'
+import { startEmulator, type Emulator, type EmulatorOptions } from '../emulator/index.js'
+
+const SOURCE = '/subscriptions/00000000-0000-0000-0000-0000000000aa/resourceGroups/rg-images/providers/Microsoft.Compute/images/win11-dev'
+const OTHER_SOURCE = '/subscriptions/00000000-0000-0000-0000-0000000000aa/resourceGroups/rg-images/providers/Microsoft.Compute/images/win11-next'
+const VE = '/deviceManagement/virtualEndpoint'
+const IMAGES = `/beta${VE}/deviceImages`
+const PREFER = 'include-unknown-enum-members'
+
+/** A clock the tests move by hand, so time-driven states need no real waiting. */
+function manualClock(): { now: () => number; advance: (ms: number) => void } {
+  let t = Date.parse('2026-03-01T08:00:00Z')
+  return { now: () => t, advance: (ms) => (t += ms) }
+}
+
+let emu: Emulator | undefined
+
+afterEach(async () => {
+  await emu?.close()
+  emu = undefined
+})
+
+async function start(options: EmulatorOptions = {}): Promise<Emulator> {
+  emu = await startEmulator(options)
+  return emu
+}
+
+interface Answer {
+  status: number
+  headers: Headers
+  text: string
+  // Graph bodies are free-form JSON; tests index into them directly.
+  json: any
+}
+
+async function answer(res: Response): Promise<Answer> {
+  const text = await res.text()
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch {
+    json = undefined
+  }
+  return { status: res.status, headers: res.headers, text, json }
+}
+
+interface CallOptions {
+  body?: unknown
+  headers?: Record<string, string>
+  /** null sends no Authorization header. */
+  token?: string | null
+  prefer?: boolean
+  signal?: AbortSignal
+}
+
+async function call(e: Emulator, method: string, path: string, o: CallOptions = {}): Promise<Answer> {
+  const headers: Record<string, string> = { ...o.headers }
+  const token = o.token === undefined ? e.issueToken() : o.token
+  if (token !== null) headers.authorization = `Bearer ${token}`
+  if (o.prefer !== false) headers.prefer = PREFER
+  if (o.body !== undefined) headers['content-type'] = 'application/json'
+  const url = path.startsWith('http') ? path : `${e.url}${path}`
+  const body = o.body === undefined ? undefined : JSON.stringify(o.body)
+  return answer(await fetch(url, { method, headers, body, signal: o.signal }))
+}
+
+async function token(e: Emulator, tenant: string, fields: Record<string, string>): Promise<Answer> {
+  const res = await fetch(`${e.url}/${tenant}/oauth2/v2.0/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(fields)
+  })
+  return answer(res)
+}
+
+function create(e: Emulator, displayName = 'Win11-Dev', version = '1.0.0', source = SOURCE): Promise<Answer> {
+  return call(e, 'POST', IMAGES, { body: { displayName, version, sourceImageResourceId: source } })
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}
+
+function jwtPayload(jwt: string): Record<string, unknown> {
+  return JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString('utf8')) as Record<string, unknown>
+}
+
+describe('token endpoint', () => {
+  test('issues a JWT-shaped bearer token that Graph routes accept', async () => {
+    const e = await start({ tokenLifetimeSeconds: 1800 })
+    const res = await token(e, 'contoso.example', {
+      grant_type: 'client_credentials',
+      client_id: 'app-1',
+      client_secret: 'secret',
+      scope: `${e.url}/.default`
+    })
+    expect(res.status).toBe(200)
+    expect(res.json).toMatchObject({ token_type: 'Bearer', expires_in: 1800, ext_expires_in: 1800 })
+    const payload = jwtPayload(res.json.access_token)
+    expect(payload).toMatchObject({ aud: e.url, tid: 'contoso.example', appid: 'app-1' })
+    expect((payload.exp as number) - (payload.iat as number)).toBe(1800)
+    expect((await call(e, 'GET', IMAGES, { token: res.json.access_token })).status).toBe(200)
+  })
+
+  test('rejects a scope without /.default and a request without credentials', async () => {
+    const e = await start()
+    const badScope = await token(e, 't', { grant_type: 'client_credentials', client_id: 'a', client_secret: 's', scope: e.url })
+    expect(badScope.status).toBe(400)
+    expect(badScope.json).toMatchObject({ error: 'invalid_scope', error_codes: [70011] })
+    expect(badScope.json.error_description).toMatch(/^AADSTS70011: /)
+    for (const key of ['timestamp', 'trace_id', 'correlation_id']) expect(typeof badScope.json[key]).toBe('string')
+    const noCredential = await token(e, 't', { grant_type: 'client_credentials', client_id: 'a', scope: `${e.url}/.default` })
+    expect(noCredential.json.error).toBe('invalid_client')
+  })
+
+  test('checks registered clients: unknown app, wrong secret, wrong and right assertion', async () => {
+    const e = await start({
+      clients: [
+        { clientId: 'app-secret', tenantId: 'tenant-a', clientSecret: 'right' },
+        { clientId: 'app-oidc', assertion: 'gh-oidc-token' }
+      ]
+    })
+    const base = { grant_type: 'client_credentials', scope: `${e.url}/.default` }
+    const unknown = await token(e, 'tenant-b', { ...base, client_id: 'app-secret', client_secret: 'right' })
+    expect(unknown.status).toBe(400)
+    expect(unknown.json.error).toBe('unauthorized_client')
+    expect(unknown.json.error_description).toContain("AADSTS700016: Application with identifier 'app-secret' was not found in the directory 'tenant-b'")
+    const wrongSecret = await token(e, 'tenant-a', { ...base, client_id: 'app-secret', client_secret: 'wrong' })
+    expect(wrongSecret.status).toBe(401)
+    expect(wrongSecret.json).toMatchObject({ error: 'invalid_client', error_codes: [7000215] })
+    const assertion = { client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer' }
+    const wrongAssertion = await token(e, 'any', { ...base, ...assertion, client_id: 'app-oidc', client_assertion: 'stale' })
+    expect(wrongAssertion.status).toBe(400)
+    expect(wrongAssertion.json).toMatchObject({ error: 'invalid_client', error_codes: [70021] })
+    expect((await token(e, 'any', { ...base, ...assertion, client_id: 'app-oidc', client_assertion: 'gh-oidc-token' })).status).toBe(200)
+    expect((await token(e, 'tenant-a', { ...base, client_id: 'app-secret', client_secret: 'right' })).status).toBe(200)
+  })
+})
+
+describe('Graph authentication', () => {
+  test('refuses missing, unknown, expired and revoked tokens', async () => {
+    const clock = manualClock()
+    const e = await start({ now: clock.now, tokenLifetimeSeconds: 60 })
+    const missing = await call(e, 'GET', IMAGES, { token: null })
+    expect(missing.status).toBe(401)
+    expect(missing.json.error.code).toBe('invalidAuthenticationToken')
+    expect((await call(e, 'GET', IMAGES, { token: 'a.b.c' })).json.error.message).toMatch(/invalid/)
+
+    const short = e.issueToken()
+    const long = e.issueToken({ lifetimeSeconds: 600 })
+    clock.advance(60_000)
+    const expired = await call(e, 'GET', IMAGES, { token: short })
+    expect(expired.status).toBe(401)
+    expect(expired.json.error.message).toMatch(/expired/)
+    expect((await call(e, 'GET', IMAGES, { token: long })).status).toBe(200)
+
+    e.revokeTokens()
+    expect((await call(e, 'GET', IMAGES, { token: long })).status).toBe(401)
+    expect((await call(e, 'GET', IMAGES, { token: e.issueToken() })).status).toBe(200)
+  })
+})
+
+describe('device image uploads', () => {
+  test('create answers 201 pending, then the image turns ready as time passes', async () => {
+    const clock = manualClock()
+    const e = await start({ now: clock.now, defaultUpload: [{ pendingMs: 1000, outcome: 'ready' }] })
+    const created = await create(e)
+    expect(created.status).toBe(201)
+    expect(created.json['@odata.context']).toBe(`${e.url}/beta/$metadata#deviceManagement/virtualEndpoint/deviceImages/$entity`)
+    expect(created.json).toMatchObject({ status: 'pending', errorCode: null, operatingSystem: null, osStatus: null, expirationDate: null })
+    const id = created.json.id as string
+
+    clock.advance(999)
+    expect((await call(e, 'GET', `${IMAGES}/${id}`)).json.status).toBe('pending')
+    clock.advance(1)
+    const ready = await call(e, 'GET', `${IMAGES}/${id}`)
+    expect(ready.json).toMatchObject({
+      status: 'ready',
+      errorCode: null,
+      operatingSystem: 'Windows 11 Enterprise',
+      osBuildNumber: '24H2',
+      osVersionNumber: '10.0.26100.2033',
+      sizeInGB: 64,
+      osStatus: 'supported',
+      expirationDate: '2028-03-01',
+      lastModifiedDateTime: new Date(clock.now()).toISOString()
+    })
+    expect(e.images()).toEqual([expect.objectContaining({ id, status: 'ready' })])
+  })
+
+  test('the create response can carry OS fields already (beta example)', async () => {
+    const e = await start({ knobs: { createResponseOsFields: 'filled' } })
+    const created = await create(e)
+    expect(created.json).toMatchObject({ status: 'pending', osStatus: 'supported', operatingSystem: 'Windows 11 Enterprise' })
+    expect(created.json.expirationDate).toMatch(/^\d{4}-\d{2}-\d{2}$/)
+  })
+
+  test('a failed upload is retried with retryUpload and then turns ready', async () => {
+    const clock = manualClock()
+    const e = await start({
+      now: clock.now,
+      uploadScripts: [
+        {
+          match: { displayName: 'win11-dev' },
+          attempts: [
+            { pendingMs: 100, outcome: 'failed', errorCode: 'internalServerError' },
+            { pendingMs: 300, outcome: 'ready' }
+          ]
+        }
+      ]
+    })
+    const id = (await create(e)).json.id as string
+    clock.advance(100)
+    expect((await call(e, 'GET', `${IMAGES}/${id}`)).json).toMatchObject({ status: 'failed', errorCode: 'internalServerError' })
+
+    expect((await call(e, 'POST', `/v1.0${VE}/deviceImages/${id}/retryUpload`)).status).toBe(404)
+    expect((await call(e, 'POST', `${IMAGES}/${id}/retryUpload`)).status).toBe(204)
+    expect((await call(e, 'GET', `${IMAGES}/${id}`)).json).toMatchObject({ status: 'pending', errorCode: null })
+    clock.advance(300)
+    expect((await call(e, 'GET', `${IMAGES}/${id}`)).json.status).toBe('ready')
+
+    const notFailed = await call(e, 'POST', `${IMAGES}/${id}/retryUpload`)
+    expect(notFailed.status).toBe(400)
+    expect(notFailed.json.error.code).toBe('badRequest')
+    e.setKnobs({ retryOnNonFailed: 'accept' })
+    expect((await call(e, 'POST', `${IMAGES}/${id}/retryUpload`)).status).toBe(204)
+    expect(e.images()[0].status).toBe('pending')
+    e.setKnobs({ retryUpload: 405 })
+    expect((await call(e, 'POST', `${IMAGES}/${id}/retryUpload`)).status).toBe(405)
+    e.setKnobs({ retryUpload: 404 })
+    expect((await call(e, 'POST', `${IMAGES}/${id}/retryUpload`)).status).toBe(404)
+  })
+
+  test('reupload follows its knob: retired 404 by default, working, 400 or a no-op', async () => {
+    const clock = manualClock()
+    const e = await start({
+      now: clock.now,
+      images: [{ id: 'img-1', displayName: 'Old', version: '1.0.0', sourceImageResourceId: SOURCE, status: 'failed', errorCode: 'internalServerError' }],
+      defaultUpload: [{ pendingMs: 50, outcome: 'ready' }]
+    })
+    const reupload = `${IMAGES}/img-1/reupload`
+    const retired = await call(e, 'POST', reupload)
+    expect(retired.status).toBe(404)
+    expect(retired.json.error.message).toBe("Resource not found for the segment 'reupload'.")
+    e.setKnobs({ reupload: 400 })
+    expect((await call(e, 'POST', reupload)).status).toBe(400)
+    e.setKnobs({ reupload: 'noop' })
+    expect((await call(e, 'POST', reupload)).status).toBe(204)
+    expect(e.images()[0].status).toBe('failed')
+    e.setKnobs({ reupload: 'working' })
+    expect((await call(e, 'POST', reupload)).status).toBe(204)
+    expect(e.images()[0].status).toBe('pending')
+    clock.advance(50)
+    expect(e.images()[0].status).toBe('ready')
+  })
+
+  test('seed attempts, scripts added later and flip drive the state', async () => {
+    const clock = manualClock()
+    const e = await start({
+      now: clock.now,
+      images: [
+        { id: 'scripted', displayName: 'S', version: '1.0.0', sourceImageResourceId: SOURCE, attempts: [{ pendingMs: 10, outcome: 'warning' }] },
+        { id: 'settled', displayName: 'T', version: '1.0.0', sourceImageResourceId: SOURCE, status: 'failed', errorCode: 'sourceImageInvalid' }
+      ]
+    })
+    e.addUploadScript({ match: { displayName: 'T' }, attempts: [{ pendingMs: 0, outcome: 'failed' }, { pendingMs: 5, outcome: 'ready' }] })
+    expect(e.images().map((i) => i.status)).toEqual(['pending', 'failed'])
+    clock.advance(10)
+    expect(e.images()[0].status).toBe('warning')
+    await call(e, 'POST', `${IMAGES}/settled/retryUpload`)
+    clock.advance(5)
+    expect(e.images()[1].status).toBe('ready')
+    e.flip('settled', 'failed', 'sourceImageNotGeneralized')
+    expect(e.images()[1]).toMatchObject({ status: 'failed', errorCode: 'sourceImageNotGeneralized', osStatus: null })
+    expect(() => e.flip('missing', 'ready')).toThrow(/missing/)
+  })
+})
+
+describe('collections', () => {
+  const seeded = (n: number): EmulatorOptions['images'] =>
+    Array.from({ length: n }, (_, i) => ({ id: `img-${i}`, displayName: `Image ${i}`, version: '1.0.0', sourceImageResourceId: SOURCE }))
+
+  test('pages with an absolute @odata.nextLink that keeps $select', async () => {
+    const e = await start({ images: seeded(5) })
+    const ids: string[] = []
+    let next: string | undefined = `${IMAGES}?$select=status`
+    let pages = 0
+    while (next !== undefined) {
+      const page = await call(e, 'GET', next)
+      expect(page.status).toBe(200)
+      for (const item of page.json.value) {
+        expect(Object.keys(item)).toEqual(['id', 'status'])
+        ids.push(item.id)
+      }
+      next = page.json['@odata.nextLink']
+      if (next !== undefined) expect(next).toMatch(new RegExp(`^${e.url}/beta/.*\\$select=status&\\$skiptoken=`))
+      pages += 1
+    }
+    expect(pages).toBe(3)
+    expect(ids).toEqual(['img-0', 'img-1', 'img-2', 'img-3', 'img-4'])
+    expect((await call(e, 'GET', `${IMAGES}?$skiptoken=garbage`)).status).toBe(400)
+  })
+
+  test('$filter supports displayName eq/contains and rejects the rest or everything per knob', async () => {
+    const e = await start({
+      images: [...(seeded(3) ?? []), { displayName: "O'Brien", version: '2.0.0', sourceImageResourceId: SOURCE }],
+      knobs: { imagePageSize: 10 }
+    })
+    const names = async (filter: string): Promise<string[]> =>
+      (await call(e, 'GET', `${IMAGES}?$filter=${encodeURIComponent(filter)}`)).json.value.map((i: { displayName: string }) => i.displayName)
+    expect(await names("displayName eq 'image 1'")).toEqual(['Image 1'])
+    expect(await names("contains(displayName,'IMAGE')")).toEqual(['Image 0', 'Image 1', 'Image 2'])
+    expect(await names("displayName eq 'O''Brien'")).toEqual(["O'Brien"])
+    expect((await call(e, 'GET', `${IMAGES}?$filter=${encodeURIComponent("version eq '1.0.0'")}`)).status).toBe(400)
+    expect((await call(e, 'GET', `/beta${VE}/provisioningPolicies?$filter=${encodeURIComponent("displayName eq 'x'")}`)).status).toBe(400)
+    e.setKnobs({ filter: 'reject' })
+    const rejected = await call(e, 'GET', `${IMAGES}?$filter=${encodeURIComponent("displayName eq 'Image 1'")}`)
+    expect(rejected.status).toBe(400)
+    expect(rejected.json.error.code).toBe('badRequest')
+  })
+})
+
+describe('evolvable enums and the Prefer header', () => {
+  const images: EmulatorOptions['images'] = [
+    { id: 'w', displayName: 'W', version: '1', sourceImageResourceId: SOURCE, status: 'warning' },
+    { id: 'd', displayName: 'D', version: '1', sourceImageResourceId: SOURCE, status: 'failed', errorCode: 'sourceImageWithDataDiskNotSupported' },
+    { id: 'j', displayName: 'J', version: '1', sourceImageResourceId: SOURCE, status: 'failed', errorCode: 'vmAlreadyAzureAdJoined' },
+    { id: 'g', displayName: 'G', version: '1', sourceImageResourceId: SOURCE, status: 'failed', errorCode: 'sourceImageNotGeneralized' }
+  ]
+  const read = async (e: Emulator, version: string, prefer: boolean): Promise<{ values: string[]; applied: string | null }> => {
+    const res = await call(e, 'GET', `/${version}${VE}/deviceImages`, { prefer })
+    return {
+      values: res.json.value.map((i: { status: string; errorCode: string | null }) => i.errorCode ?? i.status),
+      applied: res.headers.get('preference-applied')
+    }
+  }
+
+  test('maps members after unknownFutureValue unless the caller opts in; v1.0 never shows beta-only members', async () => {
+    const e = await start({ images, knobs: { imagePageSize: 10 } })
+    expect(await read(e, 'beta', true)).toEqual({
+      values: ['warning', 'sourceImageWithDataDiskNotSupported', 'vmAlreadyAzureAdjoined', 'sourceImageNotGeneralized'],
+      applied: PREFER
+    })
+    expect(await read(e, 'beta', false)).toEqual({
+      values: ['unknownFutureValue', 'unknownFutureValue', 'unknownFutureValue', 'sourceImageNotGeneralized'],
+      applied: null
+    })
+    expect((await read(e, 'v1.0', true)).values).toEqual(['unknownFutureValue', 'unknownFutureValue', 'vmAlreadyAzureAdjoined', 'sourceImageNotGeneralized'])
+  })
+
+  test('knobs: no mapping without Prefer, no echo, prose spelling', async () => {
+    const e = await start({
+      images,
+      knobs: { imagePageSize: 10, mapEvolvableWithoutPrefer: false, echoPreferenceApplied: false, vmAlreadyAzureAdjoinedSpelling: 'prose' }
+    })
+    expect((await read(e, 'beta', false)).values).toEqual(['warning', 'sourceImageWithDataDiskNotSupported', 'vmAlreadyAzureAdJoined', 'sourceImageNotGeneralized'])
+    expect((await read(e, 'beta', true)).applied).toBeNull()
+  })
+})
+
+describe('errors', () => {
+  test('error bodies carry the ids and date of the response headers', async () => {
+    const e = await start()
+    const res = await call(e, 'GET', `${IMAGES}/nope`, { headers: { 'client-request-id': 'caller-id-1' } })
+    expect(res.status).toBe(404)
+    expect(res.headers.get('client-request-id')).toBe('caller-id-1')
+    const requestId = res.headers.get('request-id')
+    expect(requestId).toMatch(/^[0-9a-f-]{36}$/)
+    expect(Number.isNaN(Date.parse(res.headers.get('date') ?? ''))).toBe(false)
+    expect(JSON.parse(res.headers.get('x-ms-ags-diagnostic') ?? '')).toHaveProperty('ServerInfo')
+    expect(res.json.error).toEqual({
+      code: 'itemNotFound',
+      message: expect.stringContaining('nope'),
+      innerError: { date: expect.stringMatching(/Z$/), 'request-id': requestId, 'client-request-id': 'caller-id-1' }
+    })
+    const generated = await call(e, 'GET', `${IMAGES}/nope`)
+    expect(generated.headers.get('client-request-id')).toMatch(/^[0-9a-f-]{36}$/)
+    expect(generated.json.error.innerError['client-request-id']).toBe(generated.headers.get('client-request-id'))
+  })
+
+  test('unknown routes, wrong methods and code casing', async () => {
+    const e = await start({ knobs: { errorCodeCasing: 'pascal' } })
+    const unknown = await call(e, 'GET', `/beta${VE}/somethingElse`)
+    expect(unknown.status).toBe(404)
+    expect(unknown.json.error).toMatchObject({ code: 'BadRequest', message: "Resource not found for the segment 'somethingElse'." })
+    expect((await call(e, 'GET', `${IMAGES}/nope`)).json.error.code).toBe('ItemNotFound')
+    expect((await call(e, 'PUT', IMAGES, { body: {} })).status).toBe(405)
+    expect((await fetch(`${e.url}/elsewhere`)).status).toBe(404)
+  })
+})
+
+describe('image knobs', () => {
+  test('create validation, gallery IDs and unknown properties', async () => {
+    const e = await start()
+    const missing = await call(e, 'POST', IMAGES, { body: { displayName: 'A', version: '1.0.0' } })
+    expect(missing.status).toBe(400)
+    expect(missing.json.error.code).toBe('badRequest')
+    const gallery = '/subscriptions/00000000-0000-0000-0000-0000000000aa/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/images/d/versions/1.0.0'
+    expect((await create(e, 'A', '1.0.0', gallery)).status).toBe(400)
+    expect((await create(e, 'A', '1.0.0', SOURCE.toLowerCase())).status).toBe(201)
+    const extra = await call(e, 'POST', IMAGES, { body: { displayName: 'B', version: '1.0.0', sourceImageResourceId: SOURCE, colour: 'red' } })
+    expect(extra.status).toBe(400)
+    e.setKnobs({ galleryImageIds: 'accept', createValidationError: { status: 422, code: 'InvalidInput' } })
+    expect((await create(e, 'G', '1.0.0', gallery)).status).toBe(201)
+    const invalid = await create(e, 'C', '1.0.0', '/subscriptions/not-a-guid/resourceGroups/rg/providers/Microsoft.Compute/images/x')
+    expect(invalid.status).toBe(422)
+    expect(invalid.json.error.code).toBe('invalidInput')
+  })
+
+  test('duplicates are refused case-insensitively unless allowed', async () => {
+    const e = await start()
+    expect((await create(e, 'Win11-Dev', '1.0.0')).status).toBe(201)
+    const duplicate = await create(e, 'WIN11-DEV', '1.0.0')
+    expect(duplicate.status).toBe(409)
+    expect(duplicate.json.error.code).toBe('conflict')
+    expect((await create(e, 'Win11-Dev', '1.0.1')).status).toBe(201)
+    e.setKnobs({ duplicateOnCreate: 'allow' })
+    expect((await create(e, 'Win11-Dev', '1.0.0')).status).toBe(201)
+    expect(e.images()).toHaveLength(3)
+  })
+
+  test('the image cap refuses one image too many', async () => {
+    const e = await start({ knobs: { imageCap: 2 } })
+    await create(e, 'A')
+    await create(e, 'B')
+    const third = await create(e, 'C')
+    expect(third.status).toBe(400)
+    expect(third.json.error.message).toContain('limit of 2 images')
+    e.setKnobs({ imageCapError: { status: 403, code: 'QuotaExceeded' } })
+    expect((await create(e, 'C')).status).toBe(403)
+  })
+
+  test('deleting an image in use names the policies', async () => {
+    const e = await start({
+      images: [
+        { id: 'used', displayName: 'Used', version: '1.0.0', sourceImageResourceId: SOURCE },
+        { id: 'free', displayName: 'Free', version: '1.0.0', sourceImageResourceId: SOURCE }
+      ],
+      policies: [{ id: 'pol-1', displayName: 'Developers', imageId: 'used' }]
+    })
+    const inUse = await call(e, 'DELETE', `${IMAGES}/used`)
+    expect(inUse.status).toBe(409)
+    expect(inUse.json.error.message).toContain("'Developers' (pol-1)")
+    expect((await call(e, 'DELETE', `${IMAGES}/free`)).status).toBe(204)
+    expect((await call(e, 'DELETE', `${IMAGES}/free`)).status).toBe(404)
+    expect(e.images().map((i) => i.id)).toEqual(['used'])
+  })
+
+  test('image PATCH: 405 by default, 400 notAllowed, or accepted without restarting the upload', async () => {
+    const e = await start({
+      images: [{ id: 'img', displayName: 'Img', version: '1.0.0', sourceImageResourceId: SOURCE, status: 'failed', errorCode: 'sourceImageNotFound' }]
+    })
+    const patch = (body: unknown): Promise<Answer> => call(e, 'PATCH', `${IMAGES}/img`, { body })
+    expect((await patch({ sourceImageResourceId: OTHER_SOURCE })).status).toBe(405)
+    e.setKnobs({ imagePatch: 400 })
+    expect((await patch({ sourceImageResourceId: OTHER_SOURCE })).json.error.code).toBe('notAllowed')
+    e.setKnobs({ imagePatch: 'accept200' })
+    const accepted = await patch({ sourceImageResourceId: OTHER_SOURCE, status: 'ready' })
+    expect(accepted.status).toBe(200)
+    expect(accepted.json).toMatchObject({ id: 'img', sourceImageResourceId: OTHER_SOURCE, status: 'failed', errorCode: 'sourceImageNotFound' })
+    e.setKnobs({ imagePatch: 'accept204' })
+    const renamed = await patch({ displayName: 'Renamed', version: '1.0.1' })
+    expect(renamed.status).toBe(204)
+    expect(renamed.text).toBe('')
+    expect(e.images()[0]).toMatchObject({ displayName: 'Renamed', version: '1.0.1', status: 'failed' })
+    expect((await patch({ sourceImageResourceId: 'nonsense' })).status).toBe(400)
+  })
+})
+
+describe('provisioning policies and Cloud PCs', () => {
+  test('policy PATCH updates the image fields; an unknown image follows the knob', async () => {
+    const e = await start({
+      images: [{ id: 'img-new', displayName: 'New', version: '2.0.0', sourceImageResourceId: SOURCE }],
+      policies: [{ id: 'pol-1', displayName: 'Developers' }]
+    })
+    expect(e.policies()[0]).toMatchObject({ imageType: 'gallery' })
+    const path = `/beta${VE}/provisioningPolicies/pol-1`
+    const patched = await call(e, 'PATCH', path, { body: { imageId: 'img-new', imageDisplayName: 'New 2.0.0', imageType: 'custom' } })
+    expect(patched.status).toBe(204)
+    expect((await call(e, 'GET', path)).json).toMatchObject({ imageId: 'img-new', imageDisplayName: 'New 2.0.0', imageType: 'custom' })
+    expect((await call(e, 'GET', `/beta${VE}/provisioningPolicies`)).json.value).toHaveLength(1)
+    expect((await call(e, 'PATCH', path, { body: { imageId: 'ghost', imageType: 'custom' } })).status).toBe(400)
+    e.setKnobs({ policyPatchUnknownImage: 'accept' })
+    expect((await call(e, 'PATCH', path, { body: { imageId: 'ghost', imageType: 'custom' } })).status).toBe(204)
+    expect((await call(e, 'PATCH', `/beta${VE}/provisioningPolicies/none`, { body: {} })).status).toBe(404)
+  })
+
+  test('Cloud PCs list by policy with paging, and reprovision runs for reprovisionMs', async () => {
+    const clock = manualClock()
+    const e = await start({
+      now: clock.now,
+      policies: [{ id: 'pol-a', displayName: 'A' }, { id: 'pol-b', displayName: 'B' }],
+      cloudPcs: [
+        { id: 'pc-1', displayName: 'PC 1', provisioningPolicyId: 'pol-a' },
+        { id: 'pc-2', displayName: 'PC 2', provisioningPolicyId: 'pol-b' },
+        { id: 'pc-3', displayName: 'PC 3', provisioningPolicyId: 'pol-a' },
+        { id: 'pc-4', displayName: 'PC 4', provisioningPolicyId: 'pol-a' }
+      ],
+      knobs: { cloudPcPageSize: 2, reprovisionMs: 500 }
+    })
+    const first = await call(e, 'GET', `/beta${VE}/cloudPCs?$filter=${encodeURIComponent("provisioningPolicyId eq 'pol-a'")}`)
+    expect(first.json.value.map((pc: { id: string }) => pc.id)).toEqual(['pc-1', 'pc-3'])
+    const second = await call(e, 'GET', first.json['@odata.nextLink'])
+    expect(second.json.value.map((pc: { id: string }) => pc.id)).toEqual(['pc-4'])
+    expect(second.json['@odata.nextLink']).toBeUndefined()
+    expect((await call(e, 'GET', `/v1.0${VE}/cloudPCs`)).json.value[0]).not.toHaveProperty('status')
+
+    expect((await call(e, 'POST', `/beta${VE}/cloudPCs/pc-1/reprovision`)).status).toBe(204)
+    expect((await call(e, 'GET', `/beta${VE}/cloudPCs/pc-1`)).json.status).toBe('provisioning')
+    clock.advance(500)
+    expect(e.cloudPcs()[0]).toMatchObject({ id: 'pc-1', status: 'provisioned', provisioningPolicyName: 'A' })
+    expect(e.reprovisionCount('pc-1')).toBe(1)
+    expect(e.reprovisionCount('pc-2')).toBe(0)
+    expect((await call(e, 'POST', `/beta${VE}/cloudPCs/pc-9/reprovision`)).status).toBe(404)
+  })
+})
+
+describe('faults', () => {
+  const createPath = /^\/deviceManagement\/virtualEndpoint\/deviceImages$/
+
+  test('status faults honour skip and times and set Retry-After verbatim', async () => {
+    const e = await start()
+    const httpDate = 'Wed, 21 Oct 2026 07:28:00 GMT'
+    e.addFault({ method: 'POST', path: createPath, skip: 1, times: 2, fault: { kind: 'status', status: 429, retryAfter: '7' } })
+    e.addFault({ method: 'GET', fault: { kind: 'status', status: 503, code: 'serviceNotAvailable', retryAfter: httpDate } })
+    expect((await create(e, 'A')).status).toBe(201)
+    const throttled = await create(e, 'B')
+    expect(throttled.status).toBe(429)
+    expect(throttled.headers.get('retry-after')).toBe('7')
+    expect(throttled.json.error.code).toBe('tooManyRequests')
+    expect((await create(e, 'C')).status).toBe(429)
+    expect((await create(e, 'D')).status).toBe(201)
+    const unavailable = await call(e, 'GET', IMAGES)
+    expect(unavailable.headers.get('retry-after')).toBe(httpDate)
+    expect(unavailable.json.error.code).toBe('serviceNotAvailable')
+    expect(e.images().map((i) => i.displayName)).toEqual(['A', 'D'])
+    expect(e.requests.map((r) => r.fault)).toEqual([undefined, 'status', 'status', undefined, 'status'])
+    e.clearFaults()
+    expect((await call(e, 'GET', IMAGES)).status).toBe(200)
+  })
+
+  test('commitThenStatus and commitThenDrop apply the write; drop does not', async () => {
+    const e = await start()
+    e.addFault({ path: createPath, fault: { kind: 'commitThenStatus', status: 500 } })
+    const committed = await create(e, 'A')
+    expect(committed.status).toBe(500)
+    expect(committed.json.error.code).toBe('internalServerError')
+    e.addFault({ path: createPath, fault: { kind: 'drop' } })
+    await expect(create(e, 'B')).rejects.toThrow()
+    e.addFault({ path: createPath, fault: { kind: 'commitThenDrop' } })
+    await expect(create(e, 'C')).rejects.toThrow()
+    expect(e.images().map((i) => i.displayName)).toEqual(['A', 'C'])
+    expect(e.writes().map((r) => [r.fault, r.status])).toEqual([
+      ['commitThenStatus', 500],
+      ['drop', 0],
+      ['commitThenDrop', 0]
+    ])
+  })
+
+  test('delay answers late, and discards the request when the caller gave up', async () => {
+    const e = await start()
+    e.addFault({ method: 'GET', fault: { kind: 'delay', ms: 40 } })
+    const started = Date.now()
+    expect((await call(e, 'GET', IMAGES)).status).toBe(200)
+    expect(Date.now() - started).toBeGreaterThanOrEqual(35)
+
+    e.addFault({ method: 'POST', fault: { kind: 'delay', ms: 60 } })
+    expect((await create(e, 'A')).status).toBe(201)
+    e.addFault({ method: 'POST', fault: { kind: 'delay', ms: 60 } })
+    const controller = new AbortController()
+    const before = e.requests.length
+    const abandoned = call(e, 'POST', IMAGES, { body: { displayName: 'B', version: '1.0.0', sourceImageResourceId: SOURCE }, signal: controller.signal })
+    // Give up only once the emulator has read the request and chosen the fault.
+    while (e.requests[before]?.fault === undefined) await sleep(2)
+    controller.abort()
+    await expect(abandoned).rejects.toThrow()
+    await sleep(100)
+    expect(e.images().map((i) => i.displayName)).toEqual(['A'])
+    expect(e.requests.at(-1)).toMatchObject({ fault: 'delay', status: 0 })
+  })
+
+  test('malformed answers raw bytes as JSON', async () => {
+    const e = await start()
+    e.addFault({ fault: { kind: 'malformed' } })
+    e.addFault({ fault: { kind: 'malformed', status: 502, body: '<html>gateway</html>' } })
+    const truncated = await call(e, 'GET', IMAGES)
+    expect([truncated.status, truncated.text, truncated.headers.get('content-type')]).toEqual([200, '{"value": [', 'application/json'])
+    const html = await call(e, 'GET', IMAGES)
+    expect([html.status, html.text]).toEqual([502, '<html>gateway</html>'])
+  })
+
+  test('faults reach the token route, and probability is seeded', async () => {
+    const e = await start({ faults: [{ path: '/t/oauth2/v2.0/token', fault: { kind: 'status', status: 503 } }] })
+    const fields = { grant_type: 'client_credentials', client_id: 'a', client_secret: 's', scope: `${e.url}/.default` }
+    expect((await token(e, 't', fields)).status).toBe(503)
+    expect((await token(e, 't', fields)).status).toBe(200)
+
+    const firings = async (seed: number): Promise<boolean[]> => {
+      const s = await startEmulator({ seed, faults: [{ method: 'GET', times: Infinity, probability: 0.5, fault: { kind: 'status', status: 500 } }] })
+      const fired: boolean[] = []
+      for (let i = 0; i < 16; i++) fired.push((await call(s, 'GET', IMAGES)).status === 500)
+      await s.close()
+      return fired
+    }
+    const a = await firings(7)
+    expect(await firings(7)).toEqual(a)
+    expect(a.filter(Boolean).length).toBeGreaterThan(0)
+    expect(a.filter(Boolean).length).toBeLessThan(16)
+  })
+})
+
+describe('write budget', () => {
+  test('writes past the budget get 429 with Retry-After until a slot frees', async () => {
+    const clock = manualClock()
+    const e = await start({ now: clock.now, knobs: { writeBudget: { writes: 2, perSeconds: 10 } } })
+    expect((await create(e, 'A')).status).toBe(201)
+    clock.advance(3000)
+    expect((await call(e, 'DELETE', `${IMAGES}/nope`)).status).toBe(404)
+    const throttled = await create(e, 'B')
+    expect(throttled.status).toBe(429)
+    expect(throttled.headers.get('retry-after')).toBe('7')
+    expect((await call(e, 'GET', IMAGES)).status).toBe(200)
+    clock.advance(6500)
+    expect((await create(e, 'B')).headers.get('retry-after')).toBe('1')
+    clock.advance(500)
+    expect((await create(e, 'B')).status).toBe(201)
+  })
+})
+
+describe('request log', () => {
+  test('records every request with route, query, lower-cased headers, body and status', async () => {
+    const e = await start()
+    await token(e, 'tenant', { grant_type: 'client_credentials', client_id: 'a', client_secret: 's', scope: `${e.url}/.default` })
+    await call(e, 'GET', `${IMAGES}?$select=id,status`, { headers: { 'X-Trace': 'abc' } })
+    await create(e, 'A')
+    const id = e.images()[0].id
+    await call(e, 'GET', `/v1.0${VE}/deviceImages/${id}`)
+    expect(e.requests.map((r) => [r.seq, r.method, r.route, r.status])).toEqual([
+      [1, 'POST', 'token', 200],
+      [2, 'GET', 'deviceImages.list', 200],
+      [3, 'POST', 'deviceImages.create', 201],
+      [4, 'GET', 'deviceImages.get', 200]
+    ])
+    const list = e.requests[1]
+    expect(list).toMatchObject({ path: IMAGES, query: { $select: 'id,status' } })
+    expect(list.headers['x-trace']).toBe('abc')
+    expect(list.headers.prefer).toBe(PREFER)
+    expect(JSON.parse(e.requests[2].body)).toMatchObject({ displayName: 'A' })
+    expect(e.requests[3].path).toBe(`/v1.0${VE}/deviceImages/${id}`)
+    expect(e.writes().map((r) => r.route)).toEqual(['deviceImages.create'])
+  })
+
+  test('a seed makes ids repeatable', async () => {
+    const ids = async (seed: number): Promise<string[]> => {
+      const s = await startEmulator({ seed, images: [{ displayName: 'Seeded', version: '1', sourceImageResourceId: SOURCE }] })
+      await create(s, 'Created')
+      const result = s.images().map((i) => i.id)
+      await s.close()
+      return result
+    }
+    const first = await ids(42)
+    expect(await ids(42)).toEqual(first)
+    expect(await ids(43)).not.toEqual(first)
+  })
+})
+
+describe('command line', () => {
+  test('prints one line with the URL and stops on SIGTERM', async () => {
+    const root = fileURLToPath(new URL('..', import.meta.url))
+    const child = spawn(process.execPath, ['--import', 'tsx', 'emulator/cli.ts', '--port', '0'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] })
+    let out = ''
+    child.stdout.setEncoding('utf8')
+    const line = new Promise<string>((resolve) => {
+      child.stdout.on('data', (chunk: string) => {
+        out += chunk
+        if (out.includes('\n')) resolve(out)
+      })
+      // A child that dies first still settles, so the assertion below shows what it printed.
+      child.once('exit', () => resolve(out))
+    })
+    const printed = await line
+    const match = /^Graph emulator listening on (http:\/\/127\.0\.0\.1:\d+)\n$/.exec(printed)
+    expect(match).not.toBeNull()
+    expect((await fetch(`${match?.[1]}/beta${VE}/deviceImages`)).status).toBe(401)
+    const exited = once(child, 'exit')
+    child.kill('SIGTERM')
+    expect((await exited)[0]).toBe(0)
+  })
+})

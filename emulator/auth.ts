@@ -1,0 +1,155 @@
+import { errorReply, type Reply, type RequestContext } from './http-util.js'
+import type { Random } from './random.js'
+import type { ClientRegistration } from './types.js'
+
+const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
+const DEFAULT_TENANT = '00000000-0000-0000-0000-000000000001'
+const DEFAULT_CLIENT = '00000000-0000-0000-0000-000000000002'
+
+export interface MintOptions {
+  audience: string
+  tenantId?: string
+  clientId?: string
+  lifetimeSeconds: number
+}
+
+export interface TokenRequest {
+  method: string
+  tenant: string
+  contentType: string | undefined
+  body: string
+}
+
+export type TokenCheck = 'ok' | 'missing' | 'invalid' | 'expired'
+
+function base64url(value: unknown): string {
+  return Buffer.from(JSON.stringify(value)).toString('base64url')
+}
+
+/** Plays Entra's client-credentials token endpoint and remembers every token it minted. */
+export class Authority {
+  /** Token → expiry in ms. */
+  private readonly issued = new Map<string, number>()
+
+  constructor(
+    private readonly now: () => number,
+    private readonly random: Random,
+    private readonly clients: ClientRegistration[] | undefined
+  ) {}
+
+  /** JWT-shaped so a client can read `exp`; the signature is random because nobody verifies it. */
+  mint(o: MintOptions): string {
+    const t = this.now()
+    const expiresAt = t + o.lifetimeSeconds * 1000
+    const tid = o.tenantId ?? DEFAULT_TENANT
+    const payload = {
+      aud: o.audience,
+      iss: `https://sts.windows.net/${tid}/`,
+      iat: Math.floor(t / 1000),
+      nbf: Math.floor(t / 1000),
+      exp: Math.floor(expiresAt / 1000),
+      appid: o.clientId ?? DEFAULT_CLIENT,
+      tid,
+      roles: ['CloudPC.ReadWrite.All'],
+      uti: this.random.uuid()
+    }
+    const token = [base64url({ typ: 'JWT', alg: 'RS256', kid: 'loopback' }), base64url(payload), this.random.bytes(32).toString('base64url')].join('.')
+    this.issued.set(token, expiresAt)
+    return token
+  }
+
+  check(authorization: string | undefined): TokenCheck {
+    const bearer = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '')
+    if (!bearer) return 'missing'
+    const expiresAt = this.issued.get(bearer[1])
+    if (expiresAt === undefined) return 'invalid'
+    return this.now() >= expiresAt ? 'expired' : 'ok'
+  }
+
+  revokeAll(): void {
+    this.issued.clear()
+  }
+
+  /** `POST /{tenant}/oauth2/v2.0/token` with a form body. */
+  tokenRequest(req: TokenRequest, lifetimeSeconds: number, ctx: RequestContext): Reply {
+    const fail = (status: number, error: string, aadsts: number, message: string): Reply =>
+      aadError(status, error, aadsts, message, ctx)
+    const { tenant } = req
+    if (req.method !== 'POST') {
+      return fail(400, 'invalid_request', 900561, `The endpoint only accepts POST requests. Received a ${req.method} request.`)
+    }
+    // Entra reads form bodies only; any other content type leaves every parameter missing.
+    const form = new URLSearchParams(/^application\/x-www-form-urlencoded\b/i.test(req.contentType ?? '') ? req.body : '')
+    const missing = (['grant_type', 'client_id', 'scope'] as const).find((name) => !form.get(name))
+    if (missing) return fail(400, 'invalid_request', 900144, `The request body must contain the following parameter: '${missing}'.`)
+    const grantType = form.get('grant_type')
+    const clientId = form.get('client_id') ?? ''
+    const scope = form.get('scope') ?? ''
+    const secret = form.get('client_secret')
+    const assertion = form.get('client_assertion')
+    if (grantType !== 'client_credentials') {
+      return fail(400, 'unsupported_grant_type', 70003, `The app requested an unsupported grant type '${grantType}'.`)
+    }
+    if (!scope.endsWith('/.default')) {
+      return fail(400, 'invalid_scope', 70011, `The provided value for the input parameter 'scope' is not valid. The scope ${scope} is not valid.`)
+    }
+    if (assertion && form.get('client_assertion_type') !== JWT_BEARER) {
+      return fail(400, 'invalid_request', 90014, "The required field 'client_assertion_type' is missing from the credential.")
+    }
+    if (!secret && !assertion) {
+      return fail(400, 'invalid_client', 7000216, "'client_assertion', 'client_secret' or 'request' is required for the 'client_credentials' grant type.")
+    }
+    if (this.clients) {
+      const reg = this.clients.find(
+        (c) => c.clientId.toLowerCase() === clientId.toLowerCase() && (c.tenantId === undefined || c.tenantId.toLowerCase() === tenant.toLowerCase())
+      )
+      if (!reg) {
+        return fail(
+          400,
+          'unauthorized_client',
+          700016,
+          `Application with identifier '${clientId}' was not found in the directory '${tenant}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`
+        )
+      }
+      if (assertion && assertion !== reg.assertion) {
+        return fail(400, 'invalid_client', 70021, 'No matching federated identity record found for presented assertion.')
+      }
+      if (!assertion && secret !== reg.clientSecret) {
+        return fail(
+          401,
+          'invalid_client',
+          7000215,
+          `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${clientId}'.`
+        )
+      }
+    }
+    const token = this.mint({ audience: scope.slice(0, -'/.default'.length), tenantId: tenant, clientId, lifetimeSeconds })
+    return { status: 200, json: { token_type: 'Bearer', expires_in: lifetimeSeconds, ext_expires_in: lifetimeSeconds, access_token: token } }
+  }
+}
+
+function aadError(status: number, error: string, aadsts: number, message: string, ctx: RequestContext): Reply {
+  const timestamp = ctx.date.toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, 'Z')
+  return {
+    status,
+    json: {
+      error,
+      error_description: `AADSTS${aadsts}: ${message} Trace ID: ${ctx.requestId} Correlation ID: ${ctx.clientRequestId} Timestamp: ${timestamp}`,
+      error_codes: [aadsts],
+      timestamp,
+      trace_id: ctx.requestId,
+      correlation_id: ctx.clientRequestId
+    }
+  }
+}
+
+/** Graph's answer to a request whose bearer token did not pass `check`. */
+export function authFailure(check: Exclude<TokenCheck, 'ok'>): Reply {
+  const message =
+    check === 'expired'
+      ? 'Lifetime validation failed, the token is expired.'
+      : check === 'missing'
+        ? 'Access token is empty or invalid.'
+        : 'Access token validation failure: the token is invalid.'
+  return errorReply(401, 'InvalidAuthenticationToken', message)
+}

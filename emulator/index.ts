@@ -1,0 +1,207 @@
+import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http'
+import { Authority, authFailure } from './auth.js'
+import type { ApiVersion, EnumView } from './enums.js'
+import { FaultBook } from './faults.js'
+import { matchGraphRoute, segmentNotFound } from './graph-routes.js'
+import { decodePathSegment, defaultCode, errorReply, readBody, wantsEvolvableEnums, writeReply, type Reply, type RequestContext } from './http-util.js'
+import { DEFAULT_KNOBS } from './knobs.js'
+import { createRandom } from './random.js'
+import { Store } from './state.js'
+import type { Emulator, EmulatorOptions, Knobs, LoggedRequest } from './types.js'
+import { WriteBudget } from './write-budget.js'
+
+export type * from './types.js'
+
+const GRAPH_PATH = /^\/(beta|v1\.0)(\/.*)?$/
+const TOKEN_PATH = /^\/([^/]+)\/oauth2\/v2\.0\/token$/
+const WRITE_METHODS = new Set(['POST', 'PATCH', 'DELETE'])
+
+/** How one request is served once faults have been considered. */
+interface Target {
+  route: string
+  /** What fault rules match against: the Graph path after the version prefix, else the whole path. */
+  faultPath: string
+  graph: boolean
+  /** The caller asked for evolvable enum members. */
+  prefer: boolean
+  process: (ctx: RequestContext) => Reply
+}
+
+export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  const now = options.now ?? Date.now
+  const tokenLifetimeSeconds = options.tokenLifetimeSeconds ?? 3600
+  const knobs: Knobs = { ...DEFAULT_KNOBS, ...options.knobs }
+  // Separate streams, so that requests and faults do not shift the ids of images.
+  const entityIds = createRandom(options.seed, 0)
+  const requestIds = createRandom(options.seed, 1)
+  const store = new Store(now, entityIds, {
+    images: options.images,
+    policies: options.policies,
+    cloudPcs: options.cloudPcs,
+    uploadScripts: options.uploadScripts,
+    defaultUpload: options.defaultUpload ?? [{ pendingMs: 200, outcome: 'ready' }]
+  })
+  const authority = new Authority(now, requestIds, options.clients)
+  const faults = new FaultBook(createRandom(options.seed, 2))
+  for (const rule of options.faults ?? []) faults.add(rule)
+  const budget = new WriteBudget()
+  const requests: LoggedRequest[] = []
+  const sleepers = new Set<() => void>()
+  let closed = false
+  let url = ''
+
+  const enumView = (version: ApiVersion, prefer: boolean): EnumView => ({
+    version,
+    includeEvolvable: prefer || !knobs.mapEvolvableWithoutPrefer,
+    vmAlreadyAzureAdjoinedSpelling: knobs.vmAlreadyAzureAdjoinedSpelling
+  })
+
+  function target(method: string, path: string, headers: Record<string, string>, query: Record<string, string>, body: string): Target {
+    const graph = GRAPH_PATH.exec(path)
+    if (graph) {
+      const version = graph[1] as ApiVersion
+      const rest = (graph[2] ?? '').replace(/\/+$/, '')
+      const matched = matchGraphRoute(method, rest)
+      const prefer = wantsEvolvableEnums(headers.prefer)
+      return {
+        route: matched.name,
+        faultPath: rest,
+        graph: true,
+        prefer,
+        process: () => {
+          const auth = authority.check(headers.authorization)
+          if (auth !== 'ok') return authFailure(auth)
+          if (WRITE_METHODS.has(method)) {
+            const wait = budget.admit(now(), knobs.writeBudget)
+            if (wait > 0) return errorReply(429, 'TooManyRequests', 'Too many requests. Retry after the time in Retry-After.', { 'retry-after': String(wait) })
+          }
+          return matched.handle({ store, knobs, baseUrl: url }, { method, version, path: rest, query, body, view: enumView(version, prefer) })
+        }
+      }
+    }
+    const token = TOKEN_PATH.exec(path)
+    return {
+      route: token ? 'token' : 'unknown',
+      faultPath: path,
+      graph: false,
+      prefer: false,
+      process: (ctx) =>
+        token
+          ? authority.tokenRequest({ method, tenant: decodePathSegment(token[1]), contentType: headers['content-type'], body }, tokenLifetimeSeconds, ctx)
+          : segmentNotFound(path)
+    }
+  }
+
+  function sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer)
+        sleepers.delete(wake)
+        resolve()
+      }
+      const timer = setTimeout(wake, ms)
+      sleepers.add(wake)
+    })
+  }
+
+  async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const method = req.method ?? 'GET'
+    const parsed = new URL(req.url ?? '/', 'http://loopback')
+    const headers = Object.fromEntries(
+      Object.entries(req.headers).map(([k, v]) => [k.toLowerCase(), Array.isArray(v) ? v.join(', ') : (v ?? '')])
+    )
+    const query = Object.fromEntries(parsed.searchParams)
+    const entry: LoggedRequest = { seq: requests.length + 1, time: now(), method, path: parsed.pathname, route: 'unknown', query, headers, body: '', status: 0 }
+    requests.push(entry)
+    entry.body = await readBody(req)
+
+    const t = target(method, parsed.pathname, headers, query, entry.body)
+    entry.route = t.route
+    const fault = faults.pick(method, t.faultPath)
+    if (fault) entry.fault = fault.kind
+    if (fault?.kind === 'delay') {
+      await sleep(fault.ms)
+      // The client gave up (or the emulator is closing): nobody is left to answer.
+      if (closed || res.destroyed || req.socket.destroyed) return
+    }
+    const ctx: RequestContext = {
+      requestId: requestIds.uuid(),
+      clientRequestId: headers['client-request-id'] || requestIds.uuid(),
+      date: new Date(now())
+    }
+    const send = (reply: Reply): void => {
+      writeReply(res, reply, ctx, { graph: t.graph, casing: knobs.errorCodeCasing, preferenceApplied: t.prefer && knobs.echoPreferenceApplied })
+      entry.status = reply.status
+    }
+    const faultError = (status: number, code: string | undefined, headers?: Record<string, string>): Reply =>
+      errorReply(status, code ?? defaultCode(status), STATUS_CODES[status] ?? 'Error', headers)
+
+    switch (fault?.kind) {
+      case 'status':
+        return send(faultError(fault.status, fault.code, fault.retryAfter === undefined ? undefined : { 'retry-after': fault.retryAfter }))
+      case 'drop':
+        req.socket.destroy()
+        return
+      case 'malformed':
+        return send({ status: fault.status ?? 200, raw: fault.body ?? '{"value": [' })
+    }
+    const reply = t.process(ctx)
+    switch (fault?.kind) {
+      case 'commitThenDrop':
+        req.socket.destroy()
+        return
+      case 'commitThenStatus':
+        return send(faultError(fault.status, fault.code))
+      default:
+        return send(reply)
+    }
+  }
+
+  const server = createServer((req, res) => {
+    serve(req, res).catch((err: unknown) => {
+      if (!res.headersSent) {
+        res.writeHead(500, { 'content-type': 'text/plain' })
+        res.end(String(err))
+      }
+    })
+  })
+  const host = options.host ?? '127.0.0.1'
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(options.port ?? 0, host, () => resolve())
+  })
+  const address = server.address()
+  const port = typeof address === 'object' && address !== null ? address.port : 0
+  url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`
+
+  return {
+    url,
+    requests,
+    writes: () => requests.filter((r) => GRAPH_PATH.test(r.path) && WRITE_METHODS.has(r.method)),
+    images: () => store.images.map((i) => store.renderImage(i, enumView('beta', true))),
+    policies: () => store.policies.map((p) => store.renderPolicy(p)),
+    cloudPcs: () => store.cloudPcs.map((pc) => store.renderCloudPc(pc, enumView('beta', true))),
+    reprovisionCount: (id) => store.findCloudPc(id)?.reprovisions ?? 0,
+    addFault: (rule) => faults.add(rule),
+    clearFaults: () => faults.clear(),
+    setKnobs: (k) => {
+      Object.assign(knobs, k)
+    },
+    addUploadScript: (s) => store.addScript(s),
+    issueToken: (o = {}) =>
+      authority.mint({ audience: url, tenantId: o.tenantId, clientId: o.clientId, lifetimeSeconds: o.lifetimeSeconds ?? tokenLifetimeSeconds }),
+    revokeTokens: () => authority.revokeAll(),
+    flip: (id, status, errorCode) => {
+      const img = store.findImage(id)
+      if (!img) throw new Error(`No image with id '${id}'`)
+      store.flip(img, status, errorCode)
+    },
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        closed = true
+        for (const wake of sleepers) wake()
+        server.close((err) => (err ? reject(err) : resolve()))
+        server.closeAllConnections()
+      })
+  }
+}

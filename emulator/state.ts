@@ -1,0 +1,312 @@
+import { canonicalErrorCode, presentCloudPcStatus, presentErrorCode, presentImageStatus, type EnumView } from './enums.js'
+import type { Random } from './random.js'
+import type {
+  CloudPcView,
+  ImageStatus,
+  ImageView,
+  PolicyView,
+  SeedCloudPc,
+  SeedImage,
+  SeedPolicy,
+  UploadAttempt,
+  UploadScript
+} from './types.js'
+
+const GALLERY_IMAGE_ID = 'MicrosoftWindowsDesktop_windows-ent-cpc_win11-24H2-ent-cpc-m365'
+const GALLERY_IMAGE_NAME = 'Windows 11 Enterprise + Microsoft 365 Apps 24H2'
+
+/** What a validated image reports (graph-api.md §2.1 examples). */
+const OS_FIELDS = {
+  operatingSystem: 'Windows 11 Enterprise',
+  osBuildNumber: '24H2',
+  osVersionNumber: '10.0.26100.2033',
+  sizeInGB: 64,
+  osStatus: 'supported'
+}
+
+/** The current upload: pending for `pendingMs` from `startedAt`, then `outcome`. */
+interface Phase {
+  startedAt: number
+  /** Infinity keeps the image pending until something else changes it. */
+  pendingMs: number
+  outcome: ImageStatus
+  errorCode: string | null
+}
+
+export interface ImageRecord {
+  id: string
+  displayName: string
+  version: string
+  sourceImageResourceId: string
+  /** A seed's own attempts, which take precedence over upload scripts. */
+  ownAttempts?: UploadAttempt[]
+  /** Index of the current upload: 0 = the create. */
+  upload: number
+  phase: Phase
+  modifiedAt: number
+}
+
+export interface PolicyRecord {
+  id: string
+  displayName: string
+  imageId: string
+  imageDisplayName: string
+  imageType: string
+}
+
+export interface CloudPcRecord {
+  id: string
+  displayName: string
+  userPrincipalName: string | null
+  provisioningPolicyId: string
+  imageDisplayName: string | null
+  status: string
+  /** Reprovisioning shows `provisioning` until this time. */
+  busyUntil: number
+  modifiedAt: number
+  reprovisions: number
+}
+
+export interface StoreSeed {
+  images?: SeedImage[]
+  policies?: SeedPolicy[]
+  cloudPcs?: SeedCloudPc[]
+  uploadScripts?: UploadScript[]
+  defaultUpload: UploadAttempt[]
+}
+
+function sameId(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase()
+}
+
+function requireAttempts(attempts: UploadAttempt[], what: string): UploadAttempt[] {
+  if (attempts.length === 0) throw new Error(`${what} needs at least one upload attempt`)
+  return attempts
+}
+
+type UploadSubject = Pick<ImageRecord, 'displayName' | 'version' | 'sourceImageResourceId' | 'ownAttempts'>
+
+function scriptMatches(s: UploadScript, img: UploadSubject): boolean {
+  const m = s.match
+  return (
+    (m.displayName === undefined || m.displayName.toLowerCase() === img.displayName.toLowerCase()) &&
+    (m.version === undefined || m.version === img.version) &&
+    (m.sourceImageResourceId === undefined ||
+      m.sourceImageResourceId.toLowerCase() === img.sourceImageResourceId.toLowerCase())
+  )
+}
+
+function phaseOf(attempt: UploadAttempt, startedAt: number): Phase {
+  return {
+    startedAt,
+    pendingMs: attempt.pendingMs,
+    outcome: attempt.outcome,
+    errorCode: attempt.errorCode === undefined ? null : canonicalErrorCode(attempt.errorCode)
+  }
+}
+
+/** "About two years on" (graph-api.md §2.1 `expirationDate`), as YYYY-MM-DD. */
+function expiryDate(ms: number): string {
+  const d = new Date(ms)
+  d.setUTCFullYear(d.getUTCFullYear() + 2)
+  return d.toISOString().slice(0, 10)
+}
+
+/** Tenant contents; every status is computed from the clock when read. */
+export class Store {
+  readonly images: ImageRecord[] = []
+  readonly policies: PolicyRecord[] = []
+  readonly cloudPcs: CloudPcRecord[] = []
+  private readonly scripts: UploadScript[] = []
+  private readonly defaultUpload: UploadAttempt[]
+
+  constructor(
+    private readonly now: () => number,
+    private readonly ids: Random,
+    seed: StoreSeed
+  ) {
+    this.defaultUpload = requireAttempts(seed.defaultUpload, 'defaultUpload')
+    for (const s of seed.uploadScripts ?? []) this.addScript(s)
+    for (const s of seed.images ?? []) this.seedImage(s)
+    for (const s of seed.policies ?? []) this.seedPolicy(s)
+    for (const s of seed.cloudPcs ?? []) this.seedCloudPc(s)
+  }
+
+  addScript(s: UploadScript): void {
+    requireAttempts(s.attempts, 'An upload script')
+    this.scripts.push(s)
+  }
+
+  private seedImage(s: SeedImage): void {
+    const t = this.now()
+    const modifiedAt = s.lastModifiedDateTime === undefined ? t : Date.parse(s.lastModifiedDateTime)
+    const status = s.status ?? 'ready'
+    const ownAttempts = s.attempts && requireAttempts(s.attempts, `Seed image '${s.displayName}'`)
+    this.images.push({
+      id: s.id ?? this.ids.uuid(),
+      displayName: s.displayName,
+      version: s.version,
+      sourceImageResourceId: s.sourceImageResourceId,
+      ownAttempts,
+      upload: 0,
+      phase: ownAttempts
+        ? phaseOf(ownAttempts[0], t)
+        : {
+            startedAt: modifiedAt,
+            pendingMs: status === 'pending' ? Infinity : 0,
+            outcome: status,
+            errorCode: s.errorCode ? canonicalErrorCode(s.errorCode) : null
+          },
+      modifiedAt
+    })
+  }
+
+  private seedPolicy(s: SeedPolicy): void {
+    const imageId = s.imageId ?? GALLERY_IMAGE_ID
+    const image = this.findImage(imageId)
+    this.policies.push({
+      id: s.id ?? this.ids.uuid(),
+      displayName: s.displayName,
+      imageId,
+      imageDisplayName: s.imageDisplayName ?? image?.displayName ?? GALLERY_IMAGE_NAME,
+      imageType: s.imageType ?? (image ? 'custom' : 'gallery')
+    })
+  }
+
+  private seedCloudPc(s: SeedCloudPc): void {
+    this.cloudPcs.push({
+      id: s.id ?? this.ids.uuid(),
+      displayName: s.displayName,
+      userPrincipalName: s.userPrincipalName ?? null,
+      provisioningPolicyId: s.provisioningPolicyId,
+      imageDisplayName: this.findPolicy(s.provisioningPolicyId)?.imageDisplayName ?? null,
+      status: s.status ?? 'provisioned',
+      busyUntil: -Infinity,
+      modifiedAt: this.now(),
+      reprovisions: 0
+    })
+  }
+
+  findImage(id: string): ImageRecord | undefined {
+    return this.images.find((i) => sameId(i.id, id))
+  }
+
+  findPolicy(id: string): PolicyRecord | undefined {
+    return this.policies.find((p) => sameId(p.id, id))
+  }
+
+  findCloudPc(id: string): CloudPcRecord | undefined {
+    return this.cloudPcs.find((p) => sameId(p.id, id))
+  }
+
+  createImage(fields: { displayName: string; version: string; sourceImageResourceId: string }): ImageRecord {
+    const t = this.now()
+    const img: ImageRecord = {
+      id: this.ids.uuid(),
+      ...fields,
+      upload: 0,
+      phase: phaseOf(this.attemptFor(fields, 0), t),
+      modifiedAt: t
+    }
+    this.images.push(img)
+    return img
+  }
+
+  /** retryUpload / reupload: the next scripted attempt starts now. */
+  restartUpload(img: ImageRecord): void {
+    const t = this.now()
+    img.upload += 1
+    img.phase = phaseOf(this.attemptFor(img, img.upload), t)
+    img.modifiedAt = t
+  }
+
+  /** The script is looked up when each upload starts, so scripts added later still apply. */
+  private attemptFor(img: UploadSubject, upload: number): UploadAttempt {
+    const attempts = img.ownAttempts ?? this.scripts.find((s) => scriptMatches(s, img))?.attempts ?? this.defaultUpload
+    return attempts[Math.min(upload, attempts.length - 1)]
+  }
+
+  /** An accepted image PATCH: the upload in progress (or its result) stays as it is. */
+  updateImage(img: ImageRecord, fields: Partial<Pick<ImageRecord, 'displayName' | 'version' | 'sourceImageResourceId'>>): void {
+    img.displayName = fields.displayName ?? img.displayName
+    img.version = fields.version ?? img.version
+    img.sourceImageResourceId = fields.sourceImageResourceId ?? img.sourceImageResourceId
+    img.modifiedAt = this.now()
+  }
+
+  flip(img: ImageRecord, status: ImageStatus, errorCode: string | undefined): void {
+    const t = this.now()
+    img.phase = {
+      startedAt: t,
+      pendingMs: status === 'pending' ? Infinity : 0,
+      outcome: status,
+      errorCode: errorCode === undefined ? null : canonicalErrorCode(errorCode)
+    }
+    img.modifiedAt = t
+  }
+
+  deleteImage(img: ImageRecord): void {
+    this.images.splice(this.images.indexOf(img), 1)
+  }
+
+  imageStatus(img: ImageRecord): ImageStatus {
+    return this.now() >= img.phase.startedAt + img.phase.pendingMs ? img.phase.outcome : 'pending'
+  }
+
+  policiesUsing(img: ImageRecord): PolicyRecord[] {
+    return this.policies.filter((p) => sameId(p.imageId, img.id))
+  }
+
+  /** `fillOsFields` renders the OS fields of a pending image (the beta create example does). */
+  renderImage(img: ImageRecord, view: EnumView, fillOsFields = false): ImageView {
+    const status = this.imageStatus(img)
+    const settledAt = img.phase.startedAt + img.phase.pendingMs
+    const usable = status === 'ready' || status === 'warning'
+    const os = usable || fillOsFields
+    return {
+      id: img.id,
+      displayName: img.displayName,
+      version: img.version,
+      sourceImageResourceId: img.sourceImageResourceId,
+      operatingSystem: os ? OS_FIELDS.operatingSystem : null,
+      osBuildNumber: os ? OS_FIELDS.osBuildNumber : null,
+      osVersionNumber: os ? OS_FIELDS.osVersionNumber : null,
+      sizeInGB: os ? OS_FIELDS.sizeInGB : null,
+      lastModifiedDateTime: new Date(status === 'pending' ? img.modifiedAt : Math.max(img.modifiedAt, settledAt)).toISOString(),
+      status: presentImageStatus(status, view),
+      errorCode: status === 'failed' ? presentErrorCode(img.phase.errorCode, view) : null,
+      osStatus: os ? OS_FIELDS.osStatus : null,
+      expirationDate: os ? expiryDate(usable ? settledAt : this.now()) : null
+    }
+  }
+
+  renderPolicy(p: PolicyRecord): PolicyView {
+    return { id: p.id, displayName: p.displayName, imageId: p.imageId, imageDisplayName: p.imageDisplayName, imageType: p.imageType }
+  }
+
+  reprovision(pc: CloudPcRecord, durationMs: number): void {
+    const t = this.now()
+    pc.status = 'provisioned'
+    pc.busyUntil = t + durationMs
+    pc.modifiedAt = t
+    pc.reprovisions += 1
+    pc.imageDisplayName = this.findPolicy(pc.provisioningPolicyId)?.imageDisplayName ?? pc.imageDisplayName
+  }
+
+  renderCloudPc(pc: CloudPcRecord, view: EnumView): CloudPcView {
+    const t = this.now()
+    const busy = t < pc.busyUntil
+    const rendered: CloudPcView = {
+      id: pc.id,
+      displayName: pc.displayName,
+      userPrincipalName: pc.userPrincipalName,
+      provisioningPolicyId: pc.provisioningPolicyId,
+      provisioningPolicyName: this.findPolicy(pc.provisioningPolicyId)?.displayName ?? null,
+      imageDisplayName: pc.imageDisplayName,
+      lastModifiedDateTime: new Date(busy || pc.reprovisions === 0 ? pc.modifiedAt : pc.busyUntil).toISOString()
+    }
+    // v1.0 cloudPC has no status property (graph-api.md §7).
+    if (view.version === 'beta') rendered.status = presentCloudPcStatus(busy ? 'provisioning' : pc.status, view)
+    return rendered
+  }
+}

@@ -1,0 +1,199 @@
+export type ImageStatus = 'pending' | 'ready' | 'warning' | 'failed'
+
+export interface EmulatorOptions {
+  host?: string
+  port?: number
+  /** Clock in ms; every timing decision reads it. */
+  now?: () => number
+  tokenLifetimeSeconds?: number
+  /** When absent, any clientId with a non-empty client_secret or client_assertion is accepted. */
+  clients?: ClientRegistration[]
+  images?: SeedImage[]
+  policies?: SeedPolicy[]
+  cloudPcs?: SeedCloudPc[]
+  defaultUpload?: UploadAttempt[]
+  uploadScripts?: UploadScript[]
+  knobs?: Partial<Knobs>
+  faults?: FaultRule[]
+  /** Seeds every random choice, ids included. */
+  seed?: number
+}
+
+export interface ClientRegistration {
+  clientId: string
+  tenantId?: string
+  clientSecret?: string
+  assertion?: string
+}
+
+export interface UploadAttempt {
+  pendingMs: number
+  outcome: 'ready' | 'warning' | 'failed'
+  errorCode?: string
+}
+
+/**
+ * The first matching script drives a created image: attempt i applies to the i-th upload
+ * (0 = the create, 1 = after the first retryUpload/reupload, …); the last attempt repeats.
+ */
+export interface UploadScript {
+  match: { displayName?: string; version?: string; sourceImageResourceId?: string }
+  attempts: UploadAttempt[]
+}
+
+export interface SeedImage {
+  id?: string
+  displayName: string
+  version: string
+  sourceImageResourceId: string
+  /** Settled state (default 'ready'; 'pending' stays pending until flipped or retried) unless `attempts` is given. */
+  status?: ImageStatus
+  errorCode?: string | null
+  /** When given, the image behaves like one created now. */
+  attempts?: UploadAttempt[]
+  lastModifiedDateTime?: string
+}
+
+export interface SeedPolicy {
+  id?: string
+  displayName: string
+  imageId?: string
+  imageDisplayName?: string
+  imageType?: 'gallery' | 'custom'
+}
+
+export interface SeedCloudPc {
+  id?: string
+  displayName: string
+  userPrincipalName?: string
+  provisioningPolicyId: string
+  status?: string
+}
+
+export interface ErrorChoice {
+  status: number
+  code: string
+}
+
+export interface Knobs {
+  createValidationError: ErrorChoice
+  duplicateOnCreate: 'reject' | 'allow'
+  duplicateError: ErrorChoice
+  imageCap: number
+  imageCapError: ErrorChoice
+  deleteInUseError: ErrorChoice
+  retryOnNonFailed: 'accept' | 'reject'
+  retryUpload: 'working' | 404 | 405
+  reupload: 'working' | 404 | 400 | 'noop'
+  imagePatch: 405 | 400 | 'accept200' | 'accept204'
+  mapEvolvableWithoutPrefer: boolean
+  echoPreferenceApplied: boolean
+  filter: 'support' | 'reject'
+  imagePageSize: number
+  cloudPcPageSize: number
+  createResponseOsFields: 'null' | 'filled'
+  galleryImageIds: 'reject' | 'accept'
+  policyPatchUnknownImage: 'accept' | 'reject'
+  reprovisionMs: number
+  errorCodeCasing: 'camel' | 'pascal'
+  vmAlreadyAzureAdjoinedSpelling: 'metadata' | 'prose'
+  writeBudget: { writes: number; perSeconds: number } | null
+}
+
+export type Fault =
+  | { kind: 'status'; status: number; code?: string; retryAfter?: string }
+  | { kind: 'commitThenStatus'; status: number; code?: string }
+  | { kind: 'drop' }
+  | { kind: 'commitThenDrop' }
+  | { kind: 'delay'; ms: number }
+  | { kind: 'malformed'; status?: number; body?: string }
+
+export interface FaultRule {
+  method?: string
+  /**
+   * Matched against the path after the version prefix, without query (the whole path for the
+   * token route); a string is an exact match.
+   */
+  path?: string | RegExp
+  skip?: number
+  times?: number
+  probability?: number
+  fault: Fault
+}
+
+export interface LoggedRequest {
+  seq: number
+  time: number
+  method: string
+  /** Full path including /beta or /v1.0, without query. */
+  path: string
+  route: string
+  query: Record<string, string>
+  headers: Record<string, string>
+  body: string
+  /** 0 when no answer was sent. */
+  status: number
+  fault?: string
+}
+
+export interface ImageView {
+  id: string
+  displayName: string
+  version: string
+  sourceImageResourceId: string
+  operatingSystem: string | null
+  osBuildNumber: string | null
+  osVersionNumber: string | null
+  sizeInGB: number | null
+  lastModifiedDateTime: string
+  status: string
+  errorCode: string | null
+  osStatus: string | null
+  expirationDate: string | null
+}
+
+export interface PolicyView {
+  id: string
+  displayName: string
+  imageId: string
+  imageDisplayName: string
+  imageType: string
+}
+
+export interface CloudPcView {
+  id: string
+  displayName: string
+  userPrincipalName: string | null
+  provisioningPolicyId: string
+  provisioningPolicyName: string | null
+  imageDisplayName: string | null
+  /** Beta only. */
+  status?: string
+  lastModifiedDateTime: string
+}
+
+export interface IssueTokenOptions {
+  lifetimeSeconds?: number
+  tenantId?: string
+  clientId?: string
+}
+
+export interface Emulator {
+  /** 'http://127.0.0.1:PORT', no trailing slash; serves the authority and Graph. */
+  url: string
+  requests: LoggedRequest[]
+  writes(): LoggedRequest[]
+  /** Current images as beta renders them to a caller sending the Prefer header. */
+  images(): ImageView[]
+  policies(): PolicyView[]
+  cloudPcs(): CloudPcView[]
+  reprovisionCount(cloudPcId: string): number
+  addFault(rule: FaultRule): void
+  clearFaults(): void
+  setKnobs(k: Partial<Knobs>): void
+  addUploadScript(s: UploadScript): void
+  issueToken(opts?: IssueTokenOptions): string
+  revokeTokens(): void
+  flip(imageId: string, status: ImageStatus, errorCode?: string): void
+  close(): Promise<void>
+}
