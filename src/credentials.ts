@@ -131,6 +131,7 @@ function cachedToken(description: string, deps: CredentialDeps, fetch: () => Pro
       inflight ??= (async () => {
         const issuedAt = deps.clock.now()
         const issued = await fetch()
+        // Masked before anything can use or print it.
         deps.setSecret(issued.token)
         current = { ...issued, renewAt: renewAt(issuedAt, issued.expiresAt) }
         deps.logger.debug(`Got a Graph token from the ${description}, valid until ${new Date(issued.expiresAt).toISOString()}.`)
@@ -215,7 +216,6 @@ async function requestEntraToken(
     if (status === 200) {
       const body = safeJson<{ access_token?: string; expires_in?: number | string }>(text)
       if (!body?.access_token) throw new ActionError('Sign-in failed', `The token endpoint answered 200 without an access_token.`)
-      deps.setSecret(body.access_token)
       const lifetimeMs = Number(body.expires_in ?? 3600) * 1000
       return { token: body.access_token, expiresAt: deps.clock.now() + lifetimeMs }
     }
@@ -253,7 +253,6 @@ async function azCliToken(graphEndpoint: string, deps: CredentialDeps): Promise<
   }
   const body = safeJson<{ accessToken?: string; expires_on?: number | string; expiresOn?: string }>(result.stdout)
   if (!body?.accessToken) throw new ActionError('Azure CLI sign-in failed', '"az account get-access-token" printed no accessToken.')
-  deps.setSecret(body.accessToken)
   const expiresAt =
     body.expires_on !== undefined
       ? Number(body.expires_on) * 1000
