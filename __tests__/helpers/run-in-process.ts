@@ -1,0 +1,63 @@
+import * as core from '@actions/core'
+import { run, type RunDependencies } from '../../src/main.js'
+import type { RunReport } from '../../src/report.js'
+import { buildSummary } from '../../src/summary.js'
+import { RecordingLogger } from './recording-logger.js'
+
+export const SOURCE =
+  '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-images/providers/Microsoft.Compute/images/win11-dev'
+export const OTHER_SOURCE = SOURCE.replace(/win11-dev$/, 'win11-dev-v2')
+export const CLIENT_SECRET = 'unit-test-client-secret-Zq8~'
+
+export function baseInputs(url: string, overrides: Record<string, string> = {}): Record<string, string> {
+  return {
+    displayName: 'Win11-Dev',
+    version: '1.4.0',
+    sourceImageResourceId: SOURCE,
+    tenantId: '00000000-0000-0000-0000-000000000001',
+    clientId: '00000000-0000-0000-0000-000000000002',
+    clientSecret: CLIENT_SECRET,
+    graphEndpoint: url,
+    authorityHost: url,
+    pollIntervalSeconds: '0.05',
+    timeoutMinutes: '0.5',
+    ...overrides
+  }
+}
+
+export interface InProcessResult {
+  code: number
+  outputs: Record<string, string>
+  logger: RecordingLogger
+  report: RunReport
+  secrets: string[]
+  summary: string
+}
+
+/** Runs `run()` in this process against a real server, with retries short enough for tests. */
+export async function runInProcess(inputs: Record<string, string>, extra: Partial<RunDependencies> = {}): Promise<InProcessResult> {
+  const outputs: Record<string, string> = {}
+  const secrets: string[] = []
+  const logger = new RecordingLogger()
+  let report: RunReport | undefined
+  let summary = ''
+  const code = await run({
+    getInput: name => (inputs[name] ?? '').trim(),
+    setOutput: (name, value) => void (outputs[name] = value),
+    setSecret: value => void secrets.push(value),
+    getIDToken: async () => {
+      throw new Error('Unable to get ACTIONS_ID_TOKEN_REQUEST_URL env variable')
+    },
+    runAz: async () => ({ ok: false, missing: true, message: 'az: not found' }),
+    writeSummary: async r => {
+      report = r
+      summary = buildSummary(core.summary.emptyBuffer(), r, {}).stringify()
+      core.summary.emptyBuffer()
+    },
+    logger,
+    retry: { maxAttempts: 4, baseDelayMs: 5, maxDelayMs: 50 },
+    requestTimeoutMs: 2000,
+    ...extra
+  })
+  return { code, outputs, logger, report: report!, secrets, summary }
+}
