@@ -690,3 +690,56 @@ describe('command line', () => {
     expect((await exited)[0]).toBe(0)
   })
 })
+
+describe('GitHub OIDC issuer and federated credentials', () => {
+  const CLIENT = '00000000-0000-0000-0000-00000000c11e'
+  const SUBJECT = 'repo:contoso/cloudpc-images:environment:production'
+  const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
+
+  async function idToken(e: Emulator, audience = 'api://AzureADTokenExchange', bearer = e.githubOidc.requestToken): Promise<Answer> {
+    return answer(await fetch(`${e.githubOidc.requestUrl}&audience=${encodeURIComponent(audience)}`, { headers: { authorization: `Bearer ${bearer}` } }))
+  }
+  const exchange = (e: Emulator, assertion: string) =>
+    token(e, 't', { grant_type: 'client_credentials', client_id: CLIENT, scope: `${e.url}/.default`, client_assertion_type: JWT_BEARER, client_assertion: assertion })
+
+  test('issues a fresh ID token per request, with the subject and the audience asked for', async () => {
+    const e = await start({ githubOidc: { subject: SUBJECT } })
+    const first = await idToken(e)
+    const second = await idToken(e)
+    expect(first.status).toBe(200)
+    expect(first.json.value).not.toBe(second.json.value)
+    expect(jwtPayload(first.json.value)).toMatchObject({ iss: 'https://token.actions.githubusercontent.com', sub: SUBJECT, aud: 'api://AzureADTokenExchange' })
+    expect(e.githubOidc.issued).toEqual([first.json.value, second.json.value])
+    expect(e.requests.map((r) => r.route)).toEqual(['github.idToken', 'github.idToken'])
+  })
+
+  test('refuses an ID token request without the runner request token', async () => {
+    const e = await start()
+    expect((await idToken(e, 'api://AzureADTokenExchange', 'wrong')).status).toBe(401)
+  })
+
+  test('exchanges an ID token that matches a federated credential', async () => {
+    const e = await start({ githubOidc: { subject: SUBJECT }, clients: [{ clientId: CLIENT, federated: [{ subject: SUBJECT }] }] })
+    const got = await exchange(e, (await idToken(e)).json.value)
+    expect(got.status).toBe(200)
+    expect(got.json.access_token).toBeTruthy()
+  })
+
+  test('refuses a subject or audience no federated credential names, saying what was presented', async () => {
+    const e = await start({ githubOidc: { subject: 'repo:contoso/cloudpc-images:ref:refs/heads/feature' }, clients: [{ clientId: CLIENT, federated: [{ subject: SUBJECT }] }] })
+    const wrongSubject = await exchange(e, (await idToken(e)).json.value)
+    expect(wrongSubject.status).toBe(400)
+    expect(wrongSubject.json.error_description).toMatch(/^AADSTS70021: .*Assertion Subject: 'repo:contoso\/cloudpc-images:ref:refs\/heads\/feature'/)
+    const wrongAudience = await exchange(e, (await idToken(e, 'api://other')).json.value)
+    expect(wrongAudience.json.error_codes).toEqual([70021])
+    expect((await exchange(e, 'not-a-github-token')).json.error_codes).toEqual([70021])
+  })
+
+  test('refuses an expired ID token', async () => {
+    const clock = manualClock()
+    const e = await start({ now: clock.now, githubOidc: { subject: SUBJECT, lifetimeSeconds: 60 }, clients: [{ clientId: CLIENT, federated: [{ subject: SUBJECT }] }] })
+    const assertion = (await idToken(e)).json.value
+    clock.advance(61_000)
+    expect((await exchange(e, assertion)).json.error_codes).toEqual([700024])
+  })
+})

@@ -1,10 +1,12 @@
 import { errorReply, type Reply, type RequestContext } from './http-util.js'
 import type { Random } from './random.js'
-import type { ClientRegistration } from './types.js'
+import type { ClientRegistration, GithubOidcOptions } from './types.js'
 
 const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
 const DEFAULT_TENANT = '00000000-0000-0000-0000-000000000001'
 const DEFAULT_CLIENT = '00000000-0000-0000-0000-000000000002'
+export const GITHUB_ISSUER = 'https://token.actions.githubusercontent.com'
+const EXCHANGE_AUDIENCE = 'api://AzureADTokenExchange'
 
 export interface MintOptions {
   audience: string
@@ -34,7 +36,8 @@ export class Authority {
   constructor(
     private readonly now: () => number,
     private readonly random: Random,
-    private readonly clients: ClientRegistration[] | undefined
+    private readonly clients: ClientRegistration[] | undefined,
+    private readonly github: GithubIdTokens
   ) {}
 
   /** JWT-shaped so a client can read `exp`; the signature is random because nobody verifies it. */
@@ -112,7 +115,16 @@ export class Authority {
         )
       }
       if (assertion && assertion !== reg.assertion) {
-        return fail(400, 'invalid_client', 70021, 'No matching federated identity record found for presented assertion.')
+        const claims = this.github.claimsOf(assertion)
+        if (claims && this.now() >= claims.exp * 1000)
+          return fail(400, 'invalid_client', 700024, 'Client assertion is not within its valid time range.')
+        const match = claims && (reg.federated ?? []).some(
+          (f) => f.subject === claims.sub && (f.issuer ?? GITHUB_ISSUER) === claims.iss && (f.audience ?? EXCHANGE_AUDIENCE) === claims.aud
+        )
+        if (!match) {
+          const seen = claims ? ` Assertion Issuer: '${claims.iss}'. Assertion Subject: '${claims.sub}'. Assertion Audience: '${claims.aud}'.` : ''
+          return fail(400, 'invalid_client', 70021, `No matching federated identity record found for presented assertion.${seen}`)
+        }
       }
       if (!assertion && secret !== reg.clientSecret) {
         return fail(
@@ -152,4 +164,47 @@ export function authFailure(check: Exclude<TokenCheck, 'ok'>): Reply {
         ? 'Access token is empty or invalid.'
         : 'Access token validation failure: the token is invalid.'
   return errorReply(401, 'InvalidAuthenticationToken', message)
+}
+
+interface IdTokenClaims {
+  iss: string
+  sub: string
+  aud: string
+  exp: number
+}
+
+/** Plays the GitHub Actions ID token service: `GET ACTIONS_ID_TOKEN_REQUEST_URL&audience=…`. */
+export class GithubIdTokens {
+  readonly issued: string[] = []
+  private readonly claims = new Map<string, IdTokenClaims>()
+  readonly requestToken: string
+
+  constructor(
+    private readonly now: () => number,
+    private readonly random: Random,
+    private readonly options: GithubOidcOptions = {}
+  ) {
+    this.requestToken = options.requestToken ?? random.bytes(24).toString('base64url')
+  }
+
+  /** Claims of an ID token this issuer minted; undefined for anything else (a forged or foreign token). */
+  claimsOf(token: string): IdTokenClaims | undefined {
+    return this.claims.get(token)
+  }
+
+  request(authorization: string | undefined, query: Record<string, string>): Reply {
+    if (authorization !== `Bearer ${this.requestToken}`) return { status: 401, json: { message: 'Bad credentials' } }
+    const t = this.now()
+    const claims: IdTokenClaims = {
+      iss: GITHUB_ISSUER,
+      sub: this.options.subject ?? 'repo:contoso/cloudpc-images:ref:refs/heads/main',
+      aud: query.audience ?? 'https://github.com/contoso',
+      exp: Math.floor(t / 1000) + (this.options.lifetimeSeconds ?? 300)
+    }
+    const payload = { jti: this.random.uuid(), ...claims, nbf: Math.floor(t / 1000), iat: Math.floor(t / 1000), repository: 'contoso/cloudpc-images' }
+    const token = [base64url({ typ: 'JWT', alg: 'RS256', kid: 'github-loopback' }), base64url(payload), this.random.bytes(32).toString('base64url')].join('.')
+    this.claims.set(token, claims)
+    this.issued.push(token)
+    return { status: 200, json: { count: this.issued.length, value: token } }
+  }
 }

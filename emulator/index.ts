@@ -1,5 +1,5 @@
 import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http'
-import { Authority, authFailure } from './auth.js'
+import { Authority, authFailure, GithubIdTokens } from './auth.js'
 import type { ApiVersion, EnumView } from './enums.js'
 import { FaultBook } from './faults.js'
 import { matchGraphRoute, segmentNotFound } from './graph-routes.js'
@@ -14,6 +14,7 @@ export type * from './types.js'
 
 const GRAPH_PATH = /^\/(beta|v1\.0)(\/.*)?$/
 const TOKEN_PATH = /^\/([^/]+)\/oauth2\/v2\.0\/token$/
+const GITHUB_ID_TOKEN_PATH = '/_github/idtoken'
 const WRITE_METHODS = new Set(['POST', 'PATCH', 'DELETE'])
 
 /** How one request is served once faults have been considered. */
@@ -41,7 +42,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     uploadScripts: options.uploadScripts,
     defaultUpload: options.defaultUpload ?? [{ pendingMs: 200, outcome: 'ready' }]
   })
-  const authority = new Authority(now, requestIds, options.clients)
+  const github = new GithubIdTokens(now, createRandom(options.seed, 3), options.githubOidc)
+  const authority = new Authority(now, requestIds, options.clients, github)
   const faults = new FaultBook(createRandom(options.seed, 2))
   for (const rule of options.faults ?? []) faults.add(rule)
   const budget = new WriteBudget()
@@ -79,6 +81,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         }
       }
     }
+    if (path === GITHUB_ID_TOKEN_PATH)
+      return { route: 'github.idToken', faultPath: path, graph: false, prefer: false, process: () => github.request(headers.authorization, query) }
     const token = TOKEN_PATH.exec(path)
     return {
       route: token ? 'token' : 'unknown',
@@ -191,6 +195,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     issueToken: (o = {}) =>
       authority.mint({ audience: url, tenantId: o.tenantId, clientId: o.clientId, lifetimeSeconds: o.lifetimeSeconds ?? tokenLifetimeSeconds }),
     revokeTokens: () => authority.revokeAll(),
+    githubOidc: {
+      requestUrl: `${url}${GITHUB_ID_TOKEN_PATH}?api-version=2.0`,
+      requestToken: github.requestToken,
+      issued: github.issued
+    },
     flip: (id, status, errorCode) => {
       const img = store.findImage(id)
       if (!img) throw new Error(`No image with id '${id}'`)

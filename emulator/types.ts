@@ -17,13 +17,44 @@ export interface EmulatorOptions {
   faults?: FaultRule[]
   /** Seeds every random choice, ids included. */
   seed?: number
+  githubOidc?: GithubOidcOptions
 }
 
 export interface ClientRegistration {
   clientId: string
   tenantId?: string
   clientSecret?: string
+  /** A fixed client assertion accepted as is. */
   assertion?: string
+  /** Federated credentials: a GitHub ID token from the emulator's issuer whose claims match one of these is accepted. */
+  federated?: FederatedCredential[]
+}
+
+export interface FederatedCredential {
+  subject: string
+  /** Default: GitHub's issuer, https://token.actions.githubusercontent.com */
+  issuer?: string
+  /** Default: api://AzureADTokenExchange */
+  audience?: string
+}
+
+/** The GitHub Actions ID token service the emulator plays for ACTIONS_ID_TOKEN_REQUEST_URL. */
+export interface GithubOidcOptions {
+  /** The `sub` claim of issued ID tokens; default 'repo:contoso/cloudpc-images:ref:refs/heads/main'. */
+  subject?: string
+  /** Lifetime of issued ID tokens; default 300 seconds. */
+  lifetimeSeconds?: number
+  /** The bearer the runner's ACTIONS_ID_TOKEN_REQUEST_TOKEN must carry; default a random value. */
+  requestToken?: string
+}
+
+export interface GithubOidcIssuer {
+  /** Value for ACTIONS_ID_TOKEN_REQUEST_URL (it already has a query, as GitHub's does). */
+  requestUrl: string
+  /** Value for ACTIONS_ID_TOKEN_REQUEST_TOKEN. */
+  requestToken: string
+  /** Every ID token issued so far, in order. */
+  issued: string[]
 }
 
 export interface UploadAttempt {
@@ -193,6 +224,7 @@ export interface Emulator {
   setKnobs(k: Partial<Knobs>): void
   addUploadScript(s: UploadScript): void
   issueToken(opts?: IssueTokenOptions): string
+  githubOidc: GithubOidcIssuer
   revokeTokens(): void
   flip(imageId: string, status: ImageStatus, errorCode?: string): void
   close(): Promise<void>
