@@ -1,9 +1,11 @@
-// Writes the README's inputs and outputs tables from action.yml, so the two never disagree.
+// Writes the README's inputs and outputs tables from action.yml, and its error-code table from the
+// action's own table, so the README never disagrees with what the action does.
 // `tsx scripts/readme-tables.ts` rewrites README.md; `--check` only exits 1 when it is out of date.
 
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parse } from 'yaml'
+import { ERROR_CODES, explainErrorCode, type RetryAdvice } from '../src/error-codes.js'
 import { ROOT } from './runner.js'
 
 interface ActionYml {
@@ -13,7 +15,24 @@ interface ActionYml {
 
 const cell = (text: string): string => text.replace(/\s+/g, ' ').trim().replace(/\|/g, '\\|')
 
-export function renderTables(actionYml: string): { inputs: string; outputs: string } {
+const ADVICE: Record<RetryAdvice, string> = {
+  retry: 'yes, up to `maxUploadRetries`',
+  afterFix: 'after you fix it (retried once when the image is adopted by a later run)',
+  no: 'no: publish a new version',
+  once: 'once'
+}
+
+function renderErrorCodes(): string {
+  const unknown = explainErrorCode('')
+  return [
+    '| `errorCode` | what it means | retried? | what to do |',
+    '|---|---|---|---|',
+    ...ERROR_CODES.map(c => `| \`${c.code}\` | ${cell(c.meaning)} | ${ADVICE[c.retry]} | ${cell(c.remedy)} |`),
+    `| empty, \`unknownFutureValue\` or a code not listed | ${cell(unknown.meaning)} | ${ADVICE[unknown.retry]} | ${cell(unknown.remedy)} |`
+  ].join('\n')
+}
+
+export function renderTables(actionYml: string): { inputs: string; outputs: string; 'error-codes': string } {
   const action = parse(actionYml) as ActionYml
   const inputs = [
     '| input | required | default | description |',
@@ -27,10 +46,10 @@ export function renderTables(actionYml: string): { inputs: string; outputs: stri
     '|---|---|',
     ...Object.entries(action.outputs).map(([name, o]) => `| \`${name}\` | ${cell(o.description)} |`)
   ].join('\n')
-  return { inputs, outputs }
+  return { inputs, outputs, 'error-codes': renderErrorCodes() }
 }
 
-export function withTables(readme: string, tables: { inputs: string; outputs: string }): string {
+export function withTables(readme: string, tables: Record<string, string>): string {
   let text = readme
   for (const [name, table] of Object.entries(tables)) {
     const pattern = new RegExp(`(<!-- ${name}:start -->)[\\s\\S]*?(<!-- ${name}:end -->)`)

@@ -9,6 +9,8 @@ import type { Logger } from './logger.js'
 export const IMAGES_PATH = '/deviceManagement/virtualEndpoint/deviceImages'
 export const POLICIES_PATH = '/deviceManagement/virtualEndpoint/provisioningPolicies'
 const MAX_CREATE_POSTS = 3
+/** Windows 365 keeps at most this many custom images per tenant. */
+export const IMAGE_LIMIT = 20
 
 export interface ImageKey {
   displayName: string
@@ -120,9 +122,12 @@ export interface ProvisioningPolicy {
   imageType?: string | null
 }
 
-export async function policiesUsingImage(client: GraphClient, imageId: string): Promise<ProvisioningPolicy[]> {
-  const policies = await client.list<ProvisioningPolicy>(`${POLICIES_PATH}?$select=id,displayName,imageId,imageType`)
-  return policies.filter(p => typeof p.imageId === 'string' && p.imageId.toLowerCase() === imageId.toLowerCase())
+export async function listPolicies(client: GraphClient): Promise<ProvisioningPolicy[]> {
+  return client.list<ProvisioningPolicy>(`${POLICIES_PATH}?$select=id,displayName,imageId,imageDisplayName,imageType`)
+}
+
+export function usesImage(policy: ProvisioningPolicy, imageId: string): boolean {
+  return typeof policy.imageId === 'string' && policy.imageId.toLowerCase() === imageId.toLowerCase()
 }
 
 /** Deletes the image; a lost answer is settled by listing. */

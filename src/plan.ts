@@ -2,7 +2,7 @@
 
 import type { DeviceImage } from './graph-types.js'
 import { parseImageStatus } from './graph-types.js'
-import { isSameSource } from './images.js'
+import { IMAGE_LIMIT, isSameSource, type ProvisioningPolicy, usesImage } from './images.js'
 import type { OnExisting } from './inputs.js'
 
 export type Plan =
@@ -52,4 +52,23 @@ export function planImage(want: PlanInput, matches: DeviceImage[]): Plan {
 export function nextPatch(version: string): string {
   const [major, minor, patch] = version.split('.').map(Number)
   return `${major}.${minor}.${patch + 1}`
+}
+
+/** Images no provisioning policy uses, oldest first: the ones a user can delete to make room. */
+export function unusedImages(images: DeviceImage[], policies: ProvisioningPolicy[]): DeviceImage[] {
+  return images
+    .filter(image => !policies.some(policy => usesImage(policy, image.id)))
+    .sort((a, b) => Date.parse(a.lastModifiedDateTime ?? '') - Date.parse(b.lastModifiedDateTime ?? '') || 0)
+}
+
+export function tenantFullMessage(images: DeviceImage[], policies: ProvisioningPolicy[]): string {
+  const unused = unusedImages(images, policies)
+  const list = unused
+    .map(i => `"${i.displayName}" ${i.version} (${i.id}, last modified ${(i.lastModifiedDateTime ?? 'unknown').slice(0, 10)})`)
+    .join('; ')
+  return `The tenant already holds ${images.length} custom images, the most Windows 365 allows (${IMAGE_LIMIT}). ${
+    unused.length > 0
+      ? `Images no provisioning policy uses, oldest first: ${list}. Delete one (Intune admin center > Devices > Windows 365 > Custom images) and run again.`
+      : 'Every image is used by a provisioning policy: point a policy at another image, then delete the one it no longer uses.'
+  }`
 }

@@ -10,15 +10,17 @@ import {
   createImage,
   deleteImage,
   getImage,
+  IMAGE_LIMIT,
   isSameImage,
   listImages,
-  policiesUsingImage,
+  listPolicies,
   requestUploadRetry,
-  updateImageSource
+  updateImageSource,
+  usesImage
 } from './images.js'
 import type { Settings } from './inputs.js'
 import type { Logger } from './logger.js'
-import { type Plan, planImage } from './plan.js'
+import { type Plan, planImage, tenantFullMessage } from './plan.js'
 import type { PublishResult, RunReport } from './report.js'
 import { decideStep, formatDuration, waitForImage } from './wait.js'
 
@@ -34,16 +36,18 @@ export async function publishImage(settings: Settings, report: RunReport, deps: 
   const key = { displayName: settings.displayName, version: settings.version, sourceImageResourceId: settings.sourceImageResourceId }
 
   const plan = await logger.group('Find the image', async () => {
-    const matches = (await listImages(client)).filter(image => isSameImage(image, key))
+    const all = await listImages(client)
+    const matches = all.filter(image => isSameImage(image, key))
     if (matches.length > 1)
       logger.warning(`The tenant holds ${matches.length} images named "${key.displayName}" version ${key.version}; using one built from the same source when there is one.`)
     const decided = planImage({ ...key, onExisting: settings.onExisting }, matches)
     logger.info(describePlan(decided, settings))
+    if (decided.kind !== 'create') report.image = decided.image
+    if (decided.kind === 'refuse') throw new ActionError(decided.title, decided.message)
+    await checkPlan(decided, all, client)
     return decided
   })
-  if (plan.kind !== 'create') report.image = plan.image
 
-  if (plan.kind === 'refuse') throw new ActionError(plan.title, plan.message)
   if (settings.dryRun) {
     report.plan.push(describePlan(plan, settings))
     report.result = 'planned'
@@ -187,12 +191,6 @@ async function execute(plan: Exclude<Plan, { kind: 'refuse' }>, settings: Settin
       return { image, result: 'updated', failedBeforeRun: false, retryFirst: true }
     }
     case 'replace': {
-      const users = await policiesUsingImage(client, plan.image.id)
-      if (users.length > 0)
-        throw new ActionError(
-          'Image in use',
-          `Image ${plan.image.id} cannot be replaced: provisioning policies use it (${users.map(p => `${p.displayName ?? ''} ${p.id}`.trim()).join(', ')}). Point them at another image first, or publish a new version.`
-        )
       await deleteImage(client, plan.image.id)
       logger.info(`Deleted image ${plan.image.id} to create it anew.`)
       report.timeline.push({ at: clock.now(), label: 'deleted', kind: 'action' })
@@ -204,6 +202,20 @@ async function execute(plan: Exclude<Plan, { kind: 'refuse' }>, settings: Settin
       return { image: created, result: 'created', failedBeforeRun: false, retryFirst: false }
     }
   }
+}
+
+/** Read-only checks that make a plan impossible; the dry run runs them too. */
+async function checkPlan(plan: Exclude<Plan, { kind: 'refuse' }>, all: DeviceImage[], client: GraphClient): Promise<void> {
+  if (plan.kind === 'replace') {
+    const users = (await listPolicies(client)).filter(policy => usesImage(policy, plan.image.id))
+    if (users.length > 0)
+      throw new ActionError(
+        'Image in use',
+        `Image ${plan.image.id} cannot be replaced: provisioning policies use it (${users.map(p => `"${p.displayName ?? ''}" ${p.id}`).join(', ')}). Point them at another image first, or publish a new version.`
+      )
+  }
+  if (plan.kind === 'create' && all.length >= IMAGE_LIMIT)
+    throw new ActionError('Tenant image limit reached', tenantFullMessage(all, await listPolicies(client)))
 }
 
 async function createOnce(key: { displayName: string; version: string; sourceImageResourceId: string }, deps: PublishDeps): Promise<DeviceImage> {

@@ -1,0 +1,203 @@
+import { afterEach, describe, expect, it } from '@jest/globals'
+import { type Emulator, type EmulatorOptions, type SeedImage, startEmulator } from '../emulator/index.js'
+import { baseInputs, OTHER_SOURCE, runInProcess, SOURCE } from './helpers/run-in-process.js'
+
+const IMAGE_ID = '11111111-aaaa-4aaa-8aaa-111111111111'
+const POLICY_ID = '22222222-bbbb-4bbb-8bbb-222222222222'
+
+let emulator: Emulator | undefined
+afterEach(async () => {
+  await emulator?.close()
+  emulator = undefined
+})
+
+async function start(existing: Partial<SeedImage> | undefined, options: EmulatorOptions = {}): Promise<Emulator> {
+  const images: SeedImage[] = existing
+    ? [{ id: IMAGE_ID, displayName: 'Win11-Dev', version: '1.4.0', sourceImageResourceId: SOURCE, status: 'ready', ...existing }]
+    : []
+  emulator = await startEmulator({ images, defaultUpload: [{ pendingMs: 100, outcome: 'ready' }], ...options })
+  return emulator
+}
+
+const writes = (e: Emulator) => e.writes().map(w => `${w.method} ${w.route}`)
+
+describe('onExisting', () => {
+  it('reuse: waits on a pending image built from the same source, writing nothing', async () => {
+    const e = await start({ status: undefined, attempts: [{ pendingMs: 200, outcome: 'ready' }] })
+    const r = await runInProcess(baseInputs(e.url))
+    expect(r.code).toBe(0)
+    expect(writes(e)).toEqual([])
+    expect(r.outputs).toMatchObject({ result: 'reused', status: 'ready', imageId: IMAGE_ID, uploadAttempts: '1' })
+  })
+
+  it('reuse: retries an image that had failed before, whatever its code, once', async () => {
+    const e = await start({ status: 'failed', errorCode: 'sourceImageNotGeneralized' })
+    const r = await runInProcess(baseInputs(e.url))
+    expect(r.code).toBe(0)
+    expect(writes(e)).toEqual(['POST deviceImages.retryUpload'])
+    expect(r.outputs).toMatchObject({ result: 'reused', status: 'ready', uploadAttempts: '2' })
+  })
+
+  it('reuse: after that one retry, the normal rules apply to the same code', async () => {
+    const e = await start(
+      { status: 'failed', errorCode: 'sourceImageNotGeneralized' },
+      { uploadScripts: [{ match: { displayName: 'Win11-Dev' }, attempts: [{ pendingMs: 0, outcome: 'failed' }, { pendingMs: 100, outcome: 'failed', errorCode: 'sourceImageNotGeneralized' }] }] }
+    )
+    const r = await runInProcess(baseInputs(e.url))
+    expect(r.code).toBe(1)
+    expect(writes(e)).toEqual(['POST deviceImages.retryUpload'])
+    expect(r.outputs).toMatchObject({ status: 'failed', errorCode: 'sourceImageNotGeneralized', uploadAttempts: '2' })
+  })
+
+  it('reuse: a failed image is not retried when maxUploadRetries is 0', async () => {
+    const e = await start({ status: 'failed', errorCode: 'internalServerError' })
+    const r = await runInProcess(baseInputs(e.url, { maxUploadRetries: '0' }))
+    expect(r.code).toBe(1)
+    expect(writes(e)).toEqual([])
+  })
+
+  it('update: same source behaves as reuse', async () => {
+    const e = await start({}, { knobs: { imagePatch: 'accept200' } })
+    const r = await runInProcess(baseInputs(e.url, { onExisting: 'update' }))
+    expect(r.code).toBe(0)
+    expect(writes(e)).toEqual([])
+    expect(r.outputs.result).toBe('reused')
+  })
+
+  it.each(['accept200', 'accept204'] as const)('update: another source is PATCHed (%s), uploaded again and waited for', async answer => {
+    const e = await start({ sourceImageResourceId: OTHER_SOURCE }, { knobs: { imagePatch: answer, retryOnNonFailed: 'accept' } })
+    const r = await runInProcess(baseInputs(e.url, { onExisting: 'update' }))
+    expect(r.logger.of('error')).toEqual([])
+    expect(r.code).toBe(0)
+    expect(writes(e)).toEqual(['PATCH deviceImages.update', 'POST deviceImages.retryUpload'])
+    expect(JSON.parse(e.writes()[0].body)).toEqual({ sourceImageResourceId: SOURCE })
+    expect(e.images()[0].sourceImageResourceId).toBe(SOURCE)
+    expect(r.outputs).toMatchObject({ result: 'updated', status: 'ready', uploadAttempts: '2', imageId: IMAGE_ID })
+  })
+
+  it('update: when the service refuses the upload retry, waits on the image as it is', async () => {
+    const e = await start({ sourceImageResourceId: OTHER_SOURCE }, { knobs: { imagePatch: 'accept200', retryOnNonFailed: 'reject' } })
+    const r = await runInProcess(baseInputs(e.url, { onExisting: 'update' }))
+    expect(r.code).toBe(0)
+    expect(writes(e)).toEqual(['PATCH deviceImages.update', 'POST deviceImages.retryUpload'])
+    expect(r.outputs).toMatchObject({ result: 'updated', status: 'ready', uploadAttempts: '1' })
+  })
+
+  it.each([405, 400] as const)('update: a PATCH rejected with %i fails with the service error and suggests replace or a new version', async status => {
+    const e = await start({ sourceImageResourceId: OTHER_SOURCE }, { knobs: { imagePatch: status } })
+    const r = await runInProcess(baseInputs(e.url, { onExisting: 'update' }))
+    expect(r.code).toBe(1)
+    expect(writes(e)).toEqual(['PATCH deviceImages.update'])
+    const [error] = r.logger.of('error')
+    expect(error.title).toBe('Image update refused')
+    expect(error.message).toContain(`HTTP ${status}`)
+    expect(error.message).toMatch(/request-id: [0-9a-f-]{36}/)
+    expect(error.message).toMatch(/onExisting to replace .* or publish a new version/)
+    expect(e.images()[0].sourceImageResourceId).toBe(OTHER_SOURCE)
+  })
+
+  it.each([SOURCE, OTHER_SOURCE])('replace: deletes and creates anew when no policy uses the image (existing source %s)', async source => {
+    const e = await start({ sourceImageResourceId: source })
+    const r = await runInProcess(baseInputs(e.url, { onExisting: 'replace' }))
+    expect(r.code).toBe(0)
+    expect(writes(e)).toEqual(['DELETE deviceImages.delete', 'POST deviceImages.create'])
+    const images = e.images()
+    expect(images).toHaveLength(1)
+    expect(images[0].id).not.toBe(IMAGE_ID)
+    expect(images[0].sourceImageResourceId).toBe(SOURCE)
+    expect(r.outputs).toMatchObject({ result: 'replaced', status: 'ready', imageId: images[0].id })
+  })
+
+  it('replace: refuses while a provisioning policy uses the image, naming it', async () => {
+    const e = await start({}, { policies: [{ id: POLICY_ID, displayName: 'Developers', imageId: IMAGE_ID, imageType: 'custom' }] })
+    const r = await runInProcess(baseInputs(e.url, { onExisting: 'replace' }))
+    expect(r.code).toBe(1)
+    expect(writes(e)).toEqual([])
+    expect(r.logger.of('error')[0]).toMatchObject({ title: 'Image in use', message: expect.stringContaining(`"Developers" ${POLICY_ID}`) })
+  })
+
+  it.each([SOURCE, OTHER_SOURCE])('fail: refuses an existing image (source %s), naming it', async source => {
+    const e = await start({ sourceImageResourceId: source })
+    const r = await runInProcess(baseInputs(e.url, { onExisting: 'fail' }))
+    expect(r.code).toBe(1)
+    expect(writes(e)).toEqual([])
+    expect(r.logger.of('error')[0]).toMatchObject({ title: 'Image already exists', message: expect.stringContaining(IMAGE_ID) })
+    expect(r.outputs.imageId).toBe(IMAGE_ID)
+  })
+})
+
+describe('the 20-image limit', () => {
+  const full = (used: number[]): EmulatorOptions => ({
+    images: Array.from({ length: 20 }, (_, i) => ({
+      id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+      displayName: `Old-${i}`,
+      version: '1.0.0',
+      sourceImageResourceId: SOURCE,
+      // Listed newest first, so the message has to sort.
+      lastModifiedDateTime: new Date(Date.UTC(2026, 0, 20 - i)).toISOString()
+    })),
+    policies: used.map(i => ({ displayName: `Policy ${i}`, imageId: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, imageType: 'custom' as const }))
+  })
+
+  it('lists the images no policy uses, oldest first, before trying to create', async () => {
+    emulator = await startEmulator(full([19, 5]))
+    const r = await runInProcess(baseInputs(emulator.url))
+    expect(r.code).toBe(1)
+    expect(emulator.writes()).toEqual([])
+    const [error] = r.logger.of('error')
+    expect(error.title).toBe('Tenant image limit reached')
+    const listed = [...error.message.matchAll(/"(Old-\d+)"/g)].map(m => m[1])
+    expect(listed).toEqual([18, 17, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 4, 3, 2, 1, 0].map(i => `Old-${i}`))
+  })
+
+  it('says when every image is in use', async () => {
+    emulator = await startEmulator(full(Array.from({ length: 20 }, (_, i) => i)))
+    const r = await runInProcess(baseInputs(emulator.url))
+    expect(r.logger.of('error')[0].message).toMatch(/Every image is used by a provisioning policy/)
+  })
+
+  it('still reuses an existing image in a full tenant', async () => {
+    const options = full([])
+    options.images![3] = { ...options.images![3], displayName: 'Win11-Dev', version: '1.4.0' }
+    emulator = await startEmulator(options)
+    const r = await runInProcess(baseInputs(emulator.url))
+    expect(r.code).toBe(0)
+    expect(r.outputs.result).toBe('reused')
+  })
+})
+
+describe('dry run', () => {
+  it.each([
+    ['nothing exists', undefined, 'reuse', {}, 0, /No image "Win11-Dev" version 1\.4\.0 exists: create it/],
+    ['reuse', {}, 'reuse', {}, 0, /exists .* with the same source: reuse it/],
+    ['reuse of a failed image', { status: 'failed' as const, errorCode: 'internalServerError' }, 'reuse', {}, 0, /reuse it and retry its failed upload/],
+    ['reuse of another source', { sourceImageResourceId: OTHER_SOURCE }, 'reuse', {}, 1, /Publish it as a new version/],
+    ['update', { sourceImageResourceId: OTHER_SOURCE }, 'update', { knobs: { imagePatch: 'accept200' as const } }, 0, /change its source to/],
+    ['replace', {}, 'replace', {}, 0, /delete it and create it anew/],
+    ['replace of an image in use', {}, 'replace', { policies: [{ id: POLICY_ID, displayName: 'Developers', imageId: IMAGE_ID }] }, 1, /provisioning policies use it/],
+    ['fail', {}, 'fail', {}, 1, /onExisting is fail/]
+  ])('%s: reads only, and plans', async (_name, existing, onExisting, options, code, message) => {
+    const e = await start(existing, options)
+    const r = await runInProcess(baseInputs(e.url, { onExisting, dryRun: 'true' }))
+    expect(r.code).toBe(code)
+    expect(e.writes()).toEqual([])
+    expect(e.requests.filter(x => x.route !== 'token').every(x => x.method === 'GET')).toBe(true)
+    if (code === 0) {
+      expect(r.outputs.result).toBe('planned')
+      expect(r.report.plan.join('\n')).toMatch(message)
+      expect(r.summary).toContain('dry run')
+      expect(r.outputs.uploadAttempts).toBeUndefined()
+    } else expect(r.logger.of('error')[0].message).toMatch(message)
+    if (existing) expect(r.outputs.imageId).toBe(IMAGE_ID)
+  })
+
+  it('a full tenant makes the plan impossible', async () => {
+    emulator = await startEmulator({
+      images: Array.from({ length: 20 }, (_, i) => ({ displayName: `Old-${i}`, version: '1.0.0', sourceImageResourceId: SOURCE }))
+    })
+    const r = await runInProcess(baseInputs(emulator.url, { dryRun: 'true' }))
+    expect(r.code).toBe(1)
+    expect(emulator.writes()).toEqual([])
+    expect(r.logger.of('error')[0].title).toBe('Tenant image limit reached')
+  })
+})
