@@ -9,6 +9,7 @@ import type { TokenProvider } from './credentials.js'
 import { ActionError, GraphError, OutcomeUnknownError } from './errors.js'
 import type { GraphCollection } from './graph-types.js'
 import type { Logger } from './logger.js'
+import { RateGate } from './rate-gate.js'
 import {
   type Attempt,
   DEFAULT_RETRY,
@@ -64,6 +65,7 @@ const DEFAULT_REQUEST_TIMEOUT_MS = 100_000
 export class GraphClient {
   private readonly http: HttpClient
   private readonly base: string
+  private readonly gate: RateGate
   readonly requestCount = { total: 0 }
 
   constructor(private readonly options: GraphClientOptions) {
@@ -74,6 +76,7 @@ export class GraphClient {
       keepAlive: false
     })
     this.base = `${options.graphEndpoint}/${API_VERSION}`
+    this.gate = new RateGate(options.clock)
   }
 
   get<T>(path: string, deadline?: number): Promise<GraphResponse<T>> {
@@ -102,6 +105,8 @@ export class GraphClient {
     const shortPath = url.replace(this.base, '')
     let renewed = false
     for (let attemptNumber = 1; ; attemptNumber++) {
+      this.throwIfCancelled()
+      await this.gate.pass(this.options.signal)
       this.throwIfCancelled()
       const token = await this.options.tokens.getToken()
       const clientRequestId = randomUUID()
@@ -150,6 +155,8 @@ export class GraphClient {
       const what = sent.kind === 'response' ? `HTTP ${sent.status}` : sent.message
       if (decision.retry) {
         const requestId = sent.kind === 'response' ? header(sent.headers, 'request-id') : undefined
+        // The service named a time: hold every request of this client until then, not only this one.
+        if (attempt.kind === 'response' && attempt.retryAfter !== undefined) this.gate.holdFor(decision.delayMs)
         await this.pause(req.method, shortPath, what, decision.delayMs, attemptNumber, retry.maxAttempts, requestId)
         continue
       }

@@ -158,6 +158,14 @@ export function parseInputs(get: (name: string) => string): ParsedInputs {
       'cloudPcIds lists Cloud PCs to reprovision, which erases their local data: set reprovision: true to do it, or remove cloudPcIds.'
     )
 
+  if (reprovision && provisioningPolicyIds.length === 0 && cloudPcIds.length === 0)
+    fail('reprovision', 'reprovision is true but there is nothing to reprovision: set provisioningPolicyIds, cloudPcIds or both.')
+  if (wait === false && (provisioningPolicyIds.length > 0 || reprovision))
+    fail(
+      provisioningPolicyIds.length > 0 ? 'provisioningPolicyIds' : 'reprovision',
+      'Rolling out needs the image to be ready first: remove wait: false, or roll out in a later run.'
+    )
+
   if (errors.length > 0) return { ok: false, errors }
   return {
     ok: true,

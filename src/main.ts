@@ -13,6 +13,7 @@ import { coreLogger, type Logger } from './logger.js'
 import { outputsOf } from './outputs.js'
 import { publishImage } from './publisher.js'
 import { newReport, type RunReport } from './report.js'
+import { checkRolloutTargets, planRollout, rollOut } from './rollout.js'
 import type { RetryOptions } from './retry-policy.js'
 import { buildSummary, type RunLinks } from './summary.js'
 import { formatDuration } from './wait.js'
@@ -81,7 +82,16 @@ export async function run(overrides: Partial<RunDependencies> = {}): Promise<num
       requestTimeoutMs: deps.requestTimeoutMs,
       signal: deps.signal
     })
+    const rollingOut = settings.provisioningPolicyIds.length > 0 || settings.reprovision
+    const targets = rollingOut
+      ? await logger.group('Check the roll-out targets', () => checkRolloutTargets(client, settings))
+      : undefined
     await publishImage(settings, report, { client, clock, logger, signal: deps.signal })
+    if (targets) {
+      if (settings.dryRun) await logger.group('Plan the roll-out', () => planRollout(client, settings, targets, report, logger))
+      else if (report.image)
+        await logger.group('Roll out', () => rollOut(settings, report.image!, targets, report, { client, logger, signal: deps.signal }))
+    }
     return 0
   } catch (error) {
     if (error instanceof CancelledError) report.outcome = 'cancelled'

@@ -14,6 +14,21 @@ export interface TimelineEvent {
   kind: 'status' | 'action'
 }
 
+export interface PolicyResult {
+  id: string
+  displayName: string
+  result: 'updated' | 'skipped' | 'failed' | 'would update' | 'would skip'
+  error?: string
+}
+
+export interface CloudPcResult {
+  id: string
+  displayName: string
+  userPrincipalName: string
+  result: 'pending' | 'reprovisioned' | 'failed' | 'would reprovision'
+  error?: string
+}
+
 export interface Failure {
   title: string
   message: string
@@ -32,6 +47,8 @@ export interface RunReport {
   uploadRetries: number
   timeline: TimelineEvent[]
   plan: string[]
+  policies?: PolicyResult[]
+  cloudPcs?: CloudPcResult[]
   updatedPolicyIds: string[]
   reprovisionedCloudPcIds: string[]
   failure?: Failure

@@ -32,6 +32,42 @@ export function escapeHtml(value: unknown): string {
     .replace(/'/g, '&#39;')
 }
 
+const FOLD_ABOVE_ROWS = 10
+/** Keeps the summary far below GitHub's 1 MiB limit even for thousands of Cloud PCs. */
+export const MAX_CLOUD_PC_ROWS = 1000
+
+function addRollout(summary: Summary, report: RunReport): void {
+  const header = (...names: string[]) => names.map(data => ({ data, header: true }))
+  if (report.policies && report.policies.length > 0) {
+    summary.addHeading('Provisioning policies', 3)
+    summary.addTable([
+      header('Policy', 'ID', 'Result'),
+      ...report.policies.map(p => [escapeHtml(p.displayName || '—'), `<code>${escapeHtml(p.id)}</code>`, escapeHtml(p.error ? `${p.result}: ${p.error}` : p.result)])
+    ])
+  }
+  const pcs = report.cloudPcs
+  if (!pcs || pcs.length === 0) return
+  const count = (result: string) => pcs.filter(pc => pc.result === result).length
+  const planned = count('would reprovision')
+  const line = planned
+    ? `${planned} Cloud PC${planned === 1 ? '' : 's'} would be reprovisioned.`
+    : `${count('reprovisioned')} Cloud PCs reprovisioned, ${count('failed')} failed${count('pending') ? `, ${count('pending')} not reached` : ''}.`
+  summary.addHeading('Cloud PCs', 3)
+  summary.addRaw(`<p>${escapeHtml(line)}</p>`, true)
+  // Failures first, so they are seen even when the table is long or cut.
+  const ordered = [...pcs].sort((a, b) => Number(b.result === 'failed') - Number(a.result === 'failed'))
+  const shown = ordered.slice(0, MAX_CLOUD_PC_ROWS)
+  const table = `<table>${[
+    '<tr><th>Cloud PC</th><th>Name</th><th>User</th><th>Result</th></tr>',
+    ...shown.map(
+      pc =>
+        `<tr><td><code>${escapeHtml(pc.id)}</code></td><td>${escapeHtml(pc.displayName || '—')}</td><td>${escapeHtml(pc.userPrincipalName || '—')}</td><td>${escapeHtml(pc.error ? `${pc.result}: ${pc.error}` : pc.result)}</td></tr>`
+    )
+  ].join('')}</table>${pcs.length > shown.length ? `<p>… and ${pcs.length - shown.length} more, not listed here.</p>` : ''}`
+  if (pcs.length > FOLD_ABOVE_ROWS) summary.addDetails(`All ${pcs.length} Cloud PCs`, table)
+  else summary.addRaw(table, true)
+}
+
 export function buildSummary(summary: Summary, report: RunReport, links: RunLinks): Summary {
   const outcome = report.outcome ?? (report.failure || report.inputErrors.length > 0 ? 'failed' : 'ready')
   const heading =
@@ -90,6 +126,8 @@ export function buildSummary(summary: Summary, report: RunReport, links: RunLink
     })
     summary.addTable([[{ data: 'At', header: true }, { data: 'Event', header: true }, { data: 'Lasted', header: true }], ...rows])
   }
+
+  addRollout(summary, report)
 
   const footer: string[] = []
   if (links.runUrl) footer.push(`<a href="${escapeHtml(links.runUrl)}">Workflow run</a>`)
