@@ -14,7 +14,7 @@ afterEach(async () => {
   emulator = undefined
 })
 
-function pcs(policy: string, from: number, count: number): SeedCloudPc[] {
+function pcs(policy: string, from: number, count: number): (SeedCloudPc & { id: string })[] {
   return Array.from({ length: count }, (_, i) => ({
     id: guid('cccccccc', from + i),
     displayName: `CPC-${from + i}`,
