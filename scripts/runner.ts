@@ -16,8 +16,8 @@ export interface RunnerOptions {
   env?: Record<string, string>
   /** Called with each chunk of the step's stdout as it arrives. */
   onStdout?: (chunk: string) => void
-  /** Sends this signal to the process after this many ms. */
-  signalAfter?: { ms: number; signal: NodeJS.Signals }
+  /** Sends `signal` to the step once its stdout contains `text`, as a person cancelling the run would. */
+  signalWhen?: { text: string; signal: NodeJS.Signals }
   timeoutMs?: number
 }
 
@@ -29,6 +29,9 @@ export interface RunnerResult {
   outputs: Record<string, string>
   summary: string
   durationMs: number
+  /** When `signalWhen` fired, in ms since the epoch. */
+  signalledAt?: number
+  exitedAt: number
 }
 
 export const RUN_CONTEXT = {
@@ -66,17 +69,20 @@ export function runAction(options: RunnerOptions): Promise<RunnerResult> {
     const child = spawn(process.execPath, [BUNDLE], { env, cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''
+    let signalledAt: number | undefined
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       stdout += chunk
       options.onStdout?.(chunk)
+      if (options.signalWhen && signalledAt === undefined && stdout.includes(options.signalWhen.text)) {
+        signalledAt = Date.now()
+        child.kill(options.signalWhen.signal)
+      }
     })
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
-    const timers: NodeJS.Timeout[] = []
-    if (options.signalAfter) timers.push(setTimeout(() => child.kill(options.signalAfter!.signal), options.signalAfter.ms))
-    timers.push(setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000))
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000)
     child.on('error', reject)
     child.on('close', (code, signal) => {
-      timers.forEach(clearTimeout)
+      clearTimeout(timer)
       const result: RunnerResult = {
         code,
         signal,
@@ -84,7 +90,9 @@ export function runAction(options: RunnerOptions): Promise<RunnerResult> {
         stderr,
         outputs: parseGithubOutput(readFileSync(outputFile, 'utf8')),
         summary: readFileSync(summaryFile, 'utf8'),
-        durationMs: Date.now() - started
+        durationMs: Date.now() - started,
+        signalledAt,
+        exitedAt: Date.now()
       }
       rmSync(dir, { recursive: true, force: true })
       resolvePromise(result)

@@ -53,6 +53,21 @@ export class OutcomeUnknownError extends ActionError {
   }
 }
 
+/** A retry would have waited past the run's deadline. */
+export class DeadlineError extends ActionError {
+  constructor(what: string) {
+    super('Deadline reached', `${what}; no time is left before the deadline to try again.`)
+    this.name = 'DeadlineError'
+  }
+}
+
+export class CancelledError extends ActionError {
+  constructor() {
+    super('Cancelled', 'The run was cancelled.')
+    this.name = 'CancelledError'
+  }
+}
+
 export function formatGraphError(d: GraphErrorDetails): string {
   const ids = [
     `code: ${d.code}${d.innerCode && d.innerCode !== d.code ? ` (${d.innerCode})` : ''}`,

@@ -6,7 +6,7 @@ import { HttpClient } from '@actions/http-client'
 import type { OutgoingHttpHeaders } from 'node:http'
 import type { Clock } from './clock.js'
 import type { TokenProvider } from './credentials.js'
-import { ActionError, GraphError, OutcomeUnknownError } from './errors.js'
+import { ActionError, CancelledError, DeadlineError, GraphError, OutcomeUnknownError } from './errors.js'
 import type { GraphCollection } from './graph-types.js'
 import type { Logger } from './logger.js'
 import { RateGate } from './rate-gate.js'
@@ -46,13 +46,6 @@ export interface GraphRequest {
   body?: unknown
   /** No retry waits past this instant (ms since the epoch). */
   deadline?: number
-}
-
-export class CancelledError extends ActionError {
-  constructor() {
-    super('Cancelled', 'The run was cancelled.')
-    this.name = 'CancelledError'
-  }
 }
 
 type Sent =
@@ -128,14 +121,18 @@ export class GraphClient {
 
       if (sent.kind === 'response' && sent.status >= 200 && sent.status < 300) {
         const parsed = parseJson<T>(sent.text)
-        if (parsed.ok) return { status: sent.status, body: parsed.value, requestId: header(sent.headers, 'request-id') }
+        // Every read answers with a JSON body; writes may answer 204 with none.
+        const readable = parsed.ok && (kind === 'write' || parsed.value !== undefined)
+        if (readable) return { status: sent.status, body: parsed.value, requestId: header(sent.headers, 'request-id') }
         // A success whose body is unreadable: a read can be asked again; a write has acted, but what it made is unknown.
-        const problem: Sent = { kind: 'network', error: 'other', message: `HTTP ${sent.status} with a body that is not JSON` }
-        if (kind === 'write') throw new OutcomeUnknownError(req.method, shortPath, problem.message)
+        const problem = `HTTP ${sent.status} with ${sent.text.trim() ? 'a body that is not JSON' : 'an empty body'}`
+        if (kind === 'write') throw new OutcomeUnknownError(req.method, shortPath, problem)
         const decision = decideRetry(kind, { kind: 'network', error: 'other' }, attemptNumber, this.options.clock.now(), deadline, retry, this.options.random)
-        if (!decision.retry)
-          throw new ActionError('Unexpected Graph answer', `${req.method} ${shortPath} answered ${problem.message}.`)
-        await this.pause(req.method, shortPath, problem.message, decision.delayMs, attemptNumber, retry.maxAttempts, undefined)
+        if (!decision.retry) {
+          if (decision.reason === 'deadline') throw new DeadlineError(`${req.method} ${shortPath} answered ${problem}`)
+          throw new ActionError('Unexpected Graph answer', `${req.method} ${shortPath} answered ${problem}.`)
+        }
+        await this.pause(req.method, shortPath, problem, decision.delayMs, attemptNumber, retry.maxAttempts, header(sent.headers, 'request-id'))
         continue
       }
 
@@ -161,6 +158,7 @@ export class GraphClient {
         continue
       }
       if (isOutcomeUnknown(kind, attempt)) throw new OutcomeUnknownError(req.method, shortPath, what)
+      if (decision.reason === 'deadline') throw new DeadlineError(`${req.method} ${shortPath}: ${what}`)
       if (sent.kind === 'response') throw toGraphError(req.method, shortPath, sent, clientRequestId)
       throw new ActionError(
         'Graph unreachable',

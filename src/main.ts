@@ -6,8 +6,8 @@ import * as core from '@actions/core'
 import { context } from '@actions/github'
 import { type Clock, systemClock } from './clock.js'
 import { type AzResult, createTokenProvider } from './credentials.js'
-import { accessHint, ActionError, GraphError } from './errors.js'
-import { CancelledError, GraphClient } from './graph-client.js'
+import { accessHint, ActionError, CancelledError, GraphError } from './errors.js'
+import { GraphClient } from './graph-client.js'
 import { parseInputs, type Settings } from './inputs.js'
 import { coreLogger, type Logger } from './logger.js'
 import { outputsOf } from './outputs.js'
@@ -94,7 +94,16 @@ export async function run(overrides: Partial<RunDependencies> = {}): Promise<num
     }
     return 0
   } catch (error) {
-    if (error instanceof CancelledError) report.outcome = 'cancelled'
+    if (error instanceof CancelledError) {
+      report.outcome = 'cancelled'
+      const image = report.image
+      report.failure = {
+        title: 'Cancelled',
+        message: image
+          ? `The run was cancelled. Image ${image.id} was ${String(image.status)}; the upload goes on in the service: run again with the same inputs to wait on it.`
+          : 'The run was cancelled before an image was created.'
+      }
+    }
     report.failure ??= toFailure(error)
     report.outcome ??= 'failed'
     logger.error(report.failure.message, { title: report.failure.title })

@@ -3,7 +3,7 @@
 
 import type { Clock } from './clock.js'
 import type { ErrorCodeInfo } from './error-codes.js'
-import { ActionError, GraphError } from './errors.js'
+import { ActionError, CancelledError, GraphError } from './errors.js'
 import type { GraphClient } from './graph-client.js'
 import { type DeviceImage, parseImageStatus } from './graph-types.js'
 import {
@@ -103,7 +103,7 @@ export async function publishImage(settings: Settings, report: RunReport, deps: 
         clock: deps.clock,
         logger,
         signal: deps.signal,
-        read: deadline => getImage(client, image.id, deadline),
+        read: deadline => readDuringWait(client, image.id, deadline),
         retryUpload,
         onImage: img => void (report.image = img),
         onEvent: (label, kind) => void (kind === 'status' && report.timeline.push({ at: deps.clock.now(), label, kind }))
@@ -124,11 +124,7 @@ export async function publishImage(settings: Settings, report: RunReport, deps: 
       )
       return
     case 'cancelled':
-      report.outcome = 'cancelled'
-      throw new ActionError(
-        'Cancelled',
-        `The run was cancelled while waiting. Image ${waited.image.id} was ${String(waited.image.status)}; the upload goes on in the service.`
-      )
+      throw new CancelledError()
     case 'timedOut':
       report.outcome = 'timedOut'
       throw new ActionError(
@@ -201,6 +197,19 @@ async function execute(plan: Exclude<Plan, { kind: 'refuse' }>, settings: Settin
       const created = await createOnce(key, deps)
       return { image: created, result: 'created', failedBeforeRun: false, retryFirst: false }
     }
+  }
+}
+
+async function readDuringWait(client: GraphClient, id: string, deadline: number): Promise<DeviceImage> {
+  try {
+    return await getImage(client, id, deadline)
+  } catch (error) {
+    if (error instanceof GraphError && error.status === 404)
+      throw new ActionError(
+        'Image deleted',
+        `Image ${id} no longer exists: it was deleted while this run waited for it (${error.details.code}, request-id ${error.details.requestId ?? 'none'}). Run the workflow again to create it anew.`
+      )
+    throw error
   }
 }
 

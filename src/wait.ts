@@ -2,6 +2,7 @@
 // loop going, final states end it, a retryable failure asks the service to upload again.
 
 import type { Clock } from './clock.js'
+import { DeadlineError } from './errors.js'
 import { type ErrorCodeInfo, explainErrorCode, isRetryableErrorCode } from './error-codes.js'
 import { type DeviceImage, parseImageStatus } from './graph-types.js'
 import type { Logger } from './logger.js'
@@ -90,7 +91,7 @@ export async function waitForImage(initial: DeviceImage, options: WaitOptions, s
   const elapsed = (): string => formatDuration(clock.now() - started)
   for (;;) {
     deps.onImage(image)
-    const status = String(image.status)
+    const status = image.status === null || image.status === undefined ? 'without a status' : String(image.status)
     if (status !== lastStatus) {
       logger.info(`Image ${image.id} is ${status}${image.errorCode ? ` (${image.errorCode})` : ''} after ${elapsed()}.`)
       deps.onEvent(status, 'status')
@@ -125,7 +126,16 @@ export async function waitForImage(initial: DeviceImage, options: WaitOptions, s
     }
     await clock.sleep(Math.min(options.pollIntervalMs, deadline - now), deps.signal)
     if (deps.signal?.aborted) return { kind: 'cancelled', image }
-    image = await deps.read(deadline)
+    try {
+      image = await deps.read(deadline)
+    } catch (error) {
+      // A read the service cannot answer before the deadline (throttled, down) ends in a time-out,
+      // but only at the deadline: the image may still become ready and be seen by a later run.
+      if (!(error instanceof DeadlineError) && clock.now() < deadline) throw error
+      logger.info(`Status reads fail until the deadline: ${error instanceof Error ? error.message : String(error)}`)
+      await clock.sleep(deadline - clock.now(), deps.signal)
+      return { kind: deps.signal?.aborted ? 'cancelled' : 'timedOut', image }
+    }
   }
 }
 
