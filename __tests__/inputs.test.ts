@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals'
 import { parseInputs } from '../src/inputs.js'
+import { BAD_INPUTS, SOURCE } from './helpers/bad-inputs.js'
 
-const SOURCE = '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-images/providers/Microsoft.Compute/images/win11-dev'
 const TENANT = '11111111-1111-1111-1111-111111111111'
 const CLIENT = '22222222-2222-2222-2222-222222222222'
 const POLICY = '33333333-3333-3333-3333-333333333333'
@@ -79,49 +79,7 @@ describe('parseInputs: valid inputs', () => {
 })
 
 describe('parseInputs: invalid inputs', () => {
-  it.each([
-    ['displayName', { displayName: '' }, /displayName is required/],
-    ['displayName', { displayName: '   ' }, /displayName is required/],
-    ['displayName', { displayName: 'x'.repeat(257) }, /at most 256/],
-    ['displayName', { displayName: 'bad\u0007name' }, /control characters/],
-    ['version', { version: '' }, /version is required/],
-    ['version', { version: '1.4' }, /major\.minor\.patch/],
-    ['version', { version: '01.4.0' }, /leading zeros/],
-    ['version', { version: '1.4.0-beta' }, /major\.minor\.patch/],
-    ['version', { version: 'v1.4.0' }, /major\.minor\.patch/],
-    ['sourceImageResourceId', { sourceImageResourceId: '' }, /is required/],
-    ['sourceImageResourceId', { sourceImageResourceId: 'win11-dev' }, /managed image ID/],
-    ['sourceImageResourceId', { sourceImageResourceId: SOURCE.replace('Microsoft.Compute/images', 'Microsoft.Storage/images') }, /managed image ID/],
-    ['sourceImageResourceId', { sourceImageResourceId: SOURCE.replace('00000000-0000-0000-0000-000000000000', 'my-sub') }, /not a GUID/],
-    ['sourceImageResourceId', { sourceImageResourceId: '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/images/d/versions/1.0.0' }, /Compute Gallery/],
-    ['tenantId', { tenantId: 'not a tenant' }, /GUID\) or a verified domain/],
-    ['clientId', { clientId: 'my-app' }, /application \(client\) ID, a GUID/],
-    ['clientId', { clientId: '' }, /clientId is required with tenantId/],
-    ['tenantId', { tenantId: '' }, /tenantId is required with clientId/],
-    ['clientSecret', { tenantId: '', clientId: '' }, /clientSecret needs tenantId and clientId/],
-    ['cloud', { cloud: 'china' }, /not offered in .*China/],
-    ['cloud', { cloud: 'azure' }, /global or usgov/],
-    ['graphEndpoint', { graphEndpoint: 'http://graph.example.com' }, /https:\/\/.*loopback/],
-    ['graphEndpoint', { graphEndpoint: 'http://10.0.0.1' }, /loopback/],
-    ['graphEndpoint', { graphEndpoint: 'graph.microsoft.com' }, /absolute URL/],
-    ['graphEndpoint', { graphEndpoint: 'https://graph.microsoft.com/beta' }, /root URL only/],
-    ['authorityHost', { authorityHost: 'http://login.example.com' }, /https:\/\//],
-    ['onExisting', { onExisting: 'overwrite' }, /reuse, update, replace or fail/],
-    ['wait', { wait: 'yes' }, /true or false/],
-    ['dryRun', { dryRun: '1' }, /true or false/],
-    ['reprovision', { reprovision: 'on' }, /true or false/],
-    ['timeoutMinutes', { timeoutMinutes: '0' }, /greater than 0/],
-    ['timeoutMinutes', { timeoutMinutes: '-5' }, /greater than 0/],
-    ['timeoutMinutes', { timeoutMinutes: 'ten' }, /greater than 0/],
-    ['timeoutMinutes', { timeoutMinutes: '100000' }, /at most 10080/],
-    ['pollIntervalSeconds', { pollIntervalSeconds: '0' }, /greater than 0/],
-    ['maxUploadRetries', { maxUploadRetries: '-1' }, /whole number/],
-    ['maxUploadRetries', { maxUploadRetries: '1.5' }, /whole number/],
-    ['maxUploadRetries', { maxUploadRetries: '11' }, /from 0 to 10/],
-    ['provisioningPolicyIds', { provisioningPolicyIds: 'policy-1' }, /not a GUID: policy-1/],
-    ['cloudPcIds', { cloudPcIds: 'abc' }, /not a GUID/],
-    ['cloudPcIds', { cloudPcIds: POLICY }, /set reprovision: true/]
-  ])('%s %j is refused', (input, overrides, message) => {
+  it.each(BAD_INPUTS)('%s %j is refused', (input, overrides, message) => {
     const parsed = parse(overrides)
     expect(parsed.ok).toBe(false)
     if (parsed.ok) return

@@ -7,9 +7,10 @@
 //   --per-seconds S    budget: window length (default 10)
 //   --write-readme     put the figures into README.md between the bench-rollout markers
 
-import { readFileSync, writeFileSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { startEmulator } from '../emulator/index.js'
+import { writeReadmeBlock } from '../scripts/readme-blocks.js'
 import { ROOT, RUN_CONTEXT, runAction } from '../scripts/runner.js'
 
 const arg = (name: string, fallback: number): number => {
@@ -93,11 +94,5 @@ const table = [
 console.log(table)
 console.log(met ? 'Target met.' : 'Target MISSED.')
 writeFileSync(join(ROOT, 'bench', 'rollout.json'), `${JSON.stringify(figures, null, 2)}\n`)
-if (process.argv.includes('--write-readme')) {
-  const readmePath = join(ROOT, 'README.md')
-  const readme = readFileSync(readmePath, 'utf8')
-  const block = /(<!-- bench-rollout:start -->)[\s\S]*?(<!-- bench-rollout:end -->)/
-  if (!block.test(readme)) throw new Error('README.md has no bench-rollout block')
-  writeFileSync(readmePath, readme.replace(block, (_m, open: string, close: string) => `${open}\n${table}\n${close}`))
-}
+if (process.argv.includes('--write-readme')) writeReadmeBlock('bench-rollout', table)
 process.exit(met ? 0 : 1)

@@ -6,6 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parse } from 'yaml'
 import { ERROR_CODES, explainErrorCode, type RetryAdvice } from '../src/error-codes.js'
+import { README, replaceBlock } from './readme-blocks.js'
 import { ROOT } from './runner.js'
 
 interface ActionYml {
@@ -50,24 +51,17 @@ export function renderTables(actionYml: string): { inputs: string; outputs: stri
 }
 
 export function withTables(readme: string, tables: Record<string, string>): string {
-  let text = readme
-  for (const [name, table] of Object.entries(tables)) {
-    const pattern = new RegExp(`(<!-- ${name}:start -->)[\\s\\S]*?(<!-- ${name}:end -->)`)
-    if (!pattern.test(text)) throw new Error(`README.md has no <!-- ${name}:start --> ... <!-- ${name}:end --> block`)
-    text = text.replace(pattern, (_m, open: string, close: string) => `${open}\n${table}\n${close}`)
-  }
-  return text
+  return Object.entries(tables).reduce((text, [name, table]) => replaceBlock(text, name, table), readme)
 }
 
 const isMain = process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/').split('/').pop()!)
 if (isMain) {
-  const readmePath = join(ROOT, 'README.md')
-  const current = readFileSync(readmePath, 'utf8')
+  const current = readFileSync(README, 'utf8')
   const wanted = withTables(current, renderTables(readFileSync(join(ROOT, 'action.yml'), 'utf8')))
   if (process.argv.includes('--check')) {
     if (wanted !== current) {
       console.error('README.md tables differ from action.yml: run "npm run readme".')
       process.exit(1)
     }
-  } else writeFileSync(readmePath, wanted)
+  } else writeFileSync(README, wanted)
 }

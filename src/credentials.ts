@@ -213,18 +213,20 @@ async function requestEntraToken(
       await deps.clock.sleep(decision.delayMs)
       continue
     }
-    if (status === 200) {
-      const body = safeJson<{ access_token?: string; expires_in?: number | string }>(text)
-      if (!body?.access_token) throw new ActionError('Sign-in failed', `The token endpoint answered 200 without an access_token.`)
+    const body = status === 200 ? safeJson<{ access_token?: string; expires_in?: number | string }>(text) : undefined
+    if (body?.access_token) {
       const lifetimeMs = Number(body.expires_in ?? 3600) * 1000
       return { token: body.access_token, expiresAt: deps.clock.now() + lifetimeMs }
     }
-    const decision = decideRetry('read', { kind: 'response', status, retryAfter }, attemptNumber, deps.clock.now(), Infinity, retry)
+    // A 200 without a readable token is as transient as a 5xx.
+    const attempt = status === 200 ? ({ kind: 'network', error: 'other' } as const) : ({ kind: 'response', status, retryAfter } as const)
+    const decision = decideRetry('read', attempt, attemptNumber, deps.clock.now(), Infinity, retry)
     if (decision.retry) {
-      deps.logger.info(`Token request answered HTTP ${status}; retrying in ${(decision.delayMs / 1000).toFixed(1)} s.`)
+      deps.logger.info(`Token request answered HTTP ${status}${status === 200 ? ' without a readable token' : ''}; retrying in ${(decision.delayMs / 1000).toFixed(1)} s.`)
       await deps.clock.sleep(decision.delayMs)
       continue
     }
+    if (status === 200) throw new ActionError('Sign-in failed', 'The token endpoint kept answering 200 without a readable access_token.')
     throw entraError(status, safeJson<EntraError>(text), assertion)
   }
 }

@@ -98,7 +98,7 @@ export async function requestUploadRetry(client: GraphClient, id: string, deadli
       if (!(error instanceof OutcomeUnknownError)) throw error
       const image = await getImage(client, id, deadline)
       if (parseImageStatus(image.status) !== 'failed') return 'retryUpload'
-      if (tries >= 2) throw new ActionError('Upload retry failed', `Asking the service to retry the upload failed twice: ${error.cause}.`)
+      if (tries >= 3) throw new ActionError('Upload retry failed', `Asking the service to retry the upload failed ${tries} times: ${error.cause}.`)
     }
   }
 }

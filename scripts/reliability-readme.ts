@@ -1,0 +1,27 @@
+// Puts the figures of the last full fault suite (bench/reliability.json) into README.md.
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { writeReadmeBlock } from './readme-blocks.js'
+import { ROOT } from './runner.js'
+
+const f = JSON.parse(readFileSync(join(ROOT, 'bench', 'reliability.json'), 'utf8')) as Record<string, number | string> & {
+  failureReasons: Record<string, number>
+}
+const reasons = Object.entries(f.failureReasons)
+  .map(([reason, n]) => `${reason}: ${n}`)
+  .join('; ')
+writeReadmeBlock(
+  'reliability',
+  [
+    '| figure | value | must be |',
+    '|---|---|---|',
+    `| runs (fault matrix, then a seeded soak of ${f.soakRuns} runs with ${Number(f.faultRate) * 100} % of requests faulted) | ${f.runs} | |`,
+    `| faults injected | ${f.faultsInjected} | |`,
+    `| duplicate images created | ${f.duplicates} | 0 |`,
+    `| wrong exit codes (success reported for a state not reached) | ${f.wrongExitCodes} | 0 |`,
+    `| wrong outcomes (outputs unlike the tenant, a Cloud PC reprovisioned twice, a crash) | ${f.wrongOutcomes} | 0 |`,
+    `| runs that ended in a failure, each with an error annotation (a reprovision whose answer was lost is reported as failed, never repeated) | ${f.failedRuns} (${reasons || 'none'}) | |`,
+    `| bad inputs tried / that sent a request | ${f.badInputsTried} / ${f.badInputsSentRequest} | … / 0 |`,
+    `| Node.js | ${f.node} | |`
+  ].join('\n')
+)
