@@ -22,7 +22,13 @@ describe('the bundled action', () => {
     expect(result.stderr).toBe('')
     expect(result.code).toBe(0)
     const [image] = emulator.images()
-    expect(result.outputs).toMatchObject({ imageId: image.id, status: 'ready', result: 'created', uploadAttempts: '2', errorCode: '' })
+    expect(result.outputs).toMatchObject({
+      imageId: image.id,
+      status: 'ready',
+      result: 'created',
+      uploadAttempts: '2',
+      errorCode: ''
+    })
     expect(JSON.parse(result.outputs.image)).toMatchObject({ id: image.id, status: 'ready' })
     expect(result.summary).toContain('Cloud PC image ready')
     expect(result.summary).toContain(image.id)

@@ -9,12 +9,16 @@ import { renderTables, withTables } from '../scripts/readme-tables.js'
 import { ROOT } from '../scripts/runner.js'
 
 const actionYml = readFileSync(join(ROOT, 'action.yml'), 'utf8')
-const action = parse(actionYml) as { inputs: Record<string, { default?: string }>; outputs: Record<string, unknown>; runs: Record<string, string> }
+const action = parse(actionYml) as {
+  inputs: Record<string, { default?: string }>
+  outputs: Record<string, unknown>
+  runs: Record<string, string>
+}
 
 describe('README, action.yml and the code agree', () => {
-  it('README tables are what action.yml and the error-code table generate', () => {
+  it('README tables are what action.yml and the error-code table generate', async () => {
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8')
-    expect(withTables(readme, renderTables(actionYml))).toBe(readme)
+    expect(await withTables(readme, renderTables(actionYml))).toBe(readme)
   })
 
   it('action.yml declares the outputs the action sets', () => {
@@ -23,7 +27,9 @@ describe('README, action.yml and the code agree', () => {
 
   it('the defaults in the code are the defaults in action.yml', () => {
     for (const [name, value] of Object.entries(DEFAULTS)) expect(action.inputs[name]?.default).toBe(value)
-    const declared = Object.entries(action.inputs).filter(([, i]) => i.default !== undefined).map(([name]) => name)
+    const declared = Object.entries(action.inputs)
+      .filter(([, i]) => i.default !== undefined)
+      .map(([name]) => name)
     expect(declared.sort()).toEqual(Object.keys(DEFAULTS).sort())
   })
 

@@ -4,8 +4,10 @@ import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, test } from '@jest/globals'
 import { startEmulator, type Emulator, type EmulatorOptions } from '../emulator/index.js'
 
-const SOURCE = '/subscriptions/00000000-0000-0000-0000-0000000000aa/resourceGroups/rg-images/providers/Microsoft.Compute/images/win11-dev'
-const OTHER_SOURCE = '/subscriptions/00000000-0000-0000-0000-0000000000aa/resourceGroups/rg-images/providers/Microsoft.Compute/images/win11-next'
+const SOURCE =
+  '/subscriptions/00000000-0000-0000-0000-0000000000aa/resourceGroups/rg-images/providers/Microsoft.Compute/images/win11-dev'
+const OTHER_SOURCE =
+  '/subscriptions/00000000-0000-0000-0000-0000000000aa/resourceGroups/rg-images/providers/Microsoft.Compute/images/win11-next'
 const VE = '/deviceManagement/virtualEndpoint'
 const IMAGES = `/beta${VE}/deviceImages`
 const PREFER = 'include-unknown-enum-members'
@@ -13,7 +15,7 @@ const PREFER = 'include-unknown-enum-members'
 /** A clock the tests move by hand, so time-driven states need no real waiting. */
 function manualClock(): { now: () => number; advance: (ms: number) => void } {
   let t = Date.parse('2026-03-01T08:00:00Z')
-  return { now: () => t, advance: (ms) => (t += ms) }
+  return { now: () => t, advance: ms => (t += ms) }
 }
 
 let emu: Emulator | undefined
@@ -81,7 +83,7 @@ function create(e: Emulator, displayName = 'Win11-Dev', version = '1.0.0', sourc
 }
 
 function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms))
+  return new Promise(resolve => setTimeout(resolve, ms))
 }
 
 function jwtPayload(jwt: string): Record<string, unknown> {
@@ -127,7 +129,9 @@ describe('token endpoint', () => {
     const unknown = await token(e, 'tenant-b', { ...base, client_id: 'app-secret', client_secret: 'right' })
     expect(unknown.status).toBe(400)
     expect(unknown.json.error).toBe('unauthorized_client')
-    expect(unknown.json.error_description).toContain("AADSTS700016: Application with identifier 'app-secret' was not found in the directory 'tenant-b'")
+    expect(unknown.json.error_description).toContain(
+      "AADSTS700016: Application with identifier 'app-secret' was not found in the directory 'tenant-b'"
+    )
     const wrongSecret = await token(e, 'tenant-a', { ...base, client_id: 'app-secret', client_secret: 'wrong' })
     expect(wrongSecret.status).toBe(401)
     expect(wrongSecret.json).toMatchObject({ error: 'invalid_client', error_codes: [7000215] })
@@ -135,7 +139,9 @@ describe('token endpoint', () => {
     const wrongAssertion = await token(e, 'any', { ...base, ...assertion, client_id: 'app-oidc', client_assertion: 'stale' })
     expect(wrongAssertion.status).toBe(400)
     expect(wrongAssertion.json).toMatchObject({ error: 'invalid_client', error_codes: [70021] })
-    expect((await token(e, 'any', { ...base, ...assertion, client_id: 'app-oidc', client_assertion: 'gh-oidc-token' })).status).toBe(200)
+    expect(
+      (await token(e, 'any', { ...base, ...assertion, client_id: 'app-oidc', client_assertion: 'gh-oidc-token' })).status
+    ).toBe(200)
     expect((await token(e, 'tenant-a', { ...base, client_id: 'app-secret', client_secret: 'right' })).status).toBe(200)
   })
 })
@@ -170,7 +176,13 @@ describe('device image uploads', () => {
     const created = await create(e)
     expect(created.status).toBe(201)
     expect(created.json['@odata.context']).toBe(`${e.url}/beta/$metadata#deviceManagement/virtualEndpoint/deviceImages/$entity`)
-    expect(created.json).toMatchObject({ status: 'pending', errorCode: null, operatingSystem: null, osStatus: null, expirationDate: null })
+    expect(created.json).toMatchObject({
+      status: 'pending',
+      errorCode: null,
+      operatingSystem: null,
+      osStatus: null,
+      expirationDate: null
+    })
     const id = created.json.id as string
 
     clock.advance(999)
@@ -238,7 +250,16 @@ describe('device image uploads', () => {
     const clock = manualClock()
     const e = await start({
       now: clock.now,
-      images: [{ id: 'img-1', displayName: 'Old', version: '1.0.0', sourceImageResourceId: SOURCE, status: 'failed', errorCode: 'internalServerError' }],
+      images: [
+        {
+          id: 'img-1',
+          displayName: 'Old',
+          version: '1.0.0',
+          sourceImageResourceId: SOURCE,
+          status: 'failed',
+          errorCode: 'internalServerError'
+        }
+      ],
       defaultUpload: [{ pendingMs: 50, outcome: 'ready' }]
     })
     const reupload = `${IMAGES}/img-1/reupload`
@@ -262,12 +283,31 @@ describe('device image uploads', () => {
     const e = await start({
       now: clock.now,
       images: [
-        { id: 'scripted', displayName: 'S', version: '1.0.0', sourceImageResourceId: SOURCE, attempts: [{ pendingMs: 10, outcome: 'warning' }] },
-        { id: 'settled', displayName: 'T', version: '1.0.0', sourceImageResourceId: SOURCE, status: 'failed', errorCode: 'sourceImageInvalid' }
+        {
+          id: 'scripted',
+          displayName: 'S',
+          version: '1.0.0',
+          sourceImageResourceId: SOURCE,
+          attempts: [{ pendingMs: 10, outcome: 'warning' }]
+        },
+        {
+          id: 'settled',
+          displayName: 'T',
+          version: '1.0.0',
+          sourceImageResourceId: SOURCE,
+          status: 'failed',
+          errorCode: 'sourceImageInvalid'
+        }
       ]
     })
-    e.addUploadScript({ match: { displayName: 'T' }, attempts: [{ pendingMs: 0, outcome: 'failed' }, { pendingMs: 5, outcome: 'ready' }] })
-    expect(e.images().map((i) => i.status)).toEqual(['pending', 'failed'])
+    e.addUploadScript({
+      match: { displayName: 'T' },
+      attempts: [
+        { pendingMs: 0, outcome: 'failed' },
+        { pendingMs: 5, outcome: 'ready' }
+      ]
+    })
+    expect(e.images().map(i => i.status)).toEqual(['pending', 'failed'])
     clock.advance(10)
     expect(e.images()[0].status).toBe('warning')
     await call(e, 'POST', `${IMAGES}/settled/retryUpload`)
@@ -281,7 +321,12 @@ describe('device image uploads', () => {
 
 describe('collections', () => {
   const seeded = (n: number): EmulatorOptions['images'] =>
-    Array.from({ length: n }, (_, i) => ({ id: `img-${i}`, displayName: `Image ${i}`, version: '1.0.0', sourceImageResourceId: SOURCE }))
+    Array.from({ length: n }, (_, i) => ({
+      id: `img-${i}`,
+      displayName: `Image ${i}`,
+      version: '1.0.0',
+      sourceImageResourceId: SOURCE
+    }))
 
   test('pages with an absolute @odata.nextLink that keeps $select', async () => {
     const e = await start({ images: seeded(5) })
@@ -310,12 +355,16 @@ describe('collections', () => {
       knobs: { imagePageSize: 10 }
     })
     const names = async (filter: string): Promise<string[]> =>
-      (await call(e, 'GET', `${IMAGES}?$filter=${encodeURIComponent(filter)}`)).json.value.map((i: { displayName: string }) => i.displayName)
+      (await call(e, 'GET', `${IMAGES}?$filter=${encodeURIComponent(filter)}`)).json.value.map(
+        (i: { displayName: string }) => i.displayName
+      )
     expect(await names("displayName eq 'image 1'")).toEqual(['Image 1'])
     expect(await names("contains(displayName,'IMAGE')")).toEqual(['Image 0', 'Image 1', 'Image 2'])
     expect(await names("displayName eq 'O''Brien'")).toEqual(["O'Brien"])
     expect((await call(e, 'GET', `${IMAGES}?$filter=${encodeURIComponent("version eq '1.0.0'")}`)).status).toBe(400)
-    expect((await call(e, 'GET', `/beta${VE}/provisioningPolicies?$filter=${encodeURIComponent("displayName eq 'x'")}`)).status).toBe(400)
+    expect(
+      (await call(e, 'GET', `/beta${VE}/provisioningPolicies?$filter=${encodeURIComponent("displayName eq 'x'")}`)).status
+    ).toBe(400)
     e.setKnobs({ filter: 'reject' })
     const rejected = await call(e, 'GET', `${IMAGES}?$filter=${encodeURIComponent("displayName eq 'Image 1'")}`)
     expect(rejected.status).toBe(400)
@@ -326,9 +375,30 @@ describe('collections', () => {
 describe('evolvable enums and the Prefer header', () => {
   const images: EmulatorOptions['images'] = [
     { id: 'w', displayName: 'W', version: '1', sourceImageResourceId: SOURCE, status: 'warning' },
-    { id: 'd', displayName: 'D', version: '1', sourceImageResourceId: SOURCE, status: 'failed', errorCode: 'sourceImageWithDataDiskNotSupported' },
-    { id: 'j', displayName: 'J', version: '1', sourceImageResourceId: SOURCE, status: 'failed', errorCode: 'vmAlreadyAzureAdJoined' },
-    { id: 'g', displayName: 'G', version: '1', sourceImageResourceId: SOURCE, status: 'failed', errorCode: 'sourceImageNotGeneralized' }
+    {
+      id: 'd',
+      displayName: 'D',
+      version: '1',
+      sourceImageResourceId: SOURCE,
+      status: 'failed',
+      errorCode: 'sourceImageWithDataDiskNotSupported'
+    },
+    {
+      id: 'j',
+      displayName: 'J',
+      version: '1',
+      sourceImageResourceId: SOURCE,
+      status: 'failed',
+      errorCode: 'vmAlreadyAzureAdJoined'
+    },
+    {
+      id: 'g',
+      displayName: 'G',
+      version: '1',
+      sourceImageResourceId: SOURCE,
+      status: 'failed',
+      errorCode: 'sourceImageNotGeneralized'
+    }
   ]
   const read = async (e: Emulator, version: string, prefer: boolean): Promise<{ values: string[]; applied: string | null }> => {
     const res = await call(e, 'GET', `/${version}${VE}/deviceImages`, { prefer })
@@ -348,15 +418,30 @@ describe('evolvable enums and the Prefer header', () => {
       values: ['unknownFutureValue', 'unknownFutureValue', 'unknownFutureValue', 'sourceImageNotGeneralized'],
       applied: null
     })
-    expect((await read(e, 'v1.0', true)).values).toEqual(['unknownFutureValue', 'unknownFutureValue', 'vmAlreadyAzureAdjoined', 'sourceImageNotGeneralized'])
+    expect((await read(e, 'v1.0', true)).values).toEqual([
+      'unknownFutureValue',
+      'unknownFutureValue',
+      'vmAlreadyAzureAdjoined',
+      'sourceImageNotGeneralized'
+    ])
   })
 
   test('knobs: no mapping without Prefer, no echo, prose spelling', async () => {
     const e = await start({
       images,
-      knobs: { imagePageSize: 10, mapEvolvableWithoutPrefer: false, echoPreferenceApplied: false, vmAlreadyAzureAdjoinedSpelling: 'prose' }
+      knobs: {
+        imagePageSize: 10,
+        mapEvolvableWithoutPrefer: false,
+        echoPreferenceApplied: false,
+        vmAlreadyAzureAdjoinedSpelling: 'prose'
+      }
     })
-    expect((await read(e, 'beta', false)).values).toEqual(['warning', 'sourceImageWithDataDiskNotSupported', 'vmAlreadyAzureAdJoined', 'sourceImageNotGeneralized'])
+    expect((await read(e, 'beta', false)).values).toEqual([
+      'warning',
+      'sourceImageWithDataDiskNotSupported',
+      'vmAlreadyAzureAdJoined',
+      'sourceImageNotGeneralized'
+    ])
     expect((await read(e, 'beta', true)).applied).toBeNull()
   })
 })
@@ -385,7 +470,10 @@ describe('errors', () => {
     const e = await start({ knobs: { errorCodeCasing: 'pascal' } })
     const unknown = await call(e, 'GET', `/beta${VE}/somethingElse`)
     expect(unknown.status).toBe(404)
-    expect(unknown.json.error).toMatchObject({ code: 'BadRequest', message: "Resource not found for the segment 'somethingElse'." })
+    expect(unknown.json.error).toMatchObject({
+      code: 'BadRequest',
+      message: "Resource not found for the segment 'somethingElse'."
+    })
     expect((await call(e, 'GET', `${IMAGES}/nope`)).json.error.code).toBe('ItemNotFound')
     expect((await call(e, 'PUT', IMAGES, { body: {} })).status).toBe(405)
     expect((await fetch(`${e.url}/elsewhere`)).status).toBe(404)
@@ -398,14 +486,22 @@ describe('image knobs', () => {
     const missing = await call(e, 'POST', IMAGES, { body: { displayName: 'A', version: '1.0.0' } })
     expect(missing.status).toBe(400)
     expect(missing.json.error.code).toBe('badRequest')
-    const gallery = '/subscriptions/00000000-0000-0000-0000-0000000000aa/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/images/d/versions/1.0.0'
+    const gallery =
+      '/subscriptions/00000000-0000-0000-0000-0000000000aa/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/images/d/versions/1.0.0'
     expect((await create(e, 'A', '1.0.0', gallery)).status).toBe(400)
     expect((await create(e, 'A', '1.0.0', SOURCE.toLowerCase())).status).toBe(201)
-    const extra = await call(e, 'POST', IMAGES, { body: { displayName: 'B', version: '1.0.0', sourceImageResourceId: SOURCE, colour: 'red' } })
+    const extra = await call(e, 'POST', IMAGES, {
+      body: { displayName: 'B', version: '1.0.0', sourceImageResourceId: SOURCE, colour: 'red' }
+    })
     expect(extra.status).toBe(400)
     e.setKnobs({ galleryImageIds: 'accept', createValidationError: { status: 422, code: 'InvalidInput' } })
     expect((await create(e, 'G', '1.0.0', gallery)).status).toBe(201)
-    const invalid = await create(e, 'C', '1.0.0', '/subscriptions/not-a-guid/resourceGroups/rg/providers/Microsoft.Compute/images/x')
+    const invalid = await create(
+      e,
+      'C',
+      '1.0.0',
+      '/subscriptions/not-a-guid/resourceGroups/rg/providers/Microsoft.Compute/images/x'
+    )
     expect(invalid.status).toBe(422)
     expect(invalid.json.error.code).toBe('invalidInput')
   })
@@ -446,12 +542,21 @@ describe('image knobs', () => {
     expect(inUse.json.error.message).toContain("'Developers' (pol-1)")
     expect((await call(e, 'DELETE', `${IMAGES}/free`)).status).toBe(204)
     expect((await call(e, 'DELETE', `${IMAGES}/free`)).status).toBe(404)
-    expect(e.images().map((i) => i.id)).toEqual(['used'])
+    expect(e.images().map(i => i.id)).toEqual(['used'])
   })
 
   test('image PATCH: 405 by default, 400 notAllowed, or accepted without restarting the upload', async () => {
     const e = await start({
-      images: [{ id: 'img', displayName: 'Img', version: '1.0.0', sourceImageResourceId: SOURCE, status: 'failed', errorCode: 'sourceImageNotFound' }]
+      images: [
+        {
+          id: 'img',
+          displayName: 'Img',
+          version: '1.0.0',
+          sourceImageResourceId: SOURCE,
+          status: 'failed',
+          errorCode: 'sourceImageNotFound'
+        }
+      ]
     })
     const patch = (body: unknown): Promise<Answer> => call(e, 'PATCH', `${IMAGES}/img`, { body })
     expect((await patch({ sourceImageResourceId: OTHER_SOURCE })).status).toBe(405)
@@ -460,7 +565,12 @@ describe('image knobs', () => {
     e.setKnobs({ imagePatch: 'accept200' })
     const accepted = await patch({ sourceImageResourceId: OTHER_SOURCE, status: 'ready' })
     expect(accepted.status).toBe(200)
-    expect(accepted.json).toMatchObject({ id: 'img', sourceImageResourceId: OTHER_SOURCE, status: 'failed', errorCode: 'sourceImageNotFound' })
+    expect(accepted.json).toMatchObject({
+      id: 'img',
+      sourceImageResourceId: OTHER_SOURCE,
+      status: 'failed',
+      errorCode: 'sourceImageNotFound'
+    })
     e.setKnobs({ imagePatch: 'accept204' })
     const renamed = await patch({ displayName: 'Renamed', version: '1.0.1' })
     expect(renamed.status).toBe(204)
@@ -478,9 +588,15 @@ describe('provisioning policies and Cloud PCs', () => {
     })
     expect(e.policies()[0]).toMatchObject({ imageType: 'gallery' })
     const path = `/beta${VE}/provisioningPolicies/pol-1`
-    const patched = await call(e, 'PATCH', path, { body: { imageId: 'img-new', imageDisplayName: 'New 2.0.0', imageType: 'custom' } })
+    const patched = await call(e, 'PATCH', path, {
+      body: { imageId: 'img-new', imageDisplayName: 'New 2.0.0', imageType: 'custom' }
+    })
     expect(patched.status).toBe(204)
-    expect((await call(e, 'GET', path)).json).toMatchObject({ imageId: 'img-new', imageDisplayName: 'New 2.0.0', imageType: 'custom' })
+    expect((await call(e, 'GET', path)).json).toMatchObject({
+      imageId: 'img-new',
+      imageDisplayName: 'New 2.0.0',
+      imageType: 'custom'
+    })
     expect((await call(e, 'GET', `/beta${VE}/provisioningPolicies`)).json.value).toHaveLength(1)
     expect((await call(e, 'PATCH', path, { body: { imageId: 'ghost', imageType: 'custom' } })).status).toBe(400)
     e.setKnobs({ policyPatchUnknownImage: 'accept' })
@@ -492,7 +608,10 @@ describe('provisioning policies and Cloud PCs', () => {
     const clock = manualClock()
     const e = await start({
       now: clock.now,
-      policies: [{ id: 'pol-a', displayName: 'A' }, { id: 'pol-b', displayName: 'B' }],
+      policies: [
+        { id: 'pol-a', displayName: 'A' },
+        { id: 'pol-b', displayName: 'B' }
+      ],
       cloudPcs: [
         { id: 'pc-1', displayName: 'PC 1', provisioningPolicyId: 'pol-a' },
         { id: 'pc-2', displayName: 'PC 2', provisioningPolicyId: 'pol-b' },
@@ -536,8 +655,8 @@ describe('faults', () => {
     const unavailable = await call(e, 'GET', IMAGES)
     expect(unavailable.headers.get('retry-after')).toBe(httpDate)
     expect(unavailable.json.error.code).toBe('serviceNotAvailable')
-    expect(e.images().map((i) => i.displayName)).toEqual(['A', 'D'])
-    expect(e.requests.map((r) => r.fault)).toEqual([undefined, 'status', 'status', undefined, 'status'])
+    expect(e.images().map(i => i.displayName)).toEqual(['A', 'D'])
+    expect(e.requests.map(r => r.fault)).toEqual([undefined, 'status', 'status', undefined, 'status'])
     e.clearFaults()
     expect((await call(e, 'GET', IMAGES)).status).toBe(200)
   })
@@ -552,8 +671,8 @@ describe('faults', () => {
     await expect(create(e, 'B')).rejects.toThrow()
     e.addFault({ path: createPath, fault: { kind: 'commitThenDrop' } })
     await expect(create(e, 'C')).rejects.toThrow()
-    expect(e.images().map((i) => i.displayName)).toEqual(['A', 'C'])
-    expect(e.writes().map((r) => [r.fault, r.status])).toEqual([
+    expect(e.images().map(i => i.displayName)).toEqual(['A', 'C'])
+    expect(e.writes().map(r => [r.fault, r.status])).toEqual([
       ['commitThenStatus', 500],
       ['drop', 0],
       ['commitThenDrop', 0]
@@ -572,13 +691,16 @@ describe('faults', () => {
     e.addFault({ method: 'POST', fault: { kind: 'delay', ms: 60 } })
     const controller = new AbortController()
     const before = e.requests.length
-    const abandoned = call(e, 'POST', IMAGES, { body: { displayName: 'B', version: '1.0.0', sourceImageResourceId: SOURCE }, signal: controller.signal })
+    const abandoned = call(e, 'POST', IMAGES, {
+      body: { displayName: 'B', version: '1.0.0', sourceImageResourceId: SOURCE },
+      signal: controller.signal
+    })
     // Give up only once the emulator has read the request and chosen the fault.
     while (e.requests[before]?.fault === undefined) await sleep(2)
     controller.abort()
     await expect(abandoned).rejects.toThrow()
     await sleep(100)
-    expect(e.images().map((i) => i.displayName)).toEqual(['A'])
+    expect(e.images().map(i => i.displayName)).toEqual(['A'])
     expect(e.requests.at(-1)).toMatchObject({ fault: 'delay', status: 0 })
   })
 
@@ -587,7 +709,11 @@ describe('faults', () => {
     e.addFault({ fault: { kind: 'malformed' } })
     e.addFault({ fault: { kind: 'malformed', status: 502, body: '<html>gateway</html>' } })
     const truncated = await call(e, 'GET', IMAGES)
-    expect([truncated.status, truncated.text, truncated.headers.get('content-type')]).toEqual([200, '{"value": [', 'application/json'])
+    expect([truncated.status, truncated.text, truncated.headers.get('content-type')]).toEqual([
+      200,
+      '{"value": [',
+      'application/json'
+    ])
     const html = await call(e, 'GET', IMAGES)
     expect([html.status, html.text]).toEqual([502, '<html>gateway</html>'])
   })
@@ -599,7 +725,10 @@ describe('faults', () => {
     expect((await token(e, 't', fields)).status).toBe(200)
 
     const firings = async (seed: number): Promise<boolean[]> => {
-      const s = await startEmulator({ seed, faults: [{ method: 'GET', times: Infinity, probability: 0.5, fault: { kind: 'status', status: 500 } }] })
+      const s = await startEmulator({
+        seed,
+        faults: [{ method: 'GET', times: Infinity, probability: 0.5, fault: { kind: 'status', status: 500 } }]
+      })
       const fired: boolean[] = []
       for (let i = 0; i < 16; i++) fired.push((await call(s, 'GET', IMAGES)).status === 500)
       await s.close()
@@ -638,7 +767,7 @@ describe('request log', () => {
     await create(e, 'A')
     const id = e.images()[0].id
     await call(e, 'GET', `/v1.0${VE}/deviceImages/${id}`)
-    expect(e.requests.map((r) => [r.seq, r.method, r.route, r.status])).toEqual([
+    expect(e.requests.map(r => [r.seq, r.method, r.route, r.status])).toEqual([
       [1, 'POST', 'token', 200],
       [2, 'GET', 'deviceImages.list', 200],
       [3, 'POST', 'deviceImages.create', 201],
@@ -650,14 +779,14 @@ describe('request log', () => {
     expect(list.headers.prefer).toBe(PREFER)
     expect(JSON.parse(e.requests[2].body)).toMatchObject({ displayName: 'A' })
     expect(e.requests[3].path).toBe(`/v1.0${VE}/deviceImages/${id}`)
-    expect(e.writes().map((r) => r.route)).toEqual(['deviceImages.create'])
+    expect(e.writes().map(r => r.route)).toEqual(['deviceImages.create'])
   })
 
   test('a seed makes ids repeatable', async () => {
     const ids = async (seed: number): Promise<string[]> => {
       const s = await startEmulator({ seed, images: [{ displayName: 'Seeded', version: '1', sourceImageResourceId: SOURCE }] })
       await create(s, 'Created')
-      const result = s.images().map((i) => i.id)
+      const result = s.images().map(i => i.id)
       await s.close()
       return result
     }
@@ -670,10 +799,13 @@ describe('request log', () => {
 describe('command line', () => {
   test('prints one line with the URL and stops on SIGTERM', async () => {
     const root = fileURLToPath(new URL('..', import.meta.url))
-    const child = spawn(process.execPath, ['--import', 'tsx', 'emulator/cli.ts', '--port', '0'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] })
+    const child = spawn(process.execPath, ['--import', 'tsx', 'emulator/cli.ts', '--port', '0'], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'inherit']
+    })
     let out = ''
     child.stdout.setEncoding('utf8')
-    const line = new Promise<string>((resolve) => {
+    const line = new Promise<string>(resolve => {
       child.stdout.on('data', (chunk: string) => {
         out += chunk
         if (out.includes('\n')) resolve(out)
@@ -696,11 +828,25 @@ describe('GitHub OIDC issuer and federated credentials', () => {
   const SUBJECT = 'repo:contoso/cloudpc-images:environment:production'
   const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
 
-  async function idToken(e: Emulator, audience = 'api://AzureADTokenExchange', bearer = e.githubOidc.requestToken): Promise<Answer> {
-    return answer(await fetch(`${e.githubOidc.requestUrl}&audience=${encodeURIComponent(audience)}`, { headers: { authorization: `Bearer ${bearer}` } }))
+  async function idToken(
+    e: Emulator,
+    audience = 'api://AzureADTokenExchange',
+    bearer = e.githubOidc.requestToken
+  ): Promise<Answer> {
+    return answer(
+      await fetch(`${e.githubOidc.requestUrl}&audience=${encodeURIComponent(audience)}`, {
+        headers: { authorization: `Bearer ${bearer}` }
+      })
+    )
   }
   const exchange = (e: Emulator, assertion: string) =>
-    token(e, 't', { grant_type: 'client_credentials', client_id: CLIENT, scope: `${e.url}/.default`, client_assertion_type: JWT_BEARER, client_assertion: assertion })
+    token(e, 't', {
+      grant_type: 'client_credentials',
+      client_id: CLIENT,
+      scope: `${e.url}/.default`,
+      client_assertion_type: JWT_BEARER,
+      client_assertion: assertion
+    })
 
   test('issues a fresh ID token per request, with the subject and the audience asked for', async () => {
     const e = await start({ githubOidc: { subject: SUBJECT } })
@@ -708,9 +854,13 @@ describe('GitHub OIDC issuer and federated credentials', () => {
     const second = await idToken(e)
     expect(first.status).toBe(200)
     expect(first.json.value).not.toBe(second.json.value)
-    expect(jwtPayload(first.json.value)).toMatchObject({ iss: 'https://token.actions.githubusercontent.com', sub: SUBJECT, aud: 'api://AzureADTokenExchange' })
+    expect(jwtPayload(first.json.value)).toMatchObject({
+      iss: 'https://token.actions.githubusercontent.com',
+      sub: SUBJECT,
+      aud: 'api://AzureADTokenExchange'
+    })
     expect(e.githubOidc.issued).toEqual([first.json.value, second.json.value])
-    expect(e.requests.map((r) => r.route)).toEqual(['github.idToken', 'github.idToken'])
+    expect(e.requests.map(r => r.route)).toEqual(['github.idToken', 'github.idToken'])
   })
 
   test('refuses an ID token request without the runner request token', async () => {
@@ -719,17 +869,25 @@ describe('GitHub OIDC issuer and federated credentials', () => {
   })
 
   test('exchanges an ID token that matches a federated credential', async () => {
-    const e = await start({ githubOidc: { subject: SUBJECT }, clients: [{ clientId: CLIENT, federated: [{ subject: SUBJECT }] }] })
+    const e = await start({
+      githubOidc: { subject: SUBJECT },
+      clients: [{ clientId: CLIENT, federated: [{ subject: SUBJECT }] }]
+    })
     const got = await exchange(e, (await idToken(e)).json.value)
     expect(got.status).toBe(200)
     expect(got.json.access_token).toBeTruthy()
   })
 
   test('refuses a subject or audience no federated credential names, saying what was presented', async () => {
-    const e = await start({ githubOidc: { subject: 'repo:contoso/cloudpc-images:ref:refs/heads/feature' }, clients: [{ clientId: CLIENT, federated: [{ subject: SUBJECT }] }] })
+    const e = await start({
+      githubOidc: { subject: 'repo:contoso/cloudpc-images:ref:refs/heads/feature' },
+      clients: [{ clientId: CLIENT, federated: [{ subject: SUBJECT }] }]
+    })
     const wrongSubject = await exchange(e, (await idToken(e)).json.value)
     expect(wrongSubject.status).toBe(400)
-    expect(wrongSubject.json.error_description).toMatch(/^AADSTS70021: .*Assertion Subject: 'repo:contoso\/cloudpc-images:ref:refs\/heads\/feature'/)
+    expect(wrongSubject.json.error_description).toMatch(
+      /^AADSTS70021: .*Assertion Subject: 'repo:contoso\/cloudpc-images:ref:refs\/heads\/feature'/
+    )
     const wrongAudience = await exchange(e, (await idToken(e, 'api://other')).json.value)
     expect(wrongAudience.json.error_codes).toEqual([70021])
     expect((await exchange(e, 'not-a-github-token')).json.error_codes).toEqual([70021])
@@ -737,7 +895,11 @@ describe('GitHub OIDC issuer and federated credentials', () => {
 
   test('refuses an expired ID token', async () => {
     const clock = manualClock()
-    const e = await start({ now: clock.now, githubOidc: { subject: SUBJECT, lifetimeSeconds: 60 }, clients: [{ clientId: CLIENT, federated: [{ subject: SUBJECT }] }] })
+    const e = await start({
+      now: clock.now,
+      githubOidc: { subject: SUBJECT, lifetimeSeconds: 60 },
+      clients: [{ clientId: CLIENT, federated: [{ subject: SUBJECT }] }]
+    })
     const assertion = (await idToken(e)).json.value
     clock.advance(61_000)
     expect((await exchange(e, assertion)).json.error_codes).toEqual([700024])

@@ -41,7 +41,17 @@ describe('onExisting', () => {
   it('reuse: after that one retry, the normal rules apply to the same code', async () => {
     const e = await start(
       { status: 'failed', errorCode: 'sourceImageNotGeneralized' },
-      { uploadScripts: [{ match: { displayName: 'Win11-Dev' }, attempts: [{ pendingMs: 0, outcome: 'failed' }, { pendingMs: 100, outcome: 'failed', errorCode: 'sourceImageNotGeneralized' }] }] }
+      {
+        uploadScripts: [
+          {
+            match: { displayName: 'Win11-Dev' },
+            attempts: [
+              { pendingMs: 0, outcome: 'failed' },
+              { pendingMs: 100, outcome: 'failed', errorCode: 'sourceImageNotGeneralized' }
+            ]
+          }
+        ]
+      }
     )
     const r = await runInProcess(baseInputs(e.url))
     expect(r.code).toBe(1)
@@ -64,56 +74,77 @@ describe('onExisting', () => {
     expect(r.outputs.result).toBe('reused')
   })
 
-  it.each(['accept200', 'accept204'] as const)('update: another source is PATCHed (%s), uploaded again and waited for', async answer => {
-    const e = await start({ sourceImageResourceId: OTHER_SOURCE }, { knobs: { imagePatch: answer, retryOnNonFailed: 'accept' } })
-    const r = await runInProcess(baseInputs(e.url, { onExisting: 'update' }))
-    expect(r.logger.of('error')).toEqual([])
-    expect(r.code).toBe(0)
-    expect(writes(e)).toEqual(['PATCH deviceImages.update', 'POST deviceImages.retryUpload'])
-    expect(JSON.parse(e.writes()[0].body)).toEqual({ sourceImageResourceId: SOURCE })
-    expect(e.images()[0].sourceImageResourceId).toBe(SOURCE)
-    expect(r.outputs).toMatchObject({ result: 'updated', status: 'ready', uploadAttempts: '2', imageId: IMAGE_ID })
-  })
+  it.each(['accept200', 'accept204'] as const)(
+    'update: another source is PATCHed (%s), uploaded again and waited for',
+    async answer => {
+      const e = await start(
+        { sourceImageResourceId: OTHER_SOURCE },
+        { knobs: { imagePatch: answer, retryOnNonFailed: 'accept' } }
+      )
+      const r = await runInProcess(baseInputs(e.url, { onExisting: 'update' }))
+      expect(r.logger.of('error')).toEqual([])
+      expect(r.code).toBe(0)
+      expect(writes(e)).toEqual(['PATCH deviceImages.update', 'POST deviceImages.retryUpload'])
+      expect(JSON.parse(e.writes()[0].body)).toEqual({ sourceImageResourceId: SOURCE })
+      expect(e.images()[0].sourceImageResourceId).toBe(SOURCE)
+      expect(r.outputs).toMatchObject({ result: 'updated', status: 'ready', uploadAttempts: '2', imageId: IMAGE_ID })
+    }
+  )
 
   it('update: when the service refuses the upload retry, waits on the image as it is', async () => {
-    const e = await start({ sourceImageResourceId: OTHER_SOURCE }, { knobs: { imagePatch: 'accept200', retryOnNonFailed: 'reject' } })
+    const e = await start(
+      { sourceImageResourceId: OTHER_SOURCE },
+      { knobs: { imagePatch: 'accept200', retryOnNonFailed: 'reject' } }
+    )
     const r = await runInProcess(baseInputs(e.url, { onExisting: 'update' }))
     expect(r.code).toBe(0)
     expect(writes(e)).toEqual(['PATCH deviceImages.update', 'POST deviceImages.retryUpload'])
     expect(r.outputs).toMatchObject({ result: 'updated', status: 'ready', uploadAttempts: '1' })
   })
 
-  it.each([405, 400] as const)('update: a PATCH rejected with %i fails with the service error and suggests replace or a new version', async status => {
-    const e = await start({ sourceImageResourceId: OTHER_SOURCE }, { knobs: { imagePatch: status } })
-    const r = await runInProcess(baseInputs(e.url, { onExisting: 'update' }))
-    expect(r.code).toBe(1)
-    expect(writes(e)).toEqual(['PATCH deviceImages.update'])
-    const [error] = r.logger.of('error')
-    expect(error.title).toBe('Image update refused')
-    expect(error.message).toContain(`HTTP ${status}`)
-    expect(error.message).toMatch(/request-id: [0-9a-f-]{36}/)
-    expect(error.message).toMatch(/onExisting to replace .* or publish a new version/)
-    expect(e.images()[0].sourceImageResourceId).toBe(OTHER_SOURCE)
-  })
+  it.each([405, 400] as const)(
+    'update: a PATCH rejected with %i fails with the service error and suggests replace or a new version',
+    async status => {
+      const e = await start({ sourceImageResourceId: OTHER_SOURCE }, { knobs: { imagePatch: status } })
+      const r = await runInProcess(baseInputs(e.url, { onExisting: 'update' }))
+      expect(r.code).toBe(1)
+      expect(writes(e)).toEqual(['PATCH deviceImages.update'])
+      const [error] = r.logger.of('error')
+      expect(error.title).toBe('Image update refused')
+      expect(error.message).toContain(`HTTP ${status}`)
+      expect(error.message).toMatch(/request-id: [0-9a-f-]{36}/)
+      expect(error.message).toMatch(/onExisting to replace .* or publish a new version/)
+      expect(e.images()[0].sourceImageResourceId).toBe(OTHER_SOURCE)
+    }
+  )
 
-  it.each([SOURCE, OTHER_SOURCE])('replace: deletes and creates anew when no policy uses the image (existing source %s)', async source => {
-    const e = await start({ sourceImageResourceId: source })
-    const r = await runInProcess(baseInputs(e.url, { onExisting: 'replace' }))
-    expect(r.code).toBe(0)
-    expect(writes(e)).toEqual(['DELETE deviceImages.delete', 'POST deviceImages.create'])
-    const images = e.images()
-    expect(images).toHaveLength(1)
-    expect(images[0].id).not.toBe(IMAGE_ID)
-    expect(images[0].sourceImageResourceId).toBe(SOURCE)
-    expect(r.outputs).toMatchObject({ result: 'replaced', status: 'ready', imageId: images[0].id })
-  })
+  it.each([SOURCE, OTHER_SOURCE])(
+    'replace: deletes and creates anew when no policy uses the image (existing source %s)',
+    async source => {
+      const e = await start({ sourceImageResourceId: source })
+      const r = await runInProcess(baseInputs(e.url, { onExisting: 'replace' }))
+      expect(r.code).toBe(0)
+      expect(writes(e)).toEqual(['DELETE deviceImages.delete', 'POST deviceImages.create'])
+      const images = e.images()
+      expect(images).toHaveLength(1)
+      expect(images[0].id).not.toBe(IMAGE_ID)
+      expect(images[0].sourceImageResourceId).toBe(SOURCE)
+      expect(r.outputs).toMatchObject({ result: 'replaced', status: 'ready', imageId: images[0].id })
+    }
+  )
 
   it('replace: refuses while a provisioning policy uses the image, naming it', async () => {
-    const e = await start({}, { policies: [{ id: POLICY_ID, displayName: 'Developers', imageId: IMAGE_ID, imageType: 'custom' }] })
+    const e = await start(
+      {},
+      { policies: [{ id: POLICY_ID, displayName: 'Developers', imageId: IMAGE_ID, imageType: 'custom' }] }
+    )
     const r = await runInProcess(baseInputs(e.url, { onExisting: 'replace' }))
     expect(r.code).toBe(1)
     expect(writes(e)).toEqual([])
-    expect(r.logger.of('error')[0]).toMatchObject({ title: 'Image in use', message: expect.stringContaining(`"Developers" ${POLICY_ID}`) })
+    expect(r.logger.of('error')[0]).toMatchObject({
+      title: 'Image in use',
+      message: expect.stringContaining(`"Developers" ${POLICY_ID}`)
+    })
   })
 
   it.each([SOURCE, OTHER_SOURCE])('fail: refuses an existing image (source %s), naming it', async source => {
@@ -136,7 +167,11 @@ describe('the 20-image limit', () => {
       // Listed newest first, so the message has to sort.
       lastModifiedDateTime: new Date(Date.UTC(2026, 0, 20 - i)).toISOString()
     })),
-    policies: used.map(i => ({ displayName: `Policy ${i}`, imageId: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, imageType: 'custom' as const }))
+    policies: used.map(i => ({
+      displayName: `Policy ${i}`,
+      imageId: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+      imageType: 'custom' as const
+    }))
   })
 
   it('lists the images no policy uses, oldest first, before trying to create', async () => {
@@ -170,11 +205,32 @@ describe('dry run', () => {
   it.each([
     ['nothing exists', undefined, 'reuse', {}, 0, /No image "Win11-Dev" version 1\.4\.0 exists: create it/],
     ['reuse', {}, 'reuse', {}, 0, /exists .* with the same source: reuse it/],
-    ['reuse of a failed image', { status: 'failed' as const, errorCode: 'internalServerError' }, 'reuse', {}, 0, /reuse it and retry its failed upload/],
+    [
+      'reuse of a failed image',
+      { status: 'failed' as const, errorCode: 'internalServerError' },
+      'reuse',
+      {},
+      0,
+      /reuse it and retry its failed upload/
+    ],
     ['reuse of another source', { sourceImageResourceId: OTHER_SOURCE }, 'reuse', {}, 1, /Publish it as a new version/],
-    ['update', { sourceImageResourceId: OTHER_SOURCE }, 'update', { knobs: { imagePatch: 'accept200' as const } }, 0, /change its source to/],
+    [
+      'update',
+      { sourceImageResourceId: OTHER_SOURCE },
+      'update',
+      { knobs: { imagePatch: 'accept200' as const } },
+      0,
+      /change its source to/
+    ],
     ['replace', {}, 'replace', {}, 0, /delete it and create it anew/],
-    ['replace of an image in use', {}, 'replace', { policies: [{ id: POLICY_ID, displayName: 'Developers', imageId: IMAGE_ID }] }, 1, /provisioning policies use it/],
+    [
+      'replace of an image in use',
+      {},
+      'replace',
+      { policies: [{ id: POLICY_ID, displayName: 'Developers', imageId: IMAGE_ID }] },
+      1,
+      /provisioning policies use it/
+    ],
     ['fail', {}, 'fail', {}, 1, /onExisting is fail/]
   ])('%s: reads only, and plans', async (_name, existing, onExisting, options, code, message) => {
     const e = await start(existing, options)

@@ -45,9 +45,25 @@ const FAULTS: Record<string, () => Fault> = {
   'malformed body': () => ({ kind: 'malformed', body: '{"value": [' })
 }
 /** A reprovision whose outcome is unknown is reported as failed, never repeated, so the step fails. */
-const SERVICE_DID_NOT_ACT = new Set(['429 Retry-After seconds', '429 Retry-After date', '429 no Retry-After', '503 Retry-After', '503 no Retry-After'])
+const SERVICE_DID_NOT_ACT = new Set([
+  '429 Retry-After seconds',
+  '429 Retry-After date',
+  '429 no Retry-After',
+  '503 Retry-After',
+  '503 no Retry-After'
+])
 
-const figures = { runs: 0, faultsInjected: 0, duplicates: 0, wrongExitCodes: 0, wrongOutcomes: 0, failedRuns: 0, badInputsTried: 0, badInputsSentRequest: 0, failureReasons: {} as Record<string, number> }
+const figures = {
+  runs: 0,
+  faultsInjected: 0,
+  duplicates: 0,
+  wrongExitCodes: 0,
+  wrongOutcomes: 0,
+  failedRuns: 0,
+  badInputsTried: 0,
+  badInputsSentRequest: 0,
+  failureReasons: {} as Record<string, number>
+}
 
 async function scenario(faults: FaultRule[], seed?: number): Promise<{ e: Emulator; r: InProcessResult }> {
   const e = await startEmulator({
@@ -57,12 +73,22 @@ async function scenario(faults: FaultRule[], seed?: number): Promise<{ e: Emulat
       { pendingMs: 30, outcome: 'ready' }
     ],
     policies: [{ id: POLICY, displayName: 'Developers', imageType: 'gallery', imageId: 'gallery-image' }],
-    cloudPcs: PCS.map((id, i) => ({ id, displayName: `CPC-${i}`, userPrincipalName: `u${i}@contoso.com`, provisioningPolicyId: POLICY })),
+    cloudPcs: PCS.map((id, i) => ({
+      id,
+      displayName: `CPC-${i}`,
+      userPrincipalName: `u${i}@contoso.com`,
+      provisioningPolicyId: POLICY
+    })),
     faults
   })
   try {
     const r = await runInProcess(
-      baseInputs(e.url, { pollIntervalSeconds: '0.02', timeoutMinutes: '0.5', provisioningPolicyIds: POLICY, reprovision: 'true' }),
+      baseInputs(e.url, {
+        pollIntervalSeconds: '0.02',
+        timeoutMinutes: '0.5',
+        provisioningPolicyIds: POLICY,
+        reprovision: 'true'
+      }),
       { requestTimeoutMs: REQUEST_TIMEOUT_MS, retry: { maxAttempts: 5, baseDelayMs: 2, maxDelayMs: 20 } }
     )
     return { e, r }
@@ -89,10 +115,12 @@ function judge(e: Emulator, r: InProcessResult): Verdict {
   const fullyDone = image?.status === 'ready' && policy?.imageId === image.id && counts.every(c => c === 1)
   const wrong: string[] = []
   if (image && r.outputs.imageId !== image.id) wrong.push('imageId output is not the image')
-  if (image && r.outputs.status && r.outputs.status !== image.status && r.code === 0) wrong.push('status output is not the status')
+  if (image && r.outputs.status && r.outputs.status !== image.status && r.code === 0)
+    wrong.push('status output is not the status')
   if (counts.some(c => c > 1)) wrong.push('a Cloud PC was reprovisioned twice')
   const claimed = JSON.parse(r.outputs.reprovisionedCloudPcIds ?? '[]') as string[]
-  if (claimed.some(id => e.reprovisionCount(id) !== 1)) wrong.push('reprovisionedCloudPcIds names a Cloud PC that was not reprovisioned')
+  if (claimed.some(id => e.reprovisionCount(id) !== 1))
+    wrong.push('reprovisionedCloudPcIds names a Cloud PC that was not reprovisioned')
   const errors = r.logger.of('error')
   if (r.code !== 0 && errors.length === 0) wrong.push('failed without an error annotation')
   if (errors.some(x => x.title === 'Unexpected error')) wrong.push(`crashed: ${errors[0].message}`)
@@ -108,7 +136,10 @@ function tally(e: Emulator, r: InProcessResult, verdict: Verdict): void {
   if (r.code !== 0) {
     figures.failedRuns++
     const [error] = r.logger.of('error')
-    const reason = error?.title === 'Roll-out incomplete' && !/Policies not updated/.test(error.message) ? 'a reprovision answer was lost' : (error?.title ?? 'no error annotation')
+    const reason =
+      error?.title === 'Roll-out incomplete' && !/Policies not updated/.test(error.message)
+        ? 'a reprovision answer was lost'
+        : (error?.title ?? 'no error annotation')
     figures.failureReasons[reason] = (figures.failureReasons[reason] ?? 0) + 1
     // FAULT_SUITE_DEBUG=1 shows why a run failed; its seed replays it.
     if (process.env.FAULT_SUITE_DEBUG) console.log(error?.title, error?.message)
@@ -165,7 +196,9 @@ describe('bad input fails before any request', () => {
       if (e.requests.length > 0) figures.badInputsSentRequest++
       expect(r.code).toBe(1)
       expect(e.requests).toEqual([])
-      expect(r.logger.of('error')).toContainEqual(expect.objectContaining({ title: `Invalid input: ${input}`, message: expect.stringMatching(message) }))
+      expect(r.logger.of('error')).toContainEqual(
+        expect.objectContaining({ title: `Invalid input: ${input}`, message: expect.stringMatching(message) })
+      )
     } finally {
       await e.close()
     }
@@ -175,5 +208,8 @@ describe('bad input fails before any request', () => {
 afterAll(() => {
   if (process.env.FAULT_SUITE_DEBUG) console.log(JSON.stringify(figures, null, 2))
   if (!FULL) return
-  writeFileSync(join(ROOT, 'bench', 'reliability.json'), `${JSON.stringify({ node: process.version, soakRuns: SOAK_RUNS, faultRate: FAULT_RATE, ...figures }, null, 2)}\n`)
+  writeFileSync(
+    join(ROOT, 'bench', 'reliability.json'),
+    `${JSON.stringify({ node: process.version, soakRuns: SOAK_RUNS, faultRate: FAULT_RATE, ...figures }, null, 2)}\n`
+  )
 })

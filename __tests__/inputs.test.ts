@@ -49,14 +49,39 @@ describe('parseInputs: valid inputs', () => {
     ['trims displayName', { displayName: '  Win11 Dev  ' }, { displayName: 'Win11 Dev' }],
     ['accepts 256 characters', { displayName: 'x'.repeat(256) }, { displayName: 'x'.repeat(256) }],
     ['accepts version 0.0.0', { version: '0.0.0' }, { version: '0.0.0' }],
-    ['accepts keywords in any case', { sourceImageResourceId: SOURCE.replace('resourceGroups', 'RESOURCEGROUPS').replace('Microsoft.Compute', 'microsoft.compute') }, {}],
-    ['picks usgov hosts', { cloud: 'usgov' }, { cloud: 'usgov', graphEndpoint: 'https://graph.microsoft.us', authorityHost: 'https://login.microsoftonline.us' }],
-    ['accepts a loopback http endpoint', { graphEndpoint: 'http://127.0.0.1:8080', authorityHost: 'http://localhost:9' }, { graphEndpoint: 'http://127.0.0.1:8080', authorityHost: 'http://localhost:9' }],
+    [
+      'accepts keywords in any case',
+      {
+        sourceImageResourceId: SOURCE.replace('resourceGroups', 'RESOURCEGROUPS').replace(
+          'Microsoft.Compute',
+          'microsoft.compute'
+        )
+      },
+      {}
+    ],
+    [
+      'picks usgov hosts',
+      { cloud: 'usgov' },
+      { cloud: 'usgov', graphEndpoint: 'https://graph.microsoft.us', authorityHost: 'https://login.microsoftonline.us' }
+    ],
+    [
+      'accepts a loopback http endpoint',
+      { graphEndpoint: 'http://127.0.0.1:8080', authorityHost: 'http://localhost:9' },
+      { graphEndpoint: 'http://127.0.0.1:8080', authorityHost: 'http://localhost:9' }
+    ],
     ['accepts [::1]', { graphEndpoint: 'http://[::1]:8080/' }, { graphEndpoint: 'http://[::1]:8080' }],
-    ['drops a trailing slash', { graphEndpoint: 'https://graph.microsoft.com/' }, { graphEndpoint: 'https://graph.microsoft.com' }],
+    [
+      'drops a trailing slash',
+      { graphEndpoint: 'https://graph.microsoft.com/' },
+      { graphEndpoint: 'https://graph.microsoft.com' }
+    ],
     ['accepts decimals', { timeoutMinutes: '0.5', pollIntervalSeconds: '0.25' }, { timeoutMs: 30_000, pollIntervalMs: 250 }],
     ['accepts False', { wait: 'False', dryRun: 'TRUE' }, { wait: false, dryRun: true }],
-    ['splits policy IDs on commas and lines, without duplicates', { provisioningPolicyIds: `${POLICY},\n ${POLICY.toUpperCase()}\n` }, { provisioningPolicyIds: [POLICY] }],
+    [
+      'splits policy IDs on commas and lines, without duplicates',
+      { provisioningPolicyIds: `${POLICY},\n ${POLICY.toUpperCase()}\n` },
+      { provisioningPolicyIds: [POLICY] }
+    ],
     ['takes onExisting in any case', { onExisting: 'Replace' }, { onExisting: 'replace' }],
     ['accepts a domain as tenant', { tenantId: 'contoso.onmicrosoft.com' }, {}]
   ])('%s', (_name, overrides, expected) => {
@@ -66,14 +91,21 @@ describe('parseInputs: valid inputs', () => {
 
   it.each([
     ['accessToken wins over the others', { accessToken: 'eyJ.x.y' }, { kind: 'accessToken' }],
-    ['tenantId and clientId alone mean GitHub OIDC', { clientSecret: '' }, { kind: 'oidc', audience: 'api://AzureADTokenExchange' }],
+    [
+      'tenantId and clientId alone mean GitHub OIDC',
+      { clientSecret: '' },
+      { kind: 'oidc', audience: 'api://AzureADTokenExchange' }
+    ],
     ['no credentials at all mean the Azure CLI session', { tenantId: '', clientId: '', clientSecret: '' }, { kind: 'azureCli' }]
   ])('%s', (_name, overrides, expected) => {
     expect(parse(overrides)).toMatchObject({ ok: true, settings: { credentials: expected } })
   })
 
   it('warns about a short poll interval against a real endpoint only', () => {
-    expect(parse({ pollIntervalSeconds: '5' })).toMatchObject({ ok: true, warnings: [expect.stringContaining('pollIntervalSeconds')] })
+    expect(parse({ pollIntervalSeconds: '5' })).toMatchObject({
+      ok: true,
+      warnings: [expect.stringContaining('pollIntervalSeconds')]
+    })
     expect(parse({ pollIntervalSeconds: '5', graphEndpoint: 'http://127.0.0.1:1' })).toMatchObject({ ok: true, warnings: [] })
   })
 })

@@ -6,9 +6,19 @@ import { nextPatch, planImage } from '../src/plan.js'
 const SOURCE = '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Compute/images/a'
 const OTHER = SOURCE.replace(/a$/, 'b')
 const existing = (source: string, status = 'ready'): DeviceImage => ({
-  id: 'img-1', displayName: 'Win11', version: '1.0.0', sourceImageResourceId: source, status, errorCode: null
+  id: 'img-1',
+  displayName: 'Win11',
+  version: '1.0.0',
+  sourceImageResourceId: source,
+  status,
+  errorCode: null
 })
-const want = (onExisting: 'reuse' | 'update' | 'replace' | 'fail') => ({ displayName: 'Win11', version: '1.0.0', sourceImageResourceId: SOURCE, onExisting })
+const want = (onExisting: 'reuse' | 'update' | 'replace' | 'fail') => ({
+  displayName: 'Win11',
+  version: '1.0.0',
+  sourceImageResourceId: SOURCE,
+  onExisting
+})
 
 describe('planImage', () => {
   it('creates when nothing matches', () => {
@@ -71,6 +81,10 @@ describe('error codes', () => {
   })
 
   it('keeps an unrecognised code verbatim', () => {
-    expect(explainErrorCode('brandNewCode')).toMatchObject({ code: 'brandNewCode', retry: 'once', meaning: expect.stringContaining('brandNewCode') })
+    expect(explainErrorCode('brandNewCode')).toMatchObject({
+      code: 'brandNewCode',
+      retry: 'once',
+      meaning: expect.stringContaining('brandNewCode')
+    })
   })
 })

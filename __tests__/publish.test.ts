@@ -100,7 +100,12 @@ describe('publish against the emulator', () => {
     const r = await runInProcess(baseInputs(e.url))
     expect(r.code).toBe(1)
     expect(routes(e)).not.toContain('deviceImages.retryUpload')
-    expect(r.outputs).toMatchObject({ status: 'failed', errorCode: 'sourceImageNotGeneralized', uploadAttempts: '1', result: 'created' })
+    expect(r.outputs).toMatchObject({
+      status: 'failed',
+      errorCode: 'sourceImageNotGeneralized',
+      uploadAttempts: '1',
+      result: 'created'
+    })
     const [error] = r.logger.of('error')
     expect(error.title).toBe('Image upload failed: sourceImageNotGeneralized')
     expect(error.message).toMatch(/sysprep/)
@@ -170,7 +175,9 @@ describe('publish against the emulator', () => {
   })
 
   it('shows a Graph error with its code, message and request IDs', async () => {
-    const e = await start({ faults: [{ method: 'POST', path: /deviceImages$/, fault: { kind: 'status', status: 400, code: 'invalidRequest' } }] })
+    const e = await start({
+      faults: [{ method: 'POST', path: /deviceImages$/, fault: { kind: 'status', status: 400, code: 'invalidRequest' } }]
+    })
     const r = await runInProcess(baseInputs(e.url))
     expect(r.code).toBe(1)
     const [error] = r.logger.of('error')
@@ -207,14 +214,19 @@ describe('HTTP behaviour against the emulator', () => {
     expect(lists.map(x => x.status)).toEqual([429, 200])
     expect(lists[1].time - lists[0].time).toBeGreaterThanOrEqual(950)
     expect(Date.now() - started).toBeGreaterThanOrEqual(950)
-    expect(r.logger.of('info').map(l => l.message)).toContainEqual(expect.stringMatching(/HTTP 429; retrying in 1\.0 s \(attempt 2 of 4, request-id /))
+    expect(r.logger.of('info').map(l => l.message)).toContainEqual(
+      expect.stringMatching(/HTTP 429; retrying in 1\.0 s \(attempt 2 of 4, request-id /)
+    )
   })
 
   it.each([
     ['answers 504 after creating', { kind: 'commitThenStatus', status: 504 } as const],
     ['drops the connection after creating', { kind: 'commitThenDrop' } as const]
   ])('adopts the image when the create %s, never creating a second', async (_name, fault) => {
-    const e = await start({ defaultUpload: [{ pendingMs: 50, outcome: 'ready' }], faults: [{ method: 'POST', path: /deviceImages$/, fault }] })
+    const e = await start({
+      defaultUpload: [{ pendingMs: 50, outcome: 'ready' }],
+      faults: [{ method: 'POST', path: /deviceImages$/, fault }]
+    })
     const r = await runInProcess(baseInputs(e.url))
     expect(r.code).toBe(0)
     expect(e.images()).toHaveLength(1)
@@ -224,7 +236,10 @@ describe('HTTP behaviour against the emulator', () => {
   })
 
   it('creates again when the create was lost before it took effect', async () => {
-    const e = await start({ defaultUpload: [{ pendingMs: 50, outcome: 'ready' }], faults: [{ method: 'POST', path: /deviceImages$/, fault: { kind: 'drop' } }] })
+    const e = await start({
+      defaultUpload: [{ pendingMs: 50, outcome: 'ready' }],
+      faults: [{ method: 'POST', path: /deviceImages$/, fault: { kind: 'drop' } }]
+    })
     const r = await runInProcess(baseInputs(e.url))
     expect(r.code).toBe(0)
     expect(e.images()).toHaveLength(1)
@@ -232,7 +247,10 @@ describe('HTTP behaviour against the emulator', () => {
   })
 
   it('retries a create answered 503, which the service did not act on', async () => {
-    const e = await start({ defaultUpload: [{ pendingMs: 50, outcome: 'ready' }], faults: [{ method: 'POST', path: /deviceImages$/, fault: { kind: 'status', status: 503 } }] })
+    const e = await start({
+      defaultUpload: [{ pendingMs: 50, outcome: 'ready' }],
+      faults: [{ method: 'POST', path: /deviceImages$/, fault: { kind: 'status', status: 503 } }]
+    })
     const r = await runInProcess(baseInputs(e.url))
     expect(r.code).toBe(0)
     expect(e.images()).toHaveLength(1)

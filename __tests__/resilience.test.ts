@@ -17,23 +17,26 @@ async function start(options: EmulatorOptions = {}): Promise<Emulator> {
 const GET_IMAGE = /^\/deviceManagement\/virtualEndpoint\/deviceImages\/[^/]+$/
 
 describe('cancellation', () => {
-  it.each(['SIGTERM', 'SIGINT'] as const)('on %s stops waiting within a second, writes outputs and summary, exits non-zero', async signal => {
-    const e = await start({ defaultUpload: [{ pendingMs: 60_000, outcome: 'ready' }] })
-    const result = await runAction({
-      inputs: baseInputs(e.url, { pollIntervalSeconds: '0.5', timeoutMinutes: '5' }),
-      env: RUN_CONTEXT,
-      // Once the wait has begun, as a person pressing "Cancel" would.
-      signalWhen: { text: 'is pending', signal }
-    })
-    expect(result.signalledAt).toBeDefined()
-    expect(result.exitedAt - result.signalledAt!).toBeLessThan(1000)
-    expect(result.code).not.toBe(0)
-    const [image] = e.images()
-    expect(result.outputs).toMatchObject({ imageId: image.id, status: 'pending', result: 'created', uploadAttempts: '1' })
-    expect(result.summary).toContain('cancelled')
-    expect(result.summary).toContain('the upload goes on in the service')
-    expect(result.stdout).toMatch(/::error title=Cancelled::/)
-  })
+  it.each(['SIGTERM', 'SIGINT'] as const)(
+    'on %s stops waiting within a second, writes outputs and summary, exits non-zero',
+    async signal => {
+      const e = await start({ defaultUpload: [{ pendingMs: 60_000, outcome: 'ready' }] })
+      const result = await runAction({
+        inputs: baseInputs(e.url, { pollIntervalSeconds: '0.5', timeoutMinutes: '5' }),
+        env: RUN_CONTEXT,
+        // Once the wait has begun, as a person pressing "Cancel" would.
+        signalWhen: { text: 'is pending', signal }
+      })
+      expect(result.signalledAt).toBeDefined()
+      expect(result.exitedAt - result.signalledAt!).toBeLessThan(1000)
+      expect(result.code).not.toBe(0)
+      const [image] = e.images()
+      expect(result.outputs).toMatchObject({ imageId: image.id, status: 'pending', result: 'created', uploadAttempts: '1' })
+      expect(result.summary).toContain('cancelled')
+      expect(result.summary).toContain('the upload goes on in the service')
+      expect(result.stdout).toMatch(/::error title=Cancelled::/)
+    }
+  )
 })
 
 describe('odd answers', () => {
@@ -52,28 +55,52 @@ describe('odd answers', () => {
   })
 
   it('keeps waiting on an image with no status, saying so once', async () => {
-    const e = await start({ defaultUpload: [{ pendingMs: 300, outcome: 'ready' }], faults: [{ method: 'GET', path: GET_IMAGE, times: 2, fault: { kind: 'malformed', body: '{"id":"x","displayName":"Win11-Dev","version":"1.4.0"}' } }] })
+    const e = await start({
+      defaultUpload: [{ pendingMs: 300, outcome: 'ready' }],
+      faults: [
+        {
+          method: 'GET',
+          path: GET_IMAGE,
+          times: 2,
+          fault: { kind: 'malformed', body: '{"id":"x","displayName":"Win11-Dev","version":"1.4.0"}' }
+        }
+      ]
+    })
     const r = await runInProcess(baseInputs(e.url))
     expect(r.code).toBe(0)
     expect(r.logger.of('info').filter(l => l.message.includes('without a status'))).toHaveLength(1)
   })
 
   it('fails clearly when the image is deleted during the wait', async () => {
-    const e = await start({ defaultUpload: [{ pendingMs: 60_000, outcome: 'ready' }], faults: [{ method: 'GET', path: GET_IMAGE, skip: 2, fault: { kind: 'status', status: 404, code: 'itemNotFound' } }] })
+    const e = await start({
+      defaultUpload: [{ pendingMs: 60_000, outcome: 'ready' }],
+      faults: [{ method: 'GET', path: GET_IMAGE, skip: 2, fault: { kind: 'status', status: 404, code: 'itemNotFound' } }]
+    })
     const r = await runInProcess(baseInputs(e.url))
     expect(r.code).toBe(1)
-    expect(r.logger.of('error')[0]).toMatchObject({ title: 'Image deleted', message: expect.stringMatching(/deleted while this run waited/) })
+    expect(r.logger.of('error')[0]).toMatchObject({
+      title: 'Image deleted',
+      message: expect.stringMatching(/deleted while this run waited/)
+    })
   })
 
   it('explains a 409 on create: another run is publishing the same image', async () => {
-    const e = await start({ faults: [{ method: 'POST', path: /deviceImages$/, fault: { kind: 'status', status: 409, code: 'conflict' } }] })
+    const e = await start({
+      faults: [{ method: 'POST', path: /deviceImages$/, fault: { kind: 'status', status: 409, code: 'conflict' } }]
+    })
     const r = await runInProcess(baseInputs(e.url))
     expect(r.code).toBe(1)
-    expect(r.logger.of('error')[0]).toMatchObject({ title: 'Image already exists', message: expect.stringMatching(/concurrency group/) })
+    expect(r.logger.of('error')[0]).toMatchObject({
+      title: 'Image already exists',
+      message: expect.stringMatching(/concurrency group/)
+    })
   })
 
   it('times out when every read is throttled past the deadline, within one interval and one request', async () => {
-    const e = await start({ defaultUpload: [{ pendingMs: 60_000, outcome: 'ready' }], faults: [{ method: 'GET', path: GET_IMAGE, times: Infinity, fault: { kind: 'status', status: 429, retryAfter: '3600' } }] })
+    const e = await start({
+      defaultUpload: [{ pendingMs: 60_000, outcome: 'ready' }],
+      faults: [{ method: 'GET', path: GET_IMAGE, times: Infinity, fault: { kind: 'status', status: 429, retryAfter: '3600' } }]
+    })
     const started = Date.now()
     const r = await runInProcess(baseInputs(e.url, { timeoutMinutes: '0.01', pollIntervalSeconds: '0.2' }))
     const elapsed = Date.now() - started
@@ -84,7 +111,9 @@ describe('odd answers', () => {
   })
 
   it('gives up a read after its attempt limit, saying so', async () => {
-    const e = await start({ faults: [{ method: 'GET', path: /deviceImages$/, times: Infinity, fault: { kind: 'status', status: 503 } }] })
+    const e = await start({
+      faults: [{ method: 'GET', path: /deviceImages$/, times: Infinity, fault: { kind: 'status', status: 503 } }]
+    })
     const r = await runInProcess(baseInputs(e.url))
     expect(r.code).toBe(1)
     expect(e.requests.filter(x => x.route === 'deviceImages.list')).toHaveLength(4)

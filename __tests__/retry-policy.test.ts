@@ -42,24 +42,48 @@ describe('retry policy', () => {
   })
 
   it('honours Retry-After over backoff', () => {
-    expect(decideRetry('read', { kind: 'response', status: 429, retryAfter: '3' }, 1, NOW, Infinity, options, () => 0.5)).toEqual({ retry: true, delayMs: 3000 })
+    expect(decideRetry('read', { kind: 'response', status: 429, retryAfter: '3' }, 1, NOW, Infinity, options, () => 0.5)).toEqual(
+      { retry: true, delayMs: 3000 }
+    )
   })
 
   it('backs off exponentially with full jitter, capped', () => {
-    const delays = [1, 2, 3].map(n => decideRetry('read', { kind: 'response', status: 503 }, n, NOW, Infinity, options, () => 0.999))
+    const delays = [1, 2, 3].map(n =>
+      decideRetry('read', { kind: 'response', status: 503 }, n, NOW, Infinity, options, () => 0.999)
+    )
     expect(delays).toEqual([
       { retry: true, delayMs: 999 },
       { retry: true, delayMs: 1998 },
       { retry: true, delayMs: 3996 }
     ])
-    const capped = decideRetry('read', { kind: 'response', status: 503 }, 3, NOW, Infinity, { ...options, maxAttempts: 10, maxDelayMs: 1500 }, () => 1)
+    const capped = decideRetry(
+      'read',
+      { kind: 'response', status: 503 },
+      3,
+      NOW,
+      Infinity,
+      { ...options, maxAttempts: 10, maxDelayMs: 1500 },
+      () => 1
+    )
     expect(capped).toEqual({ retry: true, delayMs: 1500 })
-    expect(decideRetry('read', { kind: 'response', status: 503 }, 1, NOW, Infinity, options, () => 0)).toEqual({ retry: true, delayMs: 0 })
+    expect(decideRetry('read', { kind: 'response', status: 503 }, 1, NOW, Infinity, options, () => 0)).toEqual({
+      retry: true,
+      delayMs: 0
+    })
   })
 
   it('stops at the attempt limit, at the deadline and on final answers', () => {
-    expect(decideRetry('read', { kind: 'response', status: 503 }, 4, NOW, Infinity, options)).toEqual({ retry: false, reason: 'attempts' })
-    expect(decideRetry('read', { kind: 'response', status: 429, retryAfter: '10' }, 1, NOW, NOW + 9000, options)).toEqual({ retry: false, reason: 'deadline' })
-    expect(decideRetry('write', { kind: 'response', status: 500 }, 1, NOW, Infinity, options)).toEqual({ retry: false, reason: 'final' })
+    expect(decideRetry('read', { kind: 'response', status: 503 }, 4, NOW, Infinity, options)).toEqual({
+      retry: false,
+      reason: 'attempts'
+    })
+    expect(decideRetry('read', { kind: 'response', status: 429, retryAfter: '10' }, 1, NOW, NOW + 9000, options)).toEqual({
+      retry: false,
+      reason: 'deadline'
+    })
+    expect(decideRetry('write', { kind: 'response', status: 500 }, 1, NOW, Infinity, options)).toEqual({
+      retry: false,
+      reason: 'final'
+    })
   })
 })

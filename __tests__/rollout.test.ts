@@ -28,7 +28,13 @@ async function start(options: EmulatorOptions = {}): Promise<Emulator> {
   emulator = await startEmulator({
     defaultUpload: [{ pendingMs: 100, outcome: 'ready' }],
     policies: [
-      { id: P1, displayName: 'Developers', imageType: 'gallery', imageId: 'MicrosoftWindowsDesktop_windows-ent-cpc_win11-24h2-ent-cpc', imageDisplayName: 'Windows 11 Enterprise' },
+      {
+        id: P1,
+        displayName: 'Developers',
+        imageType: 'gallery',
+        imageId: 'MicrosoftWindowsDesktop_windows-ent-cpc_win11-24h2-ent-cpc',
+        imageDisplayName: 'Windows 11 Enterprise'
+      },
       { id: P2, displayName: 'Designers', imageType: 'gallery', imageId: 'x', imageDisplayName: 'x' },
       { id: P3, displayName: 'Others', imageType: 'gallery', imageId: 'x', imageDisplayName: 'x' }
     ],
@@ -65,11 +71,17 @@ describe('roll-out', () => {
     const r = await runInProcess(baseInputs(e.url, { provisioningPolicyIds: `${P1},${unknown}` }))
     expect(r.code).toBe(1)
     expect(e.writes()).toEqual([])
-    expect(r.logger.of('error')[0]).toMatchObject({ title: 'Unknown provisioning policy', message: expect.stringContaining(unknown) })
+    expect(r.logger.of('error')[0]).toMatchObject({
+      title: 'Unknown provisioning policy',
+      message: expect.stringContaining(unknown)
+    })
   })
 
   it('rolls out nothing for an image that did not become ready', async () => {
-    const e = await start({ defaultUpload: [{ pendingMs: 50, outcome: 'failed', errorCode: 'osVersionNotSupported' }], cloudPcs: pcs(P1, 1, 3) })
+    const e = await start({
+      defaultUpload: [{ pendingMs: 50, outcome: 'failed', errorCode: 'osVersionNotSupported' }],
+      cloudPcs: pcs(P1, 1, 3)
+    })
     const r = await runInProcess(baseInputs(e.url, { provisioningPolicyIds: P1, reprovision: 'true' }))
     expect(r.code).toBe(1)
     expect(writes(e)).toEqual(['deviceImages.create'])
@@ -77,10 +89,15 @@ describe('roll-out', () => {
   })
 
   it('reprovisions every Cloud PC of the policies across pages, plus cloudPcIds, each exactly once', async () => {
-    const e = await start({ knobs: { cloudPcPageSize: 7 }, cloudPcs: [...pcs(P1, 1, 20), ...pcs(P2, 101, 9), ...pcs(P3, 201, 2)] })
+    const e = await start({
+      knobs: { cloudPcPageSize: 7 },
+      cloudPcs: [...pcs(P1, 1, 20), ...pcs(P2, 101, 9), ...pcs(P3, 201, 2)]
+    })
     // One extra is already among the policies' Cloud PCs (in another case), one belongs to a policy not listed.
     const extras = `${guid('CCCCCCCC', 5)}\n${guid('cccccccc', 201)}`
-    const r = await runInProcess(baseInputs(e.url, { provisioningPolicyIds: `${P1},${P2}`, reprovision: 'true', cloudPcIds: extras }))
+    const r = await runInProcess(
+      baseInputs(e.url, { provisioningPolicyIds: `${P1},${P2}`, reprovision: 'true', cloudPcIds: extras })
+    )
     expect(r.logger.of('error')).toEqual([])
     expect(r.code).toBe(0)
     const expected = [...pcs(P1, 1, 20), ...pcs(P2, 101, 9), ...pcs(P3, 201, 1)].map(pc => pc.id)
@@ -91,14 +108,23 @@ describe('roll-out', () => {
     expect(listed.length).toBe(3 + 2) // P1: 20 in pages of 7, P2: 9 in pages of 7
     expect(listed[0].query.$filter).toBe(`provisioningPolicyId eq '${P1}'`)
     expect(e.cloudPcs().find(pc => pc.id === expected[0])?.status).toBe('provisioning')
-    expect(r.logger.of('info').map(l => l.message)).toContainEqual(expect.stringContaining('30 Cloud PCs reprovisioned, 0 failed'))
+    expect(r.logger.of('info').map(l => l.message)).toContainEqual(
+      expect.stringContaining('30 Cloud PCs reprovisioned, 0 failed')
+    )
   })
 
   it('goes on when one Cloud PC fails, then fails the step naming it', async () => {
     const bad = guid('cccccccc', 3)
     const e = await start({
       cloudPcs: pcs(P1, 1, 6),
-      faults: [{ method: 'POST', path: new RegExp(`cloudPCs/${bad}/reprovision$`), times: Infinity, fault: { kind: 'status', status: 400, code: 'badRequest' } }]
+      faults: [
+        {
+          method: 'POST',
+          path: new RegExp(`cloudPCs/${bad}/reprovision$`),
+          times: Infinity,
+          fault: { kind: 'status', status: 400, code: 'badRequest' }
+        }
+      ]
     })
     const r = await runInProcess(baseInputs(e.url, { provisioningPolicyIds: P1, reprovision: 'true' }))
     expect(r.code).toBe(1)
@@ -137,13 +163,17 @@ describe('roll-out', () => {
     expect(r.code).toBe(0)
     const [throttled] = e.requests.filter(x => x.status === 429)
     // Requests already in flight land within milliseconds; none may start during the second the service asked for.
-    const duringHold = e.requests.filter(x => x.route === 'cloudPcs.reprovision' && x.time > throttled.time + 100 && x.time < throttled.time + 950)
+    const duringHold = e.requests.filter(
+      x => x.route === 'cloudPcs.reprovision' && x.time > throttled.time + 100 && x.time < throttled.time + 950
+    )
     expect(duringHold).toEqual([])
     for (const pc of pcs(P1, 1, 40)) expect(e.reprovisionCount(pc.id)).toBe(1)
   })
 
   it('reads a policy before writing it again when the PATCH answer is lost', async () => {
-    const e = await start({ faults: [{ method: 'PATCH', path: /provisioningPolicies/, fault: { kind: 'commitThenStatus', status: 504 } }] })
+    const e = await start({
+      faults: [{ method: 'PATCH', path: /provisioningPolicies/, fault: { kind: 'commitThenStatus', status: 504 } }]
+    })
     const r = await runInProcess(baseInputs(e.url, { provisioningPolicyIds: P1 }))
     expect(r.code).toBe(0)
     expect(writes(e).filter(w => w === 'policies.update')).toHaveLength(1)
@@ -164,7 +194,9 @@ describe('roll-out', () => {
 
   it('lists exactly which Cloud PCs a dry run would reprovision, touching none', async () => {
     const e = await start({ cloudPcs: [...pcs(P1, 1, 3), ...pcs(P2, 11, 1)] })
-    const r = await runInProcess(baseInputs(e.url, { provisioningPolicyIds: P1, reprovision: 'true', cloudPcIds: guid('cccccccc', 11), dryRun: 'true' }))
+    const r = await runInProcess(
+      baseInputs(e.url, { provisioningPolicyIds: P1, reprovision: 'true', cloudPcIds: guid('cccccccc', 11), dryRun: 'true' })
+    )
     expect(r.code).toBe(0)
     expect(e.writes()).toEqual([])
     expect(r.outputs).toMatchObject({ result: 'planned', updatedPolicyIds: '[]', reprovisionedCloudPcIds: '[]' })
@@ -186,6 +218,8 @@ describe('roll-out', () => {
     const r = await runInProcess(baseInputs(e.url, inputs))
     expect(r.code).toBe(1)
     expect(e.requests).toEqual([])
-    expect(r.logger.of('error')).toEqual([expect.objectContaining({ title: `Invalid input: ${input}`, message: expect.stringMatching(message) })])
+    expect(r.logger.of('error')).toEqual([
+      expect.objectContaining({ title: `Invalid input: ${input}`, message: expect.stringMatching(message) })
+    ])
   })
 })

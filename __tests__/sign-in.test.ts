@@ -35,7 +35,14 @@ function inputs(e: Emulator, credentials: Record<string, string>, extra: Record<
 }
 
 const tokenRequests = (e: Emulator) => e.requests.filter(r => r.route === 'token')
-const graphTokens = (e: Emulator) => [...new Set(e.requests.filter(r => r.headers.authorization).filter(r => r.route !== 'github.idToken').map(r => r.headers.authorization.replace(/^Bearer /, '')))]
+const graphTokens = (e: Emulator) => [
+  ...new Set(
+    e.requests
+      .filter(r => r.headers.authorization)
+      .filter(r => r.route !== 'github.idToken')
+      .map(r => r.headers.authorization.replace(/^Bearer /, ''))
+  )
+]
 
 /** Sets the variables a runner gives a job with `permissions: id-token: write`. */
 function grantIdToken(e: Emulator): void {
@@ -61,7 +68,12 @@ describe('access token', () => {
     const e = await start()
     const r = await runInProcess(inputs(e, { accessToken: e.issueToken({ lifetimeSeconds: 600 }) }, { timeoutMinutes: '30' }))
     expect(r.code).toBe(0)
-    expect(r.logger.of('warning')).toContainEqual(expect.objectContaining({ title: 'Access token may expire during the wait', message: expect.stringMatching(/expires in (9|10)m/) }))
+    expect(r.logger.of('warning')).toContainEqual(
+      expect.objectContaining({
+        title: 'Access token may expire during the wait',
+        message: expect.stringMatching(/expires in (9|10)m/)
+      })
+    )
   })
 
   it('fails clearly when the token expires during the wait', async () => {
@@ -85,12 +97,27 @@ describe('client secret', () => {
     const [request] = tokenRequests(e)
     expect(request.path).toBe(`/${TENANT}/oauth2/v2.0/token`)
     const form = new URLSearchParams(request.body)
-    expect(Object.fromEntries(form)).toEqual({ client_id: CLIENT, grant_type: 'client_credentials', scope: `${e.url}/.default`, client_secret: CLIENT_SECRET })
+    expect(Object.fromEntries(form)).toEqual({
+      client_id: CLIENT,
+      grant_type: 'client_credentials',
+      scope: `${e.url}/.default`,
+      client_secret: CLIENT_SECRET
+    })
   })
 
   it.each([
-    ['a wrong secret', { clientSecret: 'wrong' }, 'Sign-in failed: AADSTS7000215', /client secret is wrong.*trace_id: [0-9a-f-]+; correlation_id/],
-    ['an unknown application', { clientId: '00000000-0000-0000-0000-00000000dead' }, 'Sign-in failed: AADSTS700016', /does not exist in this tenant/]
+    [
+      'a wrong secret',
+      { clientSecret: 'wrong' },
+      'Sign-in failed: AADSTS7000215',
+      /client secret is wrong.*trace_id: [0-9a-f-]+; correlation_id/
+    ],
+    [
+      'an unknown application',
+      { clientId: '00000000-0000-0000-0000-00000000dead' },
+      'Sign-in failed: AADSTS700016',
+      /does not exist in this tenant/
+    ]
   ])('explains %s', async (_name, overrides, title, message) => {
     const e = await start(registered)
     const r = await runInProcess(baseInputs(e.url, overrides))
@@ -116,12 +143,17 @@ describe('GitHub OIDC federated credential', () => {
     expect(assertions).toEqual(e.githubOidc.issued)
     const idRequest = e.requests.find(x => x.route === 'github.idToken')!
     expect(idRequest.query.audience).toBe('api://AzureADTokenExchange')
-    expect(new URLSearchParams(exchanges[0].body).get('client_assertion_type')).toBe('urn:ietf:params:oauth:client-assertion-type:jwt-bearer')
+    expect(new URLSearchParams(exchanges[0].body).get('client_assertion_type')).toBe(
+      'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
+    )
     expect(e.requests.filter(x => x.status === 401)).toEqual([])
   })
 
   it('sends the configured audience', async () => {
-    const e = await start({ clients: [{ clientId: CLIENT, federated: [{ subject: SUBJECT, audience: 'api://contoso-images' }] }], githubOidc: { subject: SUBJECT } })
+    const e = await start({
+      clients: [{ clientId: CLIENT, federated: [{ subject: SUBJECT, audience: 'api://contoso-images' }] }],
+      githubOidc: { subject: SUBJECT }
+    })
     grantIdToken(e)
     const r = await runInProcess(inputs(e, { tenantId: TENANT, clientId: CLIENT, audience: 'api://contoso-images' }), realIdToken)
     expect(r.code).toBe(0)
@@ -143,7 +175,10 @@ describe('GitHub OIDC federated credential', () => {
     const r = await runInProcess(inputs(e, { tenantId: TENANT, clientId: CLIENT }), realIdToken)
     expect(r.code).toBe(1)
     expect(r.logger.of('error')).toEqual([
-      expect.objectContaining({ title: 'GitHub OIDC token unavailable', message: expect.stringContaining('"permissions: id-token: write"') })
+      expect.objectContaining({
+        title: 'GitHub OIDC token unavailable',
+        message: expect.stringContaining('"permissions: id-token: write"')
+      })
     ])
     expect(e.requests).toEqual([])
   })
@@ -154,7 +189,14 @@ describe('Azure CLI session', () => {
   function fakeAz(token: string): { dir: string; argsFile: string } {
     const dir = mkdtempSync(join(tmpdir(), 'fake-az-'))
     const argsFile = join(dir, 'args')
-    const answer = JSON.stringify({ accessToken: token, expiresOn: '2030-01-01 00:00:00.000000', expires_on: Math.floor(Date.now() / 1000) + 3600, subscription: 'x', tenant: TENANT, tokenType: 'Bearer' })
+    const answer = JSON.stringify({
+      accessToken: token,
+      expiresOn: '2030-01-01 00:00:00.000000',
+      expires_on: Math.floor(Date.now() / 1000) + 3600,
+      subscription: 'x',
+      tenant: TENANT,
+      tokenType: 'Bearer'
+    })
     writeFileSync(join(dir, 'answer.json'), answer)
     writeFileSync(join(dir, 'az'), `#!/bin/sh\necho "$@" >> "${argsFile}"\ncat "${join(dir, 'answer.json')}"\n`)
     chmodSync(join(dir, 'az'), 0o755)
@@ -165,7 +207,10 @@ describe('Azure CLI session', () => {
   it('uses the session of an earlier azure/login step when no credentials are given', async () => {
     const e = await start()
     const az = fakeAz(e.issueToken())
-    const result = await runAction({ inputs: inputs(e, {}, { pollIntervalSeconds: '0.1' }), env: { ...RUN_CONTEXT, PATH: `${az.dir}:${process.env.PATH}` } })
+    const result = await runAction({
+      inputs: inputs(e, {}, { pollIntervalSeconds: '0.1' }),
+      env: { ...RUN_CONTEXT, PATH: `${az.dir}:${process.env.PATH}` }
+    })
     expect(result.stdout).not.toMatch(/::error/)
     expect(result.code).toBe(0)
     expect(readFileSync(az.argsFile, 'utf8').trim()).toBe(`account get-access-token --resource ${e.url} --output json`)
@@ -189,18 +234,31 @@ describe('clouds', () => {
     cleanups.push(() => proxy.close())
     process.env.https_proxy = proxy.url
     cleanups.push(() => delete process.env.https_proxy)
-    const r = await runInProcess({ displayName: 'Win11', version: '1.0.0', sourceImageResourceId: baseInputs('x').sourceImageResourceId, cloud, ...credentials }, { retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1 } })
+    const r = await runInProcess(
+      {
+        displayName: 'Win11',
+        version: '1.0.0',
+        sourceImageResourceId: baseInputs('x').sourceImageResourceId,
+        cloud,
+        ...credentials
+      },
+      { retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1 } }
+    )
     expect(r.code).toBe(1)
     return [...new Set(proxy.hosts)]
   }
 
   it('sends usgov sign-in to login.microsoftonline.us and Graph calls to graph.microsoft.us', async () => {
-    expect(await viaProxy('usgov', { tenantId: TENANT, clientId: CLIENT, clientSecret: 'x' })).toEqual(['login.microsoftonline.us:443'])
+    expect(await viaProxy('usgov', { tenantId: TENANT, clientId: CLIENT, clientSecret: 'x' })).toEqual([
+      'login.microsoftonline.us:443'
+    ])
     expect(await viaProxy('usgov', { accessToken: 'opaque-token' })).toEqual(['graph.microsoft.us:443'])
   })
 
   it('sends global requests to the global hosts', async () => {
-    expect(await viaProxy('global', { tenantId: TENANT, clientId: CLIENT, clientSecret: 'x' })).toEqual(['login.microsoftonline.com:443'])
+    expect(await viaProxy('global', { tenantId: TENANT, clientId: CLIENT, clientSecret: 'x' })).toEqual([
+      'login.microsoftonline.com:443'
+    ])
     expect(await viaProxy('global', { accessToken: 'opaque-token' })).toEqual(['graph.microsoft.com:443'])
   })
 
@@ -212,7 +270,10 @@ describe('clouds', () => {
     cleanups.push(() => delete process.env.http_proxy)
     const r = await runInProcess(baseInputs(e.url, { [input]: 'http://graph.contoso.example' }))
     expect(r.code).toBe(1)
-    expect(r.logger.of('error')[0]).toMatchObject({ title: `Invalid input: ${input}`, message: expect.stringContaining('loopback') })
+    expect(r.logger.of('error')[0]).toMatchObject({
+      title: `Invalid input: ${input}`,
+      message: expect.stringContaining('loopback')
+    })
     expect(e.requests).toEqual([])
     expect(proxy.hosts).toEqual([])
   })
@@ -220,7 +281,9 @@ describe('clouds', () => {
 
 describe('permissions', () => {
   it('names the missing permission and the Reader role when a create is forbidden', async () => {
-    const e = await start({ faults: [{ method: 'POST', path: /deviceImages$/, fault: { kind: 'status', status: 403, code: 'Forbidden' } }] })
+    const e = await start({
+      faults: [{ method: 'POST', path: /deviceImages$/, fault: { kind: 'status', status: 403, code: 'Forbidden' } }]
+    })
     const r = await runInProcess(baseInputs(e.url))
     expect(r.code).toBe(1)
     const [error] = r.logger.of('error')
@@ -237,7 +300,11 @@ describe('secrets never reach the log, the outputs or the summary', () => {
     ['a client secret', 'secret'],
     ['a GitHub OIDC federated credential', 'oidc']
   ])('with %s', async (_name, kind) => {
-    const e = await start({ tokenLifetimeSeconds: 1, defaultUpload: [{ pendingMs: 1500, outcome: 'ready' }], clients: [{ clientId: CLIENT, clientSecret: SECRET, federated: [{ subject: SUBJECT }] }] })
+    const e = await start({
+      tokenLifetimeSeconds: 1,
+      defaultUpload: [{ pendingMs: 1500, outcome: 'ready' }],
+      clients: [{ clientId: CLIENT, clientSecret: SECRET, federated: [{ subject: SUBJECT }] }]
+    })
     const accessToken = e.issueToken({ lifetimeSeconds: 3600 })
     const credentials: Record<string, string> =
       kind === 'static'
@@ -245,14 +312,30 @@ describe('secrets never reach the log, the outputs or the summary', () => {
         : kind === 'secret'
           ? { tenantId: TENANT, clientId: CLIENT, clientSecret: SECRET }
           : { tenantId: TENANT, clientId: CLIENT }
-    const env = { ...RUN_CONTEXT, ACTIONS_ID_TOKEN_REQUEST_URL: e.githubOidc.requestUrl, ACTIONS_ID_TOKEN_REQUEST_TOKEN: e.githubOidc.requestToken }
+    const env = {
+      ...RUN_CONTEXT,
+      ACTIONS_ID_TOKEN_REQUEST_URL: e.githubOidc.requestUrl,
+      ACTIONS_ID_TOKEN_REQUEST_TOKEN: e.githubOidc.requestToken
+    }
     const result = await runAction({ inputs: inputs(e, credentials, { pollIntervalSeconds: '0.2' }), env })
     expect(result.code).toBe(0)
-    const secrets = [...(kind === 'oidc' ? [] : [SECRET]), ...(kind === 'static' ? [accessToken] : []), ...graphTokens(e), ...e.githubOidc.issued]
+    const secrets = [
+      ...(kind === 'oidc' ? [] : [SECRET]),
+      ...(kind === 'static' ? [accessToken] : []),
+      ...graphTokens(e),
+      ...e.githubOidc.issued
+    ]
     expect(secrets.length).toBeGreaterThan(kind === 'static' ? 1 : 2)
     // The runner hides masked values; what the action itself printed must not contain them anywhere else.
-    const masked = result.stdout.split('\n').filter(line => line.startsWith('::add-mask::')).map(line => line.slice('::add-mask::'.length))
-    const printed = result.stdout.split('\n').filter(line => !line.startsWith('::add-mask::')).join('\n') + result.stderr
+    const masked = result.stdout
+      .split('\n')
+      .filter(line => line.startsWith('::add-mask::'))
+      .map(line => line.slice('::add-mask::'.length))
+    const printed =
+      result.stdout
+        .split('\n')
+        .filter(line => !line.startsWith('::add-mask::'))
+        .join('\n') + result.stderr
     for (const secret of secrets) {
       expect(masked).toContain(secret)
       expect(printed).not.toContain(secret)

@@ -43,7 +43,11 @@ describe('decideStep', () => {
 
   it('explains a non-retryable failure and says whether retries ran out', () => {
     const step = decideStep(image('failed', 'sourceImageNotGeneralized'), 0, 2)
-    expect(step).toMatchObject({ kind: 'failed', retriesExhausted: false, info: { code: 'sourceImageNotGeneralized', remedy: expect.stringMatching(/sysprep/) } })
+    expect(step).toMatchObject({
+      kind: 'failed',
+      retriesExhausted: false,
+      info: { code: 'sourceImageNotGeneralized', remedy: expect.stringMatching(/sysprep/) }
+    })
     expect(decideStep(image('failed', 'internalServerError'), 2, 2)).toMatchObject({ kind: 'failed', retriesExhausted: true })
   })
 })
@@ -59,27 +63,36 @@ function harness(statuses: [string, string | null][], options: Partial<WaitOptio
   const opts: WaitOptions = { pollIntervalMs: 60_000, timeoutMs: 30 * 60_000, maxUploadRetries: 2, ...options }
   const start = clock.now()
   const go = (initial: DeviceImage, failedBeforeRun = false) =>
-    waitForImage(initial, opts, { retriesUsed: 0, failedBeforeRun }, {
-      clock,
-      logger,
-      read: async () => {
-        reads.push(clock.now() - start)
-        const [status, code] = statuses[Math.min(next++, statuses.length - 1)]
-        return image(status, code)
-      },
-      retryUpload: async () => {
-        retries.push(clock.now() - start)
-        return 'retryUpload'
-      },
-      onImage: () => undefined,
-      onEvent: label => events.push(label)
-    })
+    waitForImage(
+      initial,
+      opts,
+      { retriesUsed: 0, failedBeforeRun },
+      {
+        clock,
+        logger,
+        read: async () => {
+          reads.push(clock.now() - start)
+          const [status, code] = statuses[Math.min(next++, statuses.length - 1)]
+          return image(status, code)
+        },
+        retryUpload: async () => {
+          retries.push(clock.now() - start)
+          return 'retryUpload'
+        },
+        onImage: () => undefined,
+        onEvent: label => events.push(label)
+      }
+    )
   return { clock, logger, reads, retries, events, go, start }
 }
 
 describe('waitForImage under a fake clock', () => {
   it('reads once per interval until ready, and not after', async () => {
-    const h = harness([['pending', null], ['pending', null], ['ready', null]])
+    const h = harness([
+      ['pending', null],
+      ['pending', null],
+      ['ready', null]
+    ])
     const result = await h.go(image('pending'))
     expect(result.kind).toBe('ready')
     expect(h.reads).toEqual([60_000, 120_000, 180_000])
@@ -87,7 +100,11 @@ describe('waitForImage under a fake clock', () => {
   })
 
   it('retries a retryable failure and waits on', async () => {
-    const h = harness([['failed', 'internalServerError'], ['pending', null], ['ready', null]])
+    const h = harness([
+      ['failed', 'internalServerError'],
+      ['pending', null],
+      ['ready', null]
+    ])
     const result = await h.go(image('pending'))
     expect(result.kind).toBe('ready')
     expect(h.retries).toEqual([60_000])
@@ -123,13 +140,19 @@ describe('waitForImage under a fake clock', () => {
   })
 
   it('keeps waiting on a status it does not know, with a debug line', async () => {
-    const h = harness([['validating', null], ['ready', null]])
+    const h = harness([
+      ['validating', null],
+      ['ready', null]
+    ])
     expect((await h.go(image('pending'))).kind).toBe('ready')
     expect(h.logger.of('debug').map(l => l.message)).toContainEqual(expect.stringContaining('"validating" is not known'))
   })
 
   it('retries an image that had already failed before the run, whatever its code', async () => {
-    const h = harness([['pending', null], ['ready', null]])
+    const h = harness([
+      ['pending', null],
+      ['ready', null]
+    ])
     const result = await h.go(image('failed', 'sourceImageNotGeneralized'), true)
     expect(result.kind).toBe('ready')
     expect(h.retries).toEqual([0])

@@ -20,12 +20,15 @@ const arg = (name: string, fallback: number): number => {
 const PCS = arg('pcs', 1000)
 const WRITES = arg('writes', 100)
 const PER_SECONDS = arg('per-seconds', 10)
-const SOURCE = '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-images/providers/Microsoft.Compute/images/win11-dev'
+const SOURCE =
+  '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-images/providers/Microsoft.Compute/images/win11-dev'
 const guid = (prefix: string, n: number) => `${prefix}-0000-4000-8000-${String(n).padStart(12, '0')}`
 const policies = [1, 2, 3].map(n => guid('aaaaaaaa', n))
 
 const emulator = await startEmulator({
-  images: [{ id: guid('bbbbbbbb', 1), displayName: 'Win11-Dev', version: '1.4.0', sourceImageResourceId: SOURCE, status: 'ready' }],
+  images: [
+    { id: guid('bbbbbbbb', 1), displayName: 'Win11-Dev', version: '1.4.0', sourceImageResourceId: SOURCE, status: 'ready' }
+  ],
   policies: policies.map((id, i) => ({ id, displayName: `Policy ${i + 1}`, imageType: 'gallery', imageId: 'gallery' })),
   cloudPcs: Array.from({ length: PCS }, (_, i) => ({
     id: guid('cccccccc', i + 1),
@@ -94,5 +97,5 @@ const table = [
 console.log(table)
 console.log(met ? 'Target met.' : 'Target MISSED.')
 writeFileSync(join(ROOT, 'bench', 'rollout.json'), `${JSON.stringify(figures, null, 2)}\n`)
-if (process.argv.includes('--write-readme')) writeReadmeBlock('bench-rollout', table)
+if (process.argv.includes('--write-readme')) await writeReadmeBlock('bench-rollout', table)
 process.exit(met ? 0 : 1)

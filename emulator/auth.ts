@@ -56,7 +56,11 @@ export class Authority {
       roles: ['CloudPC.ReadWrite.All'],
       uti: this.random.uuid()
     }
-    const token = [base64url({ typ: 'JWT', alg: 'RS256', kid: 'loopback' }), base64url(payload), this.random.bytes(32).toString('base64url')].join('.')
+    const token = [
+      base64url({ typ: 'JWT', alg: 'RS256', kid: 'loopback' }),
+      base64url(payload),
+      this.random.bytes(32).toString('base64url')
+    ].join('.')
     this.issued.set(token, expiresAt)
     return token
   }
@@ -83,8 +87,9 @@ export class Authority {
     }
     // Entra reads form bodies only; any other content type leaves every parameter missing.
     const form = new URLSearchParams(/^application\/x-www-form-urlencoded\b/i.test(req.contentType ?? '') ? req.body : '')
-    const missing = (['grant_type', 'client_id', 'scope'] as const).find((name) => !form.get(name))
-    if (missing) return fail(400, 'invalid_request', 900144, `The request body must contain the following parameter: '${missing}'.`)
+    const missing = (['grant_type', 'client_id', 'scope'] as const).find(name => !form.get(name))
+    if (missing)
+      return fail(400, 'invalid_request', 900144, `The request body must contain the following parameter: '${missing}'.`)
     const grantType = form.get('grant_type')
     const clientId = form.get('client_id') ?? ''
     const scope = form.get('scope') ?? ''
@@ -94,17 +99,29 @@ export class Authority {
       return fail(400, 'unsupported_grant_type', 70003, `The app requested an unsupported grant type '${grantType}'.`)
     }
     if (!scope.endsWith('/.default')) {
-      return fail(400, 'invalid_scope', 70011, `The provided value for the input parameter 'scope' is not valid. The scope ${scope} is not valid.`)
+      return fail(
+        400,
+        'invalid_scope',
+        70011,
+        `The provided value for the input parameter 'scope' is not valid. The scope ${scope} is not valid.`
+      )
     }
     if (assertion && form.get('client_assertion_type') !== JWT_BEARER) {
       return fail(400, 'invalid_request', 90014, "The required field 'client_assertion_type' is missing from the credential.")
     }
     if (!secret && !assertion) {
-      return fail(400, 'invalid_client', 7000216, "'client_assertion', 'client_secret' or 'request' is required for the 'client_credentials' grant type.")
+      return fail(
+        400,
+        'invalid_client',
+        7000216,
+        "'client_assertion', 'client_secret' or 'request' is required for the 'client_credentials' grant type."
+      )
     }
     if (this.clients) {
       const reg = this.clients.find(
-        (c) => c.clientId.toLowerCase() === clientId.toLowerCase() && (c.tenantId === undefined || c.tenantId.toLowerCase() === tenant.toLowerCase())
+        c =>
+          c.clientId.toLowerCase() === clientId.toLowerCase() &&
+          (c.tenantId === undefined || c.tenantId.toLowerCase() === tenant.toLowerCase())
       )
       if (!reg) {
         return fail(
@@ -118,11 +135,18 @@ export class Authority {
         const claims = this.github.claimsOf(assertion)
         if (claims && this.now() >= claims.exp * 1000)
           return fail(400, 'invalid_client', 700024, 'Client assertion is not within its valid time range.')
-        const match = claims && (reg.federated ?? []).some(
-          (f) => f.subject === claims.sub && (f.issuer ?? GITHUB_ISSUER) === claims.iss && (f.audience ?? EXCHANGE_AUDIENCE) === claims.aud
-        )
+        const match =
+          claims &&
+          (reg.federated ?? []).some(
+            f =>
+              f.subject === claims.sub &&
+              (f.issuer ?? GITHUB_ISSUER) === claims.iss &&
+              (f.audience ?? EXCHANGE_AUDIENCE) === claims.aud
+          )
         if (!match) {
-          const seen = claims ? ` Assertion Issuer: '${claims.iss}'. Assertion Subject: '${claims.sub}'. Assertion Audience: '${claims.aud}'.` : ''
+          const seen = claims
+            ? ` Assertion Issuer: '${claims.iss}'. Assertion Subject: '${claims.sub}'. Assertion Audience: '${claims.aud}'.`
+            : ''
           return fail(400, 'invalid_client', 70021, `No matching federated identity record found for presented assertion.${seen}`)
         }
       }
@@ -136,12 +160,18 @@ export class Authority {
       }
     }
     const token = this.mint({ audience: scope.slice(0, -'/.default'.length), tenantId: tenant, clientId, lifetimeSeconds })
-    return { status: 200, json: { token_type: 'Bearer', expires_in: lifetimeSeconds, ext_expires_in: lifetimeSeconds, access_token: token } }
+    return {
+      status: 200,
+      json: { token_type: 'Bearer', expires_in: lifetimeSeconds, ext_expires_in: lifetimeSeconds, access_token: token }
+    }
   }
 }
 
 function aadError(status: number, error: string, aadsts: number, message: string, ctx: RequestContext): Reply {
-  const timestamp = ctx.date.toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, 'Z')
+  const timestamp = ctx.date
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d{3}Z$/, 'Z')
   return {
     status,
     json: {
@@ -201,8 +231,18 @@ export class GithubIdTokens {
       aud: query.audience ?? 'https://github.com/contoso',
       exp: Math.floor(t / 1000) + (this.options.lifetimeSeconds ?? 300)
     }
-    const payload = { jti: this.random.uuid(), ...claims, nbf: Math.floor(t / 1000), iat: Math.floor(t / 1000), repository: 'contoso/cloudpc-images' }
-    const token = [base64url({ typ: 'JWT', alg: 'RS256', kid: 'github-loopback' }), base64url(payload), this.random.bytes(32).toString('base64url')].join('.')
+    const payload = {
+      jti: this.random.uuid(),
+      ...claims,
+      nbf: Math.floor(t / 1000),
+      iat: Math.floor(t / 1000),
+      repository: 'contoso/cloudpc-images'
+    }
+    const token = [
+      base64url({ typ: 'JWT', alg: 'RS256', kid: 'github-loopback' }),
+      base64url(payload),
+      this.random.bytes(32).toString('base64url')
+    ].join('.')
     this.claims.set(token, claims)
     this.issued.push(token)
     return { status: 200, json: { count: this.issued.length, value: token } }

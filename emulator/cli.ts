@@ -23,13 +23,14 @@ const { values } = parseArgs({
 })
 const config: JsonConfig = values.config === undefined ? {} : (JSON.parse(readFileSync(values.config, 'utf8')) as JsonConfig)
 const port = values.port === undefined ? config.port : Number(values.port)
-if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) fail(`--port must be an integer from 0 to 65535, got '${values.port}'`)
+if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535))
+  fail(`--port must be an integer from 0 to 65535, got '${values.port}'`)
 
 const emulator = await startEmulator({
   ...config,
   host: values.host ?? config.host,
   port,
-  faults: (config.faults ?? []).map((f) => ({
+  faults: (config.faults ?? []).map(f => ({
     ...f,
     path: f.path === undefined ? undefined : new RegExp(f.path),
     times: f.times === 'Infinity' ? Infinity : f.times

@@ -52,7 +52,7 @@ const STABLE_CLOUD_PC_STATUSES = [
 ]
 
 const KNOWN_ERROR_CODES = new Map(
-  [...STABLE_ERROR_CODES, ...V1_EVOLVABLE_ERROR_CODES, ...BETA_ONLY_ERROR_CODES].map((c) => [c.toLowerCase(), c])
+  [...STABLE_ERROR_CODES, ...V1_EVOLVABLE_ERROR_CODES, ...BETA_ONLY_ERROR_CODES].map(c => [c.toLowerCase(), c])
 )
 
 /** Stores error codes in the metadata spelling whatever casing a script used. */
@@ -74,9 +74,7 @@ export function presentImageStatus(status: string, view: EnumView): string {
 export function presentErrorCode(code: string | null, view: EnumView): string | null {
   if (code === null) return null
   const shown = present(code, STABLE_ERROR_CODES, V1_EVOLVABLE_ERROR_CODES, view)
-  return shown === 'vmAlreadyAzureAdjoined' && view.vmAlreadyAzureAdjoinedSpelling === 'prose'
-    ? 'vmAlreadyAzureAdJoined'
-    : shown
+  return shown === 'vmAlreadyAzureAdjoined' && view.vmAlreadyAzureAdjoinedSpelling === 'prose' ? 'vmAlreadyAzureAdJoined' : shown
 }
 
 export function presentCloudPcStatus(status: string, view: EnumView): string {

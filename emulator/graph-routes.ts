@@ -63,7 +63,10 @@ const IMAGE_PROPERTIES = [
 ]
 
 const GUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}'
-const MANAGED_IMAGE_ID = new RegExp(`^/subscriptions/${GUID}/resourceGroups/[^/]+/providers/Microsoft\\.Compute/images/[^/]+$`, 'i')
+const MANAGED_IMAGE_ID = new RegExp(
+  `^/subscriptions/${GUID}/resourceGroups/[^/]+/providers/Microsoft\\.Compute/images/[^/]+$`,
+  'i'
+)
 const GALLERY_IMAGE_ID = new RegExp(
   `^/subscriptions/${GUID}/resourceGroups/[^/]+/providers/Microsoft\\.Compute/galleries/[^/]+/images/[^/]+(/versions/[^/]+)?$`,
   'i'
@@ -76,7 +79,11 @@ const BAD_JSON = errorReply(
 )
 
 export function segmentNotFound(path: string): Reply {
-  const segment = path.split('/').filter((s) => s !== '').pop() ?? ''
+  const segment =
+    path
+      .split('/')
+      .filter(s => s !== '')
+      .pop() ?? ''
   return errorReply(404, 'BadRequest', `Resource not found for the segment '${segment}'.`)
 }
 
@@ -85,7 +92,11 @@ function methodNotAllowed(method: string): Reply {
 }
 
 function itemNotFound(id: string): Reply {
-  return errorReply(404, 'itemNotFound', `Resource '${id}' does not exist or one of its queried reference-property objects are not present.`)
+  return errorReply(
+    404,
+    'itemNotFound',
+    `Resource '${id}' does not exist or one of its queried reference-property objects are not present.`
+  )
 }
 
 function knobError(choice: ErrorChoice, message: string): Reply {
@@ -95,7 +106,9 @@ function knobError(choice: ErrorChoice, message: string): Reply {
 function parseObject(body: string): Record<string, unknown> | undefined {
   try {
     const parsed: unknown = JSON.parse(body)
-    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
+      ? (parsed as Record<string, unknown>)
+      : undefined
   } catch {
     return undefined
   }
@@ -134,20 +147,21 @@ function collectionReply(
   let items = entities as Record<string, unknown>[]
   const rawFilter = req.query.$filter
   if (rawFilter !== undefined) {
-    if (env.knobs.filter === 'reject') return errorReply(400, 'BadRequest', "Query option 'Filter' is not allowed on this resource.")
+    if (env.knobs.filter === 'reject')
+      return errorReply(400, 'BadRequest', "Query option 'Filter' is not allowed on this resource.")
     const filter = parseFilter(rawFilter)
-    const property = filter && Object.keys(filterable).find((p) => p.toLowerCase() === filter.property.toLowerCase())
+    const property = filter && Object.keys(filterable).find(p => p.toLowerCase() === filter.property.toLowerCase())
     if (!filter || !property || !filterable[property].includes(filter.op)) {
       return errorReply(400, 'BadRequest', `Invalid filter clause: '${rawFilter}' is not supported on ${set}.`)
     }
-    items = items.filter((e) => filterMatches(filter, e[property]))
+    items = items.filter(e => filterMatches(filter, e[property]))
   }
   const offset = decodeSkipToken(req.query.$skiptoken)
   if (offset === undefined) return errorReply(400, 'BadRequest', 'The $skiptoken value is not valid.')
   const select = parseSelect(req.query.$select)
   const json: Record<string, unknown> = {
     '@odata.context': contextUrl(env, req, set, select, false),
-    value: items.slice(offset, offset + pageSize).map((e) => applySelect(e, select))
+    value: items.slice(offset, offset + pageSize).map(e => applySelect(e, select))
   }
   if (offset + pageSize < items.length) {
     const next = queryString({ ...req.query, $skiptoken: encodeSkipToken(offset + pageSize) })
@@ -161,7 +175,7 @@ const listImages: Handler = (env, req) =>
     env,
     req,
     IMAGES,
-    env.store.images.map((i) => env.store.renderImage(i, req.view)),
+    env.store.images.map(i => env.store.renderImage(i, req.view)),
     env.knobs.imagePageSize,
     { displayName: ['eq', 'contains'] }
   )
@@ -176,11 +190,12 @@ const createImage: Handler = (env, req) => {
   const { store, knobs } = env
   const body = parseObject(req.body)
   if (!body) return BAD_JSON
-  const unknown = Object.keys(body).find((k) => !k.startsWith('@odata.') && !IMAGE_PROPERTIES.includes(k))
+  const unknown = Object.keys(body).find(k => !k.startsWith('@odata.') && !IMAGE_PROPERTIES.includes(k))
   if (unknown !== undefined) {
     return errorReply(400, 'BadRequest', `The property '${unknown}' does not exist on type 'microsoft.graph.cloudPcDeviceImage'.`)
   }
-  const problem = missingText(body, 'displayName') ?? missingText(body, 'version') ?? sourceProblem(knobs, body.sourceImageResourceId)
+  const problem =
+    missingText(body, 'displayName') ?? missingText(body, 'version') ?? sourceProblem(knobs, body.sourceImageResourceId)
   if (problem) return knobError(knobs.createValidationError, problem)
   const fields = {
     displayName: body.displayName as string,
@@ -188,13 +203,19 @@ const createImage: Handler = (env, req) => {
     sourceImageResourceId: body.sourceImageResourceId as string
   }
   const duplicate = store.images.some(
-    (i) => i.displayName.toLowerCase() === fields.displayName.toLowerCase() && i.version === fields.version
+    i => i.displayName.toLowerCase() === fields.displayName.toLowerCase() && i.version === fields.version
   )
   if (duplicate && knobs.duplicateOnCreate === 'reject') {
-    return knobError(knobs.duplicateError, `An image with the display name '${fields.displayName}' and version '${fields.version}' already exists.`)
+    return knobError(
+      knobs.duplicateError,
+      `An image with the display name '${fields.displayName}' and version '${fields.version}' already exists.`
+    )
   }
   if (store.images.length >= knobs.imageCap) {
-    return knobError(knobs.imageCapError, `The tenant has reached the limit of ${knobs.imageCap} images. Delete an image before adding another.`)
+    return knobError(
+      knobs.imageCapError,
+      `The tenant has reached the limit of ${knobs.imageCap} images. Delete an image before adding another.`
+    )
   }
   const img = store.createImage(fields)
   return entityReply(env, req, IMAGES, store.renderImage(img, req.view, knobs.createResponseOsFields === 'filled'), 201)
@@ -229,8 +250,11 @@ const deleteImage: Handler = (env, _req, id) => {
   if (!img) return itemNotFound(id)
   const users = store.policiesUsing(img)
   if (users.length > 0) {
-    const names = users.map((p) => `'${p.displayName}' (${p.id})`).join(', ')
-    return knobError(knobs.deleteInUseError, `The image is used by provisioning policies ${names}; point them at another image first.`)
+    const names = users.map(p => `'${p.displayName}' (${p.id})`).join(', ')
+    return knobError(
+      knobs.deleteInUseError,
+      `The image is used by provisioning policies ${names}; point them at another image first.`
+    )
   }
   store.deleteImage(img)
   return { status: 204 }
@@ -257,7 +281,14 @@ function uploadAction(action: 'retryUpload' | 'reupload'): Handler {
 }
 
 const listPolicies: Handler = (env, req) =>
-  collectionReply(env, req, POLICIES, env.store.policies.map((p) => env.store.renderPolicy(p)), Infinity, {})
+  collectionReply(
+    env,
+    req,
+    POLICIES,
+    env.store.policies.map(p => env.store.renderPolicy(p)),
+    Infinity,
+    {}
+  )
 
 const getPolicy: Handler = (env, req, id) => {
   const policy = env.store.findPolicy(id)
@@ -274,8 +305,12 @@ const patchPolicy: Handler = (env, req, id) => {
   if (imageType !== undefined && imageType !== 'gallery' && imageType !== 'custom') {
     return errorReply(400, 'BadRequest', `Invalid value '${String(imageType)}' for property 'imageType'.`)
   }
-  for (const [name, value] of [['imageId', imageId], ['imageDisplayName', imageDisplayName]] as const) {
-    if (value !== undefined && typeof value !== 'string') return errorReply(400, 'BadRequest', `The property '${name}' must be a string.`)
+  for (const [name, value] of [
+    ['imageId', imageId],
+    ['imageDisplayName', imageDisplayName]
+  ] as const) {
+    if (value !== undefined && typeof value !== 'string')
+      return errorReply(400, 'BadRequest', `The property '${name}' must be a string.`)
   }
   const custom = (imageType ?? policy.imageType) === 'custom'
   if (custom && typeof imageId === 'string' && !store.findImage(imageId) && knobs.policyPatchUnknownImage === 'reject') {
@@ -292,7 +327,7 @@ const listCloudPcs: Handler = (env, req) =>
     env,
     req,
     CLOUD_PCS,
-    env.store.cloudPcs.map((pc) => env.store.renderCloudPc(pc, req.view)),
+    env.store.cloudPcs.map(pc => env.store.renderCloudPc(pc, req.view)),
     env.knobs.cloudPcPageSize,
     { provisioningPolicyId: ['eq'] }
   )
@@ -315,12 +350,22 @@ const ROUTES: { pattern: RegExp; methods: Record<string, [string, Handler]> }[] 
   { pattern: /^deviceImages$/i, methods: { GET: ['deviceImages.list', listImages], POST: ['deviceImages.create', createImage] } },
   {
     pattern: /^deviceImages\/([^/]+)$/i,
-    methods: { GET: ['deviceImages.get', getImage], PATCH: ['deviceImages.update', patchImage], DELETE: ['deviceImages.delete', deleteImage] }
+    methods: {
+      GET: ['deviceImages.get', getImage],
+      PATCH: ['deviceImages.update', patchImage],
+      DELETE: ['deviceImages.delete', deleteImage]
+    }
   },
-  { pattern: /^deviceImages\/([^/]+)\/retryUpload$/i, methods: { POST: ['deviceImages.retryUpload', uploadAction('retryUpload')] } },
+  {
+    pattern: /^deviceImages\/([^/]+)\/retryUpload$/i,
+    methods: { POST: ['deviceImages.retryUpload', uploadAction('retryUpload')] }
+  },
   { pattern: /^deviceImages\/([^/]+)\/reupload$/i, methods: { POST: ['deviceImages.reupload', uploadAction('reupload')] } },
   { pattern: /^provisioningPolicies$/i, methods: { GET: ['policies.list', listPolicies] } },
-  { pattern: /^provisioningPolicies\/([^/]+)$/i, methods: { GET: ['policies.get', getPolicy], PATCH: ['policies.update', patchPolicy] } },
+  {
+    pattern: /^provisioningPolicies\/([^/]+)$/i,
+    methods: { GET: ['policies.get', getPolicy], PATCH: ['policies.update', patchPolicy] }
+  },
   { pattern: /^cloudPCs$/i, methods: { GET: ['cloudPcs.list', listCloudPcs] } },
   { pattern: /^cloudPCs\/([^/]+)$/i, methods: { GET: ['cloudPcs.get', getCloudPc] } },
   { pattern: /^cloudPCs\/([^/]+)\/reprovision$/i, methods: { POST: ['cloudPcs.reprovision', reprovision] } }
@@ -340,4 +385,3 @@ export function matchGraphRoute(method: string, path: string): MatchedRoute {
   }
   return { name: 'unknown', handle: () => segmentNotFound(path) }
 }
-

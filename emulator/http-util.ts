@@ -47,7 +47,7 @@ export function caseCode(code: string, casing: 'camel' | 'pascal'): string {
 }
 
 export function wantsEvolvableEnums(prefer: string | undefined): boolean {
-  return (prefer ?? '').split(',').some((p) => p.trim().toLowerCase() === 'include-unknown-enum-members')
+  return (prefer ?? '').split(',').some(p => p.trim().toLowerCase() === 'include-unknown-enum-members')
 }
 
 /** A malformed escape is kept as sent, so it can only fail to match, never throw. */

@@ -3,7 +3,16 @@ import { Authority, authFailure, GithubIdTokens } from './auth.js'
 import type { ApiVersion, EnumView } from './enums.js'
 import { FaultBook } from './faults.js'
 import { matchGraphRoute, segmentNotFound } from './graph-routes.js'
-import { decodePathSegment, defaultCode, errorReply, readBody, wantsEvolvableEnums, writeReply, type Reply, type RequestContext } from './http-util.js'
+import {
+  decodePathSegment,
+  defaultCode,
+  errorReply,
+  readBody,
+  wantsEvolvableEnums,
+  writeReply,
+  type Reply,
+  type RequestContext
+} from './http-util.js'
 import { DEFAULT_KNOBS } from './knobs.js'
 import { createRandom } from './random.js'
 import { Store } from './state.js'
@@ -58,7 +67,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     vmAlreadyAzureAdjoinedSpelling: knobs.vmAlreadyAzureAdjoinedSpelling
   })
 
-  function target(method: string, path: string, headers: Record<string, string>, query: Record<string, string>, body: string): Target {
+  function target(
+    method: string,
+    path: string,
+    headers: Record<string, string>,
+    query: Record<string, string>,
+    body: string
+  ): Target {
     const graph = GRAPH_PATH.exec(path)
     if (graph) {
       const version = graph[1] as ApiVersion
@@ -75,29 +90,45 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
           if (auth !== 'ok') return authFailure(auth)
           if (WRITE_METHODS.has(method)) {
             const wait = budget.admit(now(), knobs.writeBudget)
-            if (wait > 0) return errorReply(429, 'TooManyRequests', 'Too many requests. Retry after the time in Retry-After.', { 'retry-after': String(wait) })
+            if (wait > 0)
+              return errorReply(429, 'TooManyRequests', 'Too many requests. Retry after the time in Retry-After.', {
+                'retry-after': String(wait)
+              })
           }
-          return matched.handle({ store, knobs, baseUrl: url }, { method, version, path: rest, query, body, view: enumView(version, prefer) })
+          return matched.handle(
+            { store, knobs, baseUrl: url },
+            { method, version, path: rest, query, body, view: enumView(version, prefer) }
+          )
         }
       }
     }
     if (path === GITHUB_ID_TOKEN_PATH)
-      return { route: 'github.idToken', faultPath: path, graph: false, prefer: false, process: () => github.request(headers.authorization, query) }
+      return {
+        route: 'github.idToken',
+        faultPath: path,
+        graph: false,
+        prefer: false,
+        process: () => github.request(headers.authorization, query)
+      }
     const token = TOKEN_PATH.exec(path)
     return {
       route: token ? 'token' : 'unknown',
       faultPath: path,
       graph: false,
       prefer: false,
-      process: (ctx) =>
+      process: ctx =>
         token
-          ? authority.tokenRequest({ method, tenant: decodePathSegment(token[1]), contentType: headers['content-type'], body }, tokenLifetimeSeconds, ctx)
+          ? authority.tokenRequest(
+              { method, tenant: decodePathSegment(token[1]), contentType: headers['content-type'], body },
+              tokenLifetimeSeconds,
+              ctx
+            )
           : segmentNotFound(path)
     }
   }
 
   function sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
+    return new Promise(resolve => {
       const wake = (): void => {
         clearTimeout(timer)
         sleepers.delete(wake)
@@ -115,7 +146,17 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       Object.entries(req.headers).map(([k, v]) => [k.toLowerCase(), Array.isArray(v) ? v.join(', ') : (v ?? '')])
     )
     const query = Object.fromEntries(parsed.searchParams)
-    const entry: LoggedRequest = { seq: requests.length + 1, time: now(), method, path: parsed.pathname, route: 'unknown', query, headers, body: '', status: 0 }
+    const entry: LoggedRequest = {
+      seq: requests.length + 1,
+      time: now(),
+      method,
+      path: parsed.pathname,
+      route: 'unknown',
+      query,
+      headers,
+      body: '',
+      status: 0
+    }
     requests.push(entry)
     entry.body = await readBody(req)
 
@@ -134,7 +175,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       date: new Date(now())
     }
     const send = (reply: Reply): void => {
-      writeReply(res, reply, ctx, { graph: t.graph, casing: knobs.errorCodeCasing, preferenceApplied: t.prefer && knobs.echoPreferenceApplied })
+      writeReply(res, reply, ctx, {
+        graph: t.graph,
+        casing: knobs.errorCodeCasing,
+        preferenceApplied: t.prefer && knobs.echoPreferenceApplied
+      })
       entry.status = reply.status
     }
     const faultError = (status: number, code: string | undefined, headers?: Record<string, string>): Reply =>
@@ -142,7 +187,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
     switch (fault?.kind) {
       case 'status':
-        return send(faultError(fault.status, fault.code, fault.retryAfter === undefined ? undefined : { 'retry-after': fault.retryAfter }))
+        return send(
+          faultError(fault.status, fault.code, fault.retryAfter === undefined ? undefined : { 'retry-after': fault.retryAfter })
+        )
       case 'drop':
         req.socket.destroy()
         return
@@ -181,19 +228,24 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   return {
     url,
     requests,
-    writes: () => requests.filter((r) => GRAPH_PATH.test(r.path) && WRITE_METHODS.has(r.method)),
-    images: () => store.images.map((i) => store.renderImage(i, enumView('beta', true))),
-    policies: () => store.policies.map((p) => store.renderPolicy(p)),
-    cloudPcs: () => store.cloudPcs.map((pc) => store.renderCloudPc(pc, enumView('beta', true))),
-    reprovisionCount: (id) => store.findCloudPc(id)?.reprovisions ?? 0,
-    addFault: (rule) => faults.add(rule),
+    writes: () => requests.filter(r => GRAPH_PATH.test(r.path) && WRITE_METHODS.has(r.method)),
+    images: () => store.images.map(i => store.renderImage(i, enumView('beta', true))),
+    policies: () => store.policies.map(p => store.renderPolicy(p)),
+    cloudPcs: () => store.cloudPcs.map(pc => store.renderCloudPc(pc, enumView('beta', true))),
+    reprovisionCount: id => store.findCloudPc(id)?.reprovisions ?? 0,
+    addFault: rule => faults.add(rule),
     clearFaults: () => faults.clear(),
-    setKnobs: (k) => {
+    setKnobs: k => {
       Object.assign(knobs, k)
     },
-    addUploadScript: (s) => store.addScript(s),
+    addUploadScript: s => store.addScript(s),
     issueToken: (o = {}) =>
-      authority.mint({ audience: url, tenantId: o.tenantId, clientId: o.clientId, lifetimeSeconds: o.lifetimeSeconds ?? tokenLifetimeSeconds }),
+      authority.mint({
+        audience: url,
+        tenantId: o.tenantId,
+        clientId: o.clientId,
+        lifetimeSeconds: o.lifetimeSeconds ?? tokenLifetimeSeconds
+      }),
     revokeTokens: () => authority.revokeAll(),
     githubOidc: {
       requestUrl: `${url}${GITHUB_ID_TOKEN_PATH}?api-version=2.0`,
@@ -209,7 +261,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       new Promise<void>((resolve, reject) => {
         closed = true
         for (const wake of sleepers) wake()
-        server.close((err) => (err ? reject(err) : resolve()))
+        server.close(err => (err ? reject(err) : resolve()))
         server.closeAllConnections()
       })
   }

@@ -30,8 +30,11 @@ export function filterMatches(filter: Filter, value: unknown): boolean {
 /** Property names from `$select`, always with `id`; undefined when absent. */
 export function parseSelect(raw: string | undefined): string[] | undefined {
   if (raw === undefined) return undefined
-  const names = raw.split(',').map((n) => n.trim()).filter((n) => n !== '')
-  return names.some((n) => n.toLowerCase() === 'id') ? names : ['id', ...names]
+  const names = raw
+    .split(',')
+    .map(n => n.trim())
+    .filter(n => n !== '')
+  return names.some(n => n.toLowerCase() === 'id') ? names : ['id', ...names]
 }
 
 /**
@@ -41,7 +44,7 @@ export function parseSelect(raw: string | undefined): string[] | undefined {
 export function applySelect(entity: object, select: string[] | undefined): Record<string, unknown> {
   const all = entity as Record<string, unknown>
   if (select === undefined) return { ...all }
-  const wanted = new Set(select.map((n) => n.toLowerCase()))
+  const wanted = new Set(select.map(n => n.toLowerCase()))
   return Object.fromEntries(Object.entries(all).filter(([k]) => wanted.has(k.toLowerCase())))
 }
 

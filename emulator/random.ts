@@ -14,12 +14,12 @@ export interface Random {
  */
 export function createRandom(seed: number | undefined, stream: number): Random {
   if (seed === undefined) {
-    return withUuid({ next: Math.random, bytes: (n) => randomBytes(n) })
+    return withUuid({ next: Math.random, bytes: n => randomBytes(n) })
   }
   const next = mulberry32((seed ^ Math.imul(stream + 1, 0x9e3779b9)) >>> 0)
   return withUuid({
     next,
-    bytes: (n) => Buffer.from(Array.from({ length: n }, () => Math.floor(next() * 256)))
+    bytes: n => Buffer.from(Array.from({ length: n }, () => Math.floor(next() * 256)))
   })
 }
 

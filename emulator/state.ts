@@ -91,8 +91,7 @@ function scriptMatches(s: UploadScript, img: UploadSubject): boolean {
   return (
     (m.displayName === undefined || m.displayName.toLowerCase() === img.displayName.toLowerCase()) &&
     (m.version === undefined || m.version === img.version) &&
-    (m.sourceImageResourceId === undefined ||
-      m.sourceImageResourceId.toLowerCase() === img.sourceImageResourceId.toLowerCase())
+    (m.sourceImageResourceId === undefined || m.sourceImageResourceId.toLowerCase() === img.sourceImageResourceId.toLowerCase())
   )
 }
 
@@ -188,15 +187,15 @@ export class Store {
   }
 
   findImage(id: string): ImageRecord | undefined {
-    return this.images.find((i) => sameId(i.id, id))
+    return this.images.find(i => sameId(i.id, id))
   }
 
   findPolicy(id: string): PolicyRecord | undefined {
-    return this.policies.find((p) => sameId(p.id, id))
+    return this.policies.find(p => sameId(p.id, id))
   }
 
   findCloudPc(id: string): CloudPcRecord | undefined {
-    return this.cloudPcs.find((p) => sameId(p.id, id))
+    return this.cloudPcs.find(p => sameId(p.id, id))
   }
 
   createImage(fields: { displayName: string; version: string; sourceImageResourceId: string }): ImageRecord {
@@ -222,7 +221,7 @@ export class Store {
 
   /** The script is looked up when each upload starts, so scripts added later still apply. */
   private attemptFor(img: UploadSubject, upload: number): UploadAttempt {
-    const attempts = img.ownAttempts ?? this.scripts.find((s) => scriptMatches(s, img))?.attempts ?? this.defaultUpload
+    const attempts = img.ownAttempts ?? this.scripts.find(s => scriptMatches(s, img))?.attempts ?? this.defaultUpload
     return attempts[Math.min(upload, attempts.length - 1)]
   }
 
@@ -254,7 +253,7 @@ export class Store {
   }
 
   policiesUsing(img: ImageRecord): PolicyRecord[] {
-    return this.policies.filter((p) => sameId(p.imageId, img.id))
+    return this.policies.filter(p => sameId(p.imageId, img.id))
   }
 
   /** `fillOsFields` renders the OS fields of a pending image (the beta create example does). */
@@ -281,7 +280,13 @@ export class Store {
   }
 
   renderPolicy(p: PolicyRecord): PolicyView {
-    return { id: p.id, displayName: p.displayName, imageId: p.imageId, imageDisplayName: p.imageDisplayName, imageType: p.imageType }
+    return {
+      id: p.id,
+      displayName: p.displayName,
+      imageId: p.imageId,
+      imageDisplayName: p.imageDisplayName,
+      imageType: p.imageType
+    }
   }
 
   reprovision(pc: CloudPcRecord, durationMs: number): void {

@@ -7,7 +7,7 @@ export class WriteBudget {
   admit(now: number, budget: { writes: number; perSeconds: number } | null): number {
     if (budget === null) return 0
     const windowMs = budget.perSeconds * 1000
-    this.admitted = this.admitted.filter((t) => t > now - windowMs)
+    this.admitted = this.admitted.filter(t => t > now - windowMs)
     if (this.admitted.length < budget.writes) {
       this.admitted.push(now)
       return 0

@@ -56,5 +56,7 @@ console.log('── job summary (GITHUB_STEP_SUMMARY) ' + '─'.repeat(35))
 console.log(result.summary)
 console.log('─'.repeat(72))
 if (result.stderr.trim()) console.error(result.stderr)
-console.log(`Exit code ${String(result.code)} after ${(result.durationMs / 1000).toFixed(1)} s; ${emulator.requests.length} requests reached the emulator.`)
+console.log(
+  `Exit code ${String(result.code)} after ${(result.durationMs / 1000).toFixed(1)} s; ${emulator.requests.length} requests reached the emulator.`
+)
 process.exit(result.code ?? 1)

@@ -1,7 +1,9 @@
-// Generated parts of README.md sit between <!-- name:start --> and <!-- name:end --> markers.
+// Generated parts of README.md sit between <!-- name:start --> and <!-- name:end --> markers. The
+// result goes through Prettier, so generating and formatting agree.
 
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import * as prettier from 'prettier'
 import { ROOT } from './runner.js'
 
 export const README = join(ROOT, 'README.md')
@@ -12,6 +14,11 @@ export function replaceBlock(text: string, name: string, content: string): strin
   return text.replace(pattern, (_m, open: string, close: string) => `${open}\n${content}\n${close}`)
 }
 
-export function writeReadmeBlock(name: string, content: string): void {
-  writeFileSync(README, replaceBlock(readFileSync(README, 'utf8'), name, content))
+export async function formatReadme(text: string): Promise<string> {
+  const options = (await prettier.resolveConfig(README)) ?? {}
+  return prettier.format(text, { ...options, filepath: README })
+}
+
+export async function writeReadmeBlock(name: string, content: string): Promise<void> {
+  writeFileSync(README, await formatReadme(replaceBlock(readFileSync(README, 'utf8'), name, content)))
 }

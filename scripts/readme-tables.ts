@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parse } from 'yaml'
 import { ERROR_CODES, explainErrorCode, type RetryAdvice } from '../src/error-codes.js'
-import { README, replaceBlock } from './readme-blocks.js'
+import { formatReadme, README, replaceBlock } from './readme-blocks.js'
 import { ROOT } from './runner.js'
 
 interface ActionYml {
@@ -39,7 +39,8 @@ export function renderTables(actionYml: string): { inputs: string; outputs: stri
     '| input | required | default | description |',
     '|---|---|---|---|',
     ...Object.entries(action.inputs).map(
-      ([name, i]) => `| \`${name}\` | ${i.required ? 'yes' : 'no'} | ${i.default !== undefined ? `\`${i.default}\`` : ''} | ${cell(i.description)} |`
+      ([name, i]) =>
+        `| \`${name}\` | ${i.required ? 'yes' : 'no'} | ${i.default !== undefined ? `\`${i.default}\`` : ''} | ${cell(i.description)} |`
     )
   ].join('\n')
   const outputs = [
@@ -50,14 +51,15 @@ export function renderTables(actionYml: string): { inputs: string; outputs: stri
   return { inputs, outputs, 'error-codes': renderErrorCodes() }
 }
 
-export function withTables(readme: string, tables: Record<string, string>): string {
-  return Object.entries(tables).reduce((text, [name, table]) => replaceBlock(text, name, table), readme)
+/** The README with every generated block filled in, as Prettier formats it. */
+export async function withTables(readme: string, tables: Record<string, string>): Promise<string> {
+  return formatReadme(Object.entries(tables).reduce((text, [name, table]) => replaceBlock(text, name, table), readme))
 }
 
 const isMain = process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/').split('/').pop()!)
 if (isMain) {
   const current = readFileSync(README, 'utf8')
-  const wanted = withTables(current, renderTables(readFileSync(join(ROOT, 'action.yml'), 'utf8')))
+  const wanted = await withTables(current, renderTables(readFileSync(join(ROOT, 'action.yml'), 'utf8')))
   if (process.argv.includes('--check')) {
     if (wanted !== current) {
       console.error('README.md tables differ from action.yml: run "npm run readme".')

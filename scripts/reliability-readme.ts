@@ -10,7 +10,7 @@ const f = JSON.parse(readFileSync(join(ROOT, 'bench', 'reliability.json'), 'utf8
 const reasons = Object.entries(f.failureReasons)
   .map(([reason, n]) => `${reason}: ${n}`)
   .join('; ')
-writeReadmeBlock(
+await writeReadmeBlock(
   'reliability',
   [
     '| figure | value | must be |',

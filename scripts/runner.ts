@@ -50,7 +50,9 @@ export const RUN_CONTEXT = {
 
 export function inputEnv(inputs: Record<string, string>): Record<string, string> {
   // The runner upper-cases the name and turns spaces into underscores.
-  return Object.fromEntries(Object.entries(inputs).map(([name, value]) => [`INPUT_${name.replace(/ /g, '_').toUpperCase()}`, value]))
+  return Object.fromEntries(
+    Object.entries(inputs).map(([name, value]) => [`INPUT_${name.replace(/ /g, '_').toUpperCase()}`, value])
+  )
 }
 
 export function runAction(options: RunnerOptions): Promise<RunnerResult> {
@@ -60,10 +62,19 @@ export function runAction(options: RunnerOptions): Promise<RunnerResult> {
   writeFileSync(outputFile, '')
   writeFileSync(summaryFile, '')
   const base = Object.fromEntries(
-    Object.entries(process.env).filter(([key]) => !key.startsWith('INPUT_') && !key.startsWith('GITHUB_') && !key.startsWith('ACTIONS_') && !key.startsWith('RUNNER_'))
+    Object.entries(process.env).filter(
+      ([key]) =>
+        !key.startsWith('INPUT_') && !key.startsWith('GITHUB_') && !key.startsWith('ACTIONS_') && !key.startsWith('RUNNER_')
+    )
   ) as Record<string, string>
   delete base.NODE_OPTIONS
-  const env = { ...base, ...options.env, ...inputEnv(options.inputs), GITHUB_OUTPUT: outputFile, GITHUB_STEP_SUMMARY: summaryFile }
+  const env = {
+    ...base,
+    ...options.env,
+    ...inputEnv(options.inputs),
+    GITHUB_OUTPUT: outputFile,
+    GITHUB_STEP_SUMMARY: summaryFile
+  }
   const started = Date.now()
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [BUNDLE], { env, cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })

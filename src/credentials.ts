@@ -72,7 +72,13 @@ export function createTokenProvider(
       return staticToken(credentials.accessToken, deps)
     case 'clientSecret':
       return cachedToken(`client secret of app ${credentials.clientId}`, deps, () =>
-        requestEntraToken(endpoints, credentials.tenantId, credentials.clientId, { client_secret: credentials.clientSecret }, deps)
+        requestEntraToken(
+          endpoints,
+          credentials.tenantId,
+          credentials.clientId,
+          { client_secret: credentials.clientSecret },
+          deps
+        )
       )
     case 'oidc':
       return cachedToken(`GitHub OIDC federated credential of app ${credentials.clientId}`, deps, async () => {
@@ -200,7 +206,10 @@ async function requestEntraToken(
     let text: string
     let retryAfter: string | undefined
     try {
-      const response = await http.post(url, form, { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' })
+      const response = await http.post(url, form, {
+        'Content-Type': 'application/x-www-form-urlencoded',
+        Accept: 'application/json'
+      })
       status = response.message.statusCode ?? 0
       retryAfter = response.message.headers['retry-after'] as string | undefined
       text = await response.readBody()
@@ -219,14 +228,18 @@ async function requestEntraToken(
       return { token: body.access_token, expiresAt: deps.clock.now() + lifetimeMs }
     }
     // A 200 without a readable token is as transient as a 5xx.
-    const attempt = status === 200 ? ({ kind: 'network', error: 'other' } as const) : ({ kind: 'response', status, retryAfter } as const)
+    const attempt =
+      status === 200 ? ({ kind: 'network', error: 'other' } as const) : ({ kind: 'response', status, retryAfter } as const)
     const decision = decideRetry('read', attempt, attemptNumber, deps.clock.now(), Infinity, retry)
     if (decision.retry) {
-      deps.logger.info(`Token request answered HTTP ${status}${status === 200 ? ' without a readable token' : ''}; retrying in ${(decision.delayMs / 1000).toFixed(1)} s.`)
+      deps.logger.info(
+        `Token request answered HTTP ${status}${status === 200 ? ' without a readable token' : ''}; retrying in ${(decision.delayMs / 1000).toFixed(1)} s.`
+      )
       await deps.clock.sleep(decision.delayMs)
       continue
     }
-    if (status === 200) throw new ActionError('Sign-in failed', 'The token endpoint kept answering 200 without a readable access_token.')
+    if (status === 200)
+      throw new ActionError('Sign-in failed', 'The token endpoint kept answering 200 without a readable access_token.')
     throw entraError(status, safeJson<EntraError>(text), assertion)
   }
 }
@@ -254,7 +267,8 @@ async function azCliToken(graphEndpoint: string, deps: CredentialDeps): Promise<
     )
   }
   const body = safeJson<{ accessToken?: string; expires_on?: number | string; expiresOn?: string }>(result.stdout)
-  if (!body?.accessToken) throw new ActionError('Azure CLI sign-in failed', '"az account get-access-token" printed no accessToken.')
+  if (!body?.accessToken)
+    throw new ActionError('Azure CLI sign-in failed', '"az account get-access-token" printed no accessToken.')
   const expiresAt =
     body.expires_on !== undefined
       ? Number(body.expires_on) * 1000

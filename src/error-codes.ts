@@ -14,8 +14,7 @@ export interface ErrorCodeInfo {
   remedy: string
 }
 
-const REQUIREMENTS =
-  'See the source image requirements: https://learn.microsoft.com/windows-365/enterprise/device-images'
+const REQUIREMENTS = 'See the source image requirements: https://learn.microsoft.com/windows-365/enterprise/device-images'
 
 export const ERROR_CODES: readonly ErrorCodeInfo[] = [
   {
@@ -57,8 +56,7 @@ export const ERROR_CODES: readonly ErrorCodeInfo[] = [
     code: 'vmAlreadyAzureAdjoined',
     retry: 'no',
     meaning: 'The VM the image came from had been joined to Microsoft Entra ID.',
-    remedy:
-      'Rebuild from a VM that was never joined to Entra ID or Active Directory, enrolled in Intune or co-managed.'
+    remedy: 'Rebuild from a VM that was never joined to Entra ID or Active Directory, enrolled in Intune or co-managed.'
   },
   {
     code: 'paidSourceImageNotSupport',

@@ -127,12 +127,28 @@ export class GraphClient {
         // A success whose body is unreadable: a read can be asked again; a write has acted, but what it made is unknown.
         const problem = `HTTP ${sent.status} with ${sent.text.trim() ? 'a body that is not JSON' : 'an empty body'}`
         if (kind === 'write') throw new OutcomeUnknownError(req.method, shortPath, problem)
-        const decision = decideRetry(kind, { kind: 'network', error: 'other' }, attemptNumber, this.options.clock.now(), deadline, retry, this.options.random)
+        const decision = decideRetry(
+          kind,
+          { kind: 'network', error: 'other' },
+          attemptNumber,
+          this.options.clock.now(),
+          deadline,
+          retry,
+          this.options.random
+        )
         if (!decision.retry) {
           if (decision.reason === 'deadline') throw new DeadlineError(`${req.method} ${shortPath} answered ${problem}`)
           throw new ActionError('Unexpected Graph answer', `${req.method} ${shortPath} answered ${problem}.`)
         }
-        await this.pause(req.method, shortPath, problem, decision.delayMs, attemptNumber, retry.maxAttempts, header(sent.headers, 'request-id'))
+        await this.pause(
+          req.method,
+          shortPath,
+          problem,
+          decision.delayMs,
+          attemptNumber,
+          retry.maxAttempts,
+          header(sent.headers, 'request-id')
+        )
         continue
       }
 
@@ -187,7 +203,10 @@ export class GraphClient {
     if (!/^https?:\/\//i.test(path)) return `${this.base}${path}`
     // Only follow links back to the Graph endpoint: the token must never leave it.
     if (new URL(path).origin !== new URL(this.options.graphEndpoint).origin)
-      throw new ActionError('Unexpected Graph link', `Graph returned a link to another host (${new URL(path).origin}); not following it.`)
+      throw new ActionError(
+        'Unexpected Graph link',
+        `Graph returned a link to another host (${new URL(path).origin}); not following it.`
+      )
     return path
   }
 
@@ -248,7 +267,12 @@ interface GraphErrorBody {
   }
 }
 
-function toGraphError(method: string, path: string, sent: Extract<Sent, { kind: 'response' }>, clientRequestId: string): GraphError {
+function toGraphError(
+  method: string,
+  path: string,
+  sent: Extract<Sent, { kind: 'response' }>,
+  clientRequestId: string
+): GraphError {
   const parsed = parseJson<GraphErrorBody>(sent.text)
   const error = parsed.ok ? parsed.value?.error : undefined
   const inner = error?.innerError

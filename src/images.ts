@@ -98,7 +98,11 @@ export async function requestUploadRetry(client: GraphClient, id: string, deadli
       if (!(error instanceof OutcomeUnknownError)) throw error
       const image = await getImage(client, id, deadline)
       if (parseImageStatus(image.status) !== 'failed') return 'retryUpload'
-      if (tries >= 3) throw new ActionError('Upload retry failed', `Asking the service to retry the upload failed ${tries} times: ${error.cause}.`)
+      if (tries >= 3)
+        throw new ActionError(
+          'Upload retry failed',
+          `Asking the service to retry the upload failed ${tries} times: ${error.cause}.`
+        )
     }
   }
 }
@@ -154,6 +158,9 @@ export async function updateImageSource(client: GraphClient, id: string, sourceI
   // 204, or an unknown outcome: the image as it is now tells whether the change took effect.
   const image = await getImage(client, id)
   if (!isSameSource(image.sourceImageResourceId, sourceImageResourceId))
-    throw new ActionError('Image update failed', `Image ${id} still has the source ${image.sourceImageResourceId} after the update.`)
+    throw new ActionError(
+      'Image update failed',
+      `Image ${id} still has the source ${image.sourceImageResourceId} after the update.`
+    )
   return image
 }

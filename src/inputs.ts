@@ -58,6 +58,7 @@ const VERSION = /^(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})$/
 const MANAGED_IMAGE =
   /^\/subscriptions\/([^/]+)\/resourceGroups\/([-\w.()]{0,89}[-\w()])\/providers\/Microsoft\.Compute\/images\/([a-z0-9](?:[-\w.]{0,78}\w)?)$/i
 const GALLERY_IMAGE = /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.Compute\/galleries\//i
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/
 const BOOLEAN_TRUE = ['true', 'True', 'TRUE']
 const BOOLEAN_FALSE = ['false', 'False', 'FALSE']
@@ -245,7 +246,10 @@ function parseEndpoint(input: string, raw: string, fail: Fail): string | undefin
     return undefined
   }
   if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash || url.username || url.password) {
-    fail(input, `${input} must be the root URL only, without a path, query or credentials (for example ${url.origin}); got "${raw}".`)
+    fail(
+      input,
+      `${input} must be the root URL only, without a path, query or credentials (for example ${url.origin}); got "${raw}".`
+    )
     return undefined
   }
   return url.origin
@@ -273,7 +277,8 @@ function parseIdList(input: string, raw: string, what: string, fail: Fail): stri
     .map(id => id.trim())
     .filter(id => id.length > 0)
   const bad = ids.filter(id => !GUID.test(id))
-  if (bad.length > 0) fail(input, `${input} must list ${what} IDs (GUIDs) separated by commas or new lines; not a GUID: ${bad.join(', ')}.`)
+  if (bad.length > 0)
+    fail(input, `${input} must list ${what} IDs (GUIDs) separated by commas or new lines; not a GUID: ${bad.join(', ')}.`)
   const seen = new Set<string>()
   return ids.filter(id => !seen.has(id.toLowerCase()) && seen.add(id.toLowerCase()))
 }

@@ -90,7 +90,9 @@ export async function run(overrides: Partial<RunDependencies> = {}): Promise<num
     if (targets) {
       if (settings.dryRun) await logger.group('Plan the roll-out', () => planRollout(client, settings, targets, report, logger))
       else if (report.image)
-        await logger.group('Roll out', () => rollOut(settings, report.image!, targets, report, { client, logger, signal: deps.signal }))
+        await logger.group('Roll out', () =>
+          rollOut(settings, report.image!, targets, report, { client, logger, signal: deps.signal })
+        )
     }
     return 0
   } catch (error) {

@@ -33,13 +33,19 @@ export interface PublishDeps {
 
 export async function publishImage(settings: Settings, report: RunReport, deps: PublishDeps): Promise<void> {
   const { client, logger } = deps
-  const key = { displayName: settings.displayName, version: settings.version, sourceImageResourceId: settings.sourceImageResourceId }
+  const key = {
+    displayName: settings.displayName,
+    version: settings.version,
+    sourceImageResourceId: settings.sourceImageResourceId
+  }
 
   const plan = await logger.group('Find the image', async () => {
     const all = await listImages(client)
     const matches = all.filter(image => isSameImage(image, key))
     if (matches.length > 1)
-      logger.warning(`The tenant holds ${matches.length} images named "${key.displayName}" version ${key.version}; using one built from the same source when there is one.`)
+      logger.warning(
+        `The tenant holds ${matches.length} images named "${key.displayName}" version ${key.version}; using one built from the same source when there is one.`
+      )
     const decided = planImage({ ...key, onExisting: settings.onExisting }, matches)
     logger.info(describePlan(decided, settings))
     if (decided.kind !== 'create') report.image = decided.image
@@ -55,7 +61,9 @@ export async function publishImage(settings: Settings, report: RunReport, deps: 
     return
   }
 
-  const { image, result, failedBeforeRun, retryFirst } = await logger.group('Publish the image', () => execute(plan, settings, report, deps))
+  const { image, result, failedBeforeRun, retryFirst } = await logger.group('Publish the image', () =>
+    execute(plan, settings, report, deps)
+  )
   report.image = image
   report.result = result
   const retryUpload = async (deadline?: number): Promise<string> => {
@@ -89,7 +97,9 @@ export async function publishImage(settings: Settings, report: RunReport, deps: 
     const status = parseImageStatus(current.status)
     report.outcome = status === 'ready' ? 'ready' : status === 'warning' ? 'warning' : 'submitted'
     if (report.outcome === 'submitted')
-      logger.notice(`Not waiting (wait: false): image ${image.id} is ${String(current.status)}; the upload goes on in the service.`)
+      logger.notice(
+        `Not waiting (wait: false): image ${image.id} is ${String(current.status)}; the upload goes on in the service.`
+      )
     return
   }
 
@@ -163,9 +173,18 @@ interface Executed {
   retryFirst: boolean
 }
 
-async function execute(plan: Exclude<Plan, { kind: 'refuse' }>, settings: Settings, report: RunReport, deps: PublishDeps): Promise<Executed> {
+async function execute(
+  plan: Exclude<Plan, { kind: 'refuse' }>,
+  settings: Settings,
+  report: RunReport,
+  deps: PublishDeps
+): Promise<Executed> {
   const { client, logger, clock } = deps
-  const key = { displayName: settings.displayName, version: settings.version, sourceImageResourceId: settings.sourceImageResourceId }
+  const key = {
+    displayName: settings.displayName,
+    version: settings.version,
+    sourceImageResourceId: settings.sourceImageResourceId
+  }
   switch (plan.kind) {
     case 'reuse':
       report.timeline.push({ at: clock.now(), label: 'adopted', kind: 'action' })
@@ -227,14 +246,19 @@ async function checkPlan(plan: Exclude<Plan, { kind: 'refuse' }>, all: DeviceIma
     throw new ActionError('Tenant image limit reached', tenantFullMessage(all, await listPolicies(client)))
 }
 
-async function createOnce(key: { displayName: string; version: string; sourceImageResourceId: string }, deps: PublishDeps): Promise<DeviceImage> {
+async function createOnce(
+  key: { displayName: string; version: string; sourceImageResourceId: string },
+  deps: PublishDeps
+): Promise<DeviceImage> {
   const outcome = await createImage(deps.client, key, deps.logger)
   if (outcome.kind === 'conflict')
     throw new ActionError(
       'Image already exists',
       `The service answered that image "${key.displayName}" version ${key.version} already exists; another run may be publishing it at the same time. Serialize runs with a workflow concurrency group. ${outcome.error.message}`
     )
-  deps.logger.info(`${outcome.kind === 'created' ? 'Created' : 'Adopted'} image ${outcome.image.id} (${String(outcome.image.status)}).`)
+  deps.logger.info(
+    `${outcome.kind === 'created' ? 'Created' : 'Adopted'} image ${outcome.image.id} (${String(outcome.image.status)}).`
+  )
   return outcome.image
 }
 

@@ -3,8 +3,7 @@
 export type RequestKind = 'read' | 'write'
 
 export type Attempt =
-  | { kind: 'response'; status: number; retryAfter?: string }
-  | { kind: 'network'; error: 'reset' | 'timeout' | 'other' }
+  { kind: 'response'; status: number; retryAfter?: string } | { kind: 'network'; error: 'reset' | 'timeout' | 'other' }
 
 export interface RetryOptions {
   maxAttempts: number

@@ -34,14 +34,27 @@ export interface RolloutTargets {
  * step in seconds instead of after the upload.
  */
 export async function checkRolloutTargets(client: GraphClient, settings: Settings): Promise<RolloutTargets> {
-  const policies = await getAll<ProvisioningPolicy>(client, POLICIES_PATH, settings.provisioningPolicyIds, 'provisioningPolicyIds', 'provisioning policy')
+  const policies = await getAll<ProvisioningPolicy>(
+    client,
+    POLICIES_PATH,
+    settings.provisioningPolicyIds,
+    'provisioningPolicyIds',
+    'provisioning policy'
+  )
   const extraCloudPcs = settings.reprovision
     ? await getAll<CloudPc>(client, CLOUD_PCS_PATH, settings.cloudPcIds, 'cloudPcIds', 'Cloud PC', CLOUD_PC_SELECT)
     : []
   return { policies, extraCloudPcs }
 }
 
-async function getAll<T>(client: GraphClient, path: string, ids: string[], input: string, what: string, query = ''): Promise<T[]> {
+async function getAll<T>(
+  client: GraphClient,
+  path: string,
+  ids: string[],
+  input: string,
+  what: string,
+  query = ''
+): Promise<T[]> {
   const found: T[] = []
   const unknown: string[] = []
   for (const id of ids) {
@@ -54,7 +67,10 @@ async function getAll<T>(client: GraphClient, path: string, ids: string[], input
     }
   }
   if (unknown.length > 0)
-    throw new ActionError(`Unknown ${what}`, `${input}: no ${what} with the ID ${unknown.join(', ')} exists in this tenant. Nothing was changed.`)
+    throw new ActionError(
+      `Unknown ${what}`,
+      `${input}: no ${what} with the ID ${unknown.join(', ')} exists in this tenant. Nothing was changed.`
+    )
   return found
 }
 
@@ -79,16 +95,29 @@ export function needsUpdate(policy: ProvisioningPolicy, imageId: string): boolea
 }
 
 /** The dry run: what would be updated and reprovisioned, from reads only. */
-export async function planRollout(client: GraphClient, settings: Settings, targets: RolloutTargets, report: RunReport, logger: Logger): Promise<void> {
+export async function planRollout(
+  client: GraphClient,
+  settings: Settings,
+  targets: RolloutTargets,
+  report: RunReport,
+  logger: Logger
+): Promise<void> {
   const imageId = report.image?.id
   report.policies = targets.policies.map(p => ({
     id: p.id,
     displayName: p.displayName ?? '',
     result: imageId && !needsUpdate(p, imageId) ? 'would skip' : 'would update'
   }))
-  for (const p of report.policies) logger.info(`Policy "${p.displayName}" (${p.id}): ${p.result === 'would skip' ? 'already uses the image' : 'would be pointed at the image'}.`)
+  for (const p of report.policies)
+    logger.info(
+      `Policy "${p.displayName}" (${p.id}): ${p.result === 'would skip' ? 'already uses the image' : 'would be pointed at the image'}.`
+    )
   if (!settings.reprovision) return
-  const pcs = await collectCloudPcs(client, targets.policies.map(p => p.id), targets.extraCloudPcs)
+  const pcs = await collectCloudPcs(
+    client,
+    targets.policies.map(p => p.id),
+    targets.extraCloudPcs
+  )
   report.cloudPcs = pcs.map(pc => ({ ...describePc(pc), result: 'would reprovision' }))
   logger.info(`Would reprovision ${pcs.length} Cloud PC${pcs.length === 1 ? '' : 's'}, erasing their local data:`)
   for (const pc of report.cloudPcs) logger.info(`  ${pc.id}  ${pc.displayName || '—'}  ${pc.userPrincipalName || '—'}`)
@@ -105,7 +134,13 @@ export interface RolloutDeps {
   concurrency?: number
 }
 
-export async function rollOut(settings: Settings, image: DeviceImage, targets: RolloutTargets, report: RunReport, deps: RolloutDeps): Promise<void> {
+export async function rollOut(
+  settings: Settings,
+  image: DeviceImage,
+  targets: RolloutTargets,
+  report: RunReport,
+  deps: RolloutDeps
+): Promise<void> {
   const { client, logger } = deps
   report.policies = []
   for (const policy of targets.policies) {
@@ -118,9 +153,15 @@ export async function rollOut(settings: Settings, image: DeviceImage, targets: R
 
   if (settings.reprovision) {
     // Only Cloud PCs of policies that now use the image: the others would be rebuilt from the old one.
-    const pcs = await collectCloudPcs(client, pointing.map(p => p.id), targets.extraCloudPcs)
+    const pcs = await collectCloudPcs(
+      client,
+      pointing.map(p => p.id),
+      targets.extraCloudPcs
+    )
     report.cloudPcs = pcs.map(pc => ({ ...describePc(pc), result: 'pending' }))
-    logger.info(`Reprovisioning ${pcs.length} Cloud PC${pcs.length === 1 ? '' : 's'} (${deps.concurrency ?? REPROVISION_CONCURRENCY} at a time).`)
+    logger.info(
+      `Reprovisioning ${pcs.length} Cloud PC${pcs.length === 1 ? '' : 's'} (${deps.concurrency ?? REPROVISION_CONCURRENCY} at a time).`
+    )
     await reprovisionAll(client, report.cloudPcs, deps, done => {
       if (done === pcs.length || done % Math.max(1, Math.ceil(pcs.length / 10)) === 0) {
         const failed = report.cloudPcs!.filter(pc => pc.result === 'failed').length
@@ -137,12 +178,20 @@ export async function rollOut(settings: Settings, image: DeviceImage, targets: R
   if (failedPolicies.length > 0 || failedPcs.length > 0) {
     const parts: string[] = []
     if (failedPolicies.length > 0)
-      parts.push(`Policies not updated (their Cloud PCs were not reprovisioned): ${failedPolicies.map(p => `${p.id} (${p.error})`).join('; ')}.`)
+      parts.push(
+        `Policies not updated (their Cloud PCs were not reprovisioned): ${failedPolicies.map(p => `${p.id} (${p.error})`).join('; ')}.`
+      )
     if (failedPcs.length > 0)
       parts.push(
-        `Cloud PCs not reprovisioned: ${failedPcs.slice(0, MAX_NAMED).map(pc => `${pc.id}${pc.displayName ? ` "${pc.displayName}"` : ''} (${pc.error ?? pc.result})`).join('; ')}${failedPcs.length > MAX_NAMED ? `; and ${failedPcs.length - MAX_NAMED} more (see the job summary)` : ''}.`
+        `Cloud PCs not reprovisioned: ${failedPcs
+          .slice(0, MAX_NAMED)
+          .map(pc => `${pc.id}${pc.displayName ? ` "${pc.displayName}"` : ''} (${pc.error ?? pc.result})`)
+          .join('; ')}${failedPcs.length > MAX_NAMED ? `; and ${failedPcs.length - MAX_NAMED} more (see the job summary)` : ''}.`
       )
-    throw new ActionError('Roll-out incomplete', `The image is ready, but the roll-out did not complete: ${counts}. ${parts.join(' ')}`)
+    throw new ActionError(
+      'Roll-out incomplete',
+      `The image is ready, but the roll-out did not complete: ${counts}. ${parts.join(' ')}`
+    )
   }
 }
 
@@ -165,7 +214,12 @@ async function updatePolicy(client: GraphClient, policy: ProvisioningPolicy, ima
   }
 }
 
-async function reprovisionAll(client: GraphClient, pcs: CloudPcResult[], deps: RolloutDeps, onAnswer: (done: number) => void): Promise<void> {
+async function reprovisionAll(
+  client: GraphClient,
+  pcs: CloudPcResult[],
+  deps: RolloutDeps,
+  onAnswer: (done: number) => void
+): Promise<void> {
   let next = 0
   let done = 0
   const worker = async (): Promise<void> => {
@@ -191,6 +245,7 @@ function describePc(pc: CloudPc): Pick<CloudPcResult, 'id' | 'displayName' | 'us
 }
 
 function briefError(error: unknown): string {
-  if (error instanceof GraphError) return `${error.details.status} ${error.details.code}: ${error.details.message} (request-id ${error.details.requestId ?? 'none'})`
+  if (error instanceof GraphError)
+    return `${error.details.status} ${error.details.code}: ${error.details.message} (request-id ${error.details.requestId ?? 'none'})`
   return error instanceof Error ? error.message : String(error)
 }

@@ -42,7 +42,11 @@ function addRollout(summary: Summary, report: RunReport): void {
     summary.addHeading('Provisioning policies', 3)
     summary.addTable([
       header('Policy', 'ID', 'Result'),
-      ...report.policies.map(p => [escapeHtml(p.displayName || '—'), `<code>${escapeHtml(p.id)}</code>`, escapeHtml(p.error ? `${p.result}: ${p.error}` : p.result)])
+      ...report.policies.map(p => [
+        escapeHtml(p.displayName || '—'),
+        `<code>${escapeHtml(p.id)}</code>`,
+        escapeHtml(p.error ? `${p.result}: ${p.error}` : p.result)
+      ])
     ])
   }
   const pcs = report.cloudPcs
@@ -70,8 +74,7 @@ function addRollout(summary: Summary, report: RunReport): void {
 
 export function buildSummary(summary: Summary, report: RunReport, links: RunLinks): Summary {
   const outcome = report.outcome ?? (report.failure || report.inputErrors.length > 0 ? 'failed' : 'ready')
-  const heading =
-    report.inputErrors.length > 0 ? '❌ Cloud PC image: invalid inputs' : (HEADINGS[outcome] ?? HEADINGS.failed)
+  const heading = report.inputErrors.length > 0 ? '❌ Cloud PC image: invalid inputs' : (HEADINGS[outcome] ?? HEADINGS.failed)
   summary.addHeading(heading, 2)
 
   if (report.inputErrors.length > 0) {
@@ -124,7 +127,14 @@ export function buildSummary(summary: Summary, report: RunReport, links: RunLink
         escapeHtml(formatDuration(next - event.at))
       ]
     })
-    summary.addTable([[{ data: 'At', header: true }, { data: 'Event', header: true }, { data: 'Lasted', header: true }], ...rows])
+    summary.addTable([
+      [
+        { data: 'At', header: true },
+        { data: 'Event', header: true },
+        { data: 'Lasted', header: true }
+      ],
+      ...rows
+    ])
   }
 
   addRollout(summary, report)

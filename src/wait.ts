@@ -78,7 +78,12 @@ export interface WaitState {
 
 const DEFAULT_HEARTBEAT_MS = 5 * 60_000
 
-export async function waitForImage(initial: DeviceImage, options: WaitOptions, state: WaitState, deps: WaitDeps): Promise<WaitResult> {
+export async function waitForImage(
+  initial: DeviceImage,
+  options: WaitOptions,
+  state: WaitState,
+  deps: WaitDeps
+): Promise<WaitResult> {
   const { clock, logger } = deps
   const started = clock.now()
   const deadline = started + options.timeoutMs
@@ -109,7 +114,9 @@ export async function waitForImage(initial: DeviceImage, options: WaitOptions, s
         const route = await deps.retryUpload(deadline)
         state.retriesUsed++
         forceRetry = false
-        logger.info(`Asked the service to retry the upload with ${route} (retry ${state.retriesUsed} of ${options.maxUploadRetries}).`)
+        logger.info(
+          `Asked the service to retry the upload with ${route} (retry ${state.retriesUsed} of ${options.maxUploadRetries}).`
+        )
         deps.onEvent(`retry ${state.retriesUsed}`, 'action')
         lastStatus = undefined
         break

@@ -1,5 +1,6 @@
 // Wrong forms of every input: each must fail before any request, with an error naming the input.
-export const SOURCE = '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-images/providers/Microsoft.Compute/images/win11-dev'
+export const SOURCE =
+  '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-images/providers/Microsoft.Compute/images/win11-dev'
 const POLICY = '33333333-3333-3333-3333-333333333333'
 
 export const BAD_INPUTS: [input: string, overrides: Record<string, string>, message: RegExp][] = [
@@ -14,9 +15,24 @@ export const BAD_INPUTS: [input: string, overrides: Record<string, string>, mess
   ['version', { version: 'v1.4.0' }, /major\.minor\.patch/],
   ['sourceImageResourceId', { sourceImageResourceId: '' }, /is required/],
   ['sourceImageResourceId', { sourceImageResourceId: 'win11-dev' }, /managed image ID/],
-  ['sourceImageResourceId', { sourceImageResourceId: SOURCE.replace('Microsoft.Compute/images', 'Microsoft.Storage/images') }, /managed image ID/],
-  ['sourceImageResourceId', { sourceImageResourceId: SOURCE.replace('00000000-0000-0000-0000-000000000000', 'my-sub') }, /not a GUID/],
-  ['sourceImageResourceId', { sourceImageResourceId: '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/images/d/versions/1.0.0' }, /Compute Gallery/],
+  [
+    'sourceImageResourceId',
+    { sourceImageResourceId: SOURCE.replace('Microsoft.Compute/images', 'Microsoft.Storage/images') },
+    /managed image ID/
+  ],
+  [
+    'sourceImageResourceId',
+    { sourceImageResourceId: SOURCE.replace('00000000-0000-0000-0000-000000000000', 'my-sub') },
+    /not a GUID/
+  ],
+  [
+    'sourceImageResourceId',
+    {
+      sourceImageResourceId:
+        '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/images/d/versions/1.0.0'
+    },
+    /Compute Gallery/
+  ],
   ['tenantId', { tenantId: 'not a tenant' }, /GUID\) or a verified domain/],
   ['clientId', { clientId: 'my-app' }, /application \(client\) ID, a GUID/],
   ['clientId', { clientId: '' }, /clientId is required with tenantId/],

@@ -35,7 +35,10 @@ export interface InProcessResult {
 }
 
 /** Runs `run()` in this process against a real server, with retries short enough for tests. */
-export async function runInProcess(inputs: Record<string, string>, extra: Partial<RunDependencies> = {}): Promise<InProcessResult> {
+export async function runInProcess(
+  inputs: Record<string, string>,
+  extra: Partial<RunDependencies> = {}
+): Promise<InProcessResult> {
   const outputs: Record<string, string> = {}
   const secrets: string[] = []
   const logger = new RecordingLogger()

@@ -1,0 +1,28 @@
+import js from '@eslint/js'
+import globals from 'globals'
+import tseslint from 'typescript-eslint'
+
+export default tseslint.config(
+  { ignores: ['dist/', 'lib/', 'coverage/', 'node_modules/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { ...globals.node } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      eqeqeq: ['error', 'always'],
+      // The action writes through @actions/core, never the console.
+      'no-console': 'error'
+    }
+  },
+  {
+    // Scripts, benchmarks, the emulator's command line and tests print to the console by design.
+    files: ['scripts/**', 'bench/**', 'emulator/cli.ts', '__tests__/**'],
+    rules: { 'no-console': 'off' }
+  },
+  {
+    // Graph bodies are free-form JSON in the emulator's own tests.
+    files: ['__tests__/emulator.test.ts'],
+    rules: { '@typescript-eslint/no-explicit-any': 'off' }
+  }
+)
