@@ -80,7 +80,7 @@ function harness(statuses: [string, string | null][], options: Partial<WaitOptio
           return 'retryUpload'
         },
         onImage: () => undefined,
-        onEvent: label => events.push(label)
+        onStatusChange: status => events.push(status)
       }
     )
   return { clock, logger, reads, retries, events, go, start }
@@ -108,7 +108,7 @@ describe('waitForImage under a fake clock', () => {
     const result = await h.go(image('pending'))
     expect(result.kind).toBe('ready')
     expect(h.retries).toEqual([60_000])
-    expect(h.events).toEqual(['pending', 'failed', 'retry 1', 'pending', 'ready'])
+    expect(h.events).toEqual(['pending', 'failed', 'pending', 'ready'])
   })
 
   it('stops retrying after maxUploadRetries', async () => {

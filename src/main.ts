@@ -15,7 +15,7 @@ import { publishImage } from './publisher.js'
 import { newReport, type RunReport } from './report.js'
 import { checkRolloutTargets, planRollout, rollOut } from './rollout.js'
 import type { RetryOptions } from './retry-policy.js'
-import { buildSummary, type RunLinks } from './summary.js'
+import { buildSummary, type RunLinks, SUMMARY_LIMIT_BYTES } from './summary.js'
 import { formatDuration } from './wait.js'
 
 export interface RunDependencies {
@@ -56,7 +56,6 @@ export async function run(overrides: Partial<RunDependencies> = {}): Promise<num
     report.version = settings.version
     report.sourceImageResourceId = settings.sourceImageResourceId
     for (const warning of parsed.warnings) logger.warning(warning)
-    logger.info(describeRun(settings))
 
     const tokens = createTokenProvider(settings.credentials, settings, {
       clock,
@@ -66,6 +65,11 @@ export async function run(overrides: Partial<RunDependencies> = {}): Promise<num
       runAz: deps.runAz,
       retry: deps.retry,
       requestTimeoutMs: deps.requestTimeoutMs
+    })
+    await logger.group('Set up', async () => {
+      logger.info(describeRun(settings))
+      await tokens.getToken()
+      logger.info(`Signed in to ${settings.graphEndpoint} with the ${tokens.description}.`)
     })
     const expiry = tokens.expiresAt()
     if (!tokens.renewable && expiry !== undefined && settings.wait && expiry < clock.now() + settings.timeoutMs)
@@ -91,7 +95,7 @@ export async function run(overrides: Partial<RunDependencies> = {}): Promise<num
       if (settings.dryRun) await logger.group('Plan the roll-out', () => planRollout(client, settings, targets, report, logger))
       else if (report.image)
         await logger.group('Roll out', () =>
-          rollOut(settings, report.image!, targets, report, { client, logger, signal: deps.signal })
+          rollOut(settings, report.image!, targets, report, { client, clock, logger, signal: deps.signal })
         )
     }
     return 0
@@ -172,7 +176,12 @@ function defaultDependencies(): RunDependencies {
     runAz,
     writeSummary: async report => {
       if (!process.env.GITHUB_STEP_SUMMARY) return
-      await buildSummary(core.summary, report, runLinks()).write()
+      const links = runLinks()
+      buildSummary(core.summary, report, links)
+      // Over GitHub's limit the whole summary is rejected: drop the Cloud PC rows rather than everything.
+      if (Buffer.byteLength(core.summary.stringify()) > SUMMARY_LIMIT_BYTES)
+        buildSummary(core.summary.emptyBuffer(), report, links, { maxCloudPcRows: 0 })
+      await core.summary.write()
     },
     clock: systemClock,
     logger: coreLogger

@@ -116,7 +116,7 @@ export async function publishImage(settings: Settings, report: RunReport, deps: 
         read: deadline => readDuringWait(client, image.id, deadline),
         retryUpload,
         onImage: img => void (report.image = img),
-        onEvent: (label, kind) => void (kind === 'status' && report.timeline.push({ at: deps.clock.now(), label, kind }))
+        onStatusChange: status => void report.timeline.push({ at: deps.clock.now(), label: status, kind: 'status' })
       }
     )
   )
@@ -210,10 +210,12 @@ async function execute(
       logger.info(`Deleted image ${plan.image.id} to create it anew.`)
       report.timeline.push({ at: clock.now(), label: 'deleted', kind: 'action' })
       const created = await createOnce(key, deps)
+      report.timeline.push({ at: clock.now(), label: 'created', kind: 'action' })
       return { image: created, result: 'replaced', failedBeforeRun: false, retryFirst: false }
     }
     case 'create': {
       const created = await createOnce(key, deps)
+      report.timeline.push({ at: clock.now(), label: 'created', kind: 'action' })
       return { image: created, result: 'created', failedBeforeRun: false, retryFirst: false }
     }
   }

@@ -32,6 +32,7 @@ export interface CloudPcResult {
 export interface Failure {
   title: string
   message: string
+  /** Set when the service said why the upload failed; its remedy is shown apart in the summary. */
   errorCode?: ErrorCodeInfo
 }
 

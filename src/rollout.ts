@@ -2,6 +2,7 @@
 // erases a Cloud PC's local data, so it happens only on request, to exactly the listed machines,
 // and only for policies that now use the image.
 
+import type { Clock } from './clock.js'
 import { ActionError, GraphError, OutcomeUnknownError } from './errors.js'
 import type { GraphClient } from './graph-client.js'
 import type { DeviceImage } from './graph-types.js'
@@ -129,6 +130,7 @@ export async function planRollout(
 
 export interface RolloutDeps {
   client: GraphClient
+  clock: Clock
   logger: Logger
   signal?: AbortSignal
   concurrency?: number
@@ -142,6 +144,7 @@ export async function rollOut(
   deps: RolloutDeps
 ): Promise<void> {
   const { client, logger } = deps
+  report.timeline.push({ at: deps.clock.now(), label: 'roll-out', kind: 'action' })
   report.policies = []
   for (const policy of targets.policies) {
     const result = await updatePolicy(client, policy, image)
@@ -232,7 +235,7 @@ async function reprovisionAll(
         // Never repeated blindly: a reprovision whose answer was lost may have started.
         pc.result = 'failed'
         pc.error = briefError(error)
-        deps.logger.warning(`Cloud PC ${pc.id}${pc.displayName ? ` "${pc.displayName}"` : ''} was not reprovisioned: ${pc.error}`)
+        deps.logger.info(`Cloud PC ${pc.id}${pc.displayName ? ` "${pc.displayName}"` : ''} was not reprovisioned: ${pc.error}`)
       }
       onAnswer(++done)
     }

@@ -1,8 +1,8 @@
-// The job summary people read: what was published, how it went, and what to do when it failed.
-// Every string from the service or the user is escaped: the summary helpers insert raw HTML.
+// The job summary people read: what was published, how each phase went, and what to do when it
+// failed. Every string from the service or the user is escaped: the summary helpers insert raw HTML.
 
 import type * as core from '@actions/core'
-import type { RunReport } from './report.js'
+import type { RunReport, TimelineEvent } from './report.js'
 import { formatDuration } from './wait.js'
 
 export interface RunLinks {
@@ -13,15 +13,11 @@ export interface RunLinks {
 
 type Summary = typeof core.summary
 
-const HEADINGS: Record<string, string> = {
-  ready: '✅ Cloud PC image ready',
-  warning: '⚠️ Cloud PC image ready with a warning',
-  submitted: '📤 Cloud PC image submitted (not waited for)',
-  planned: '📝 Cloud PC image plan (dry run)',
-  failed: '❌ Cloud PC image upload failed',
-  timedOut: '⏱️ Timed out waiting for the Cloud PC image',
-  cancelled: '🛑 Cloud PC image publish cancelled'
-}
+/** GitHub rejects a step summary over 1 MiB. */
+export const SUMMARY_LIMIT_BYTES = 1024 * 1024
+/** Enough Cloud PC rows to be useful, few enough to stay far below the limit. */
+export const MAX_CLOUD_PC_ROWS = 1000
+const FOLD_ABOVE_ROWS = 10
 
 export function escapeHtml(value: unknown): string {
   return String(value ?? '')
@@ -32,16 +28,180 @@ export function escapeHtml(value: unknown): string {
     .replace(/'/g, '&#39;')
 }
 
-const FOLD_ABOVE_ROWS = 10
-/** Keeps the summary far below GitHub's 1 MiB limit even for thousands of Cloud PCs. */
-export const MAX_CLOUD_PC_ROWS = 1000
+export function headline(report: RunReport): string {
+  if (report.inputErrors.length > 0) return '❌ Cloud PC image: invalid inputs'
+  switch (report.outcome) {
+    case 'ready':
+      return report.failure ? '❌ Cloud PC image ready, roll-out incomplete' : '✅ Cloud PC image ready'
+    case 'warning':
+      return report.failure
+        ? '❌ Cloud PC image ready with a warning, roll-out incomplete'
+        : '⚠️ Cloud PC image ready with a warning'
+    case 'submitted':
+      return '📤 Cloud PC image submitted (not waited for)'
+    case 'planned':
+      return '📝 Cloud PC image plan (dry run, nothing changed)'
+    case 'timedOut':
+      return '⏱️ Timed out waiting for the Cloud PC image'
+    case 'cancelled':
+      return '🛑 Cloud PC image publish cancelled'
+    default:
+      return report.failure?.errorCode ? '❌ Cloud PC image upload failed' : '❌ Cloud PC image publish failed'
+  }
+}
 
-function addRollout(summary: Summary, report: RunReport): void {
-  const header = (...names: string[]) => names.map(data => ({ data, header: true }))
+/** One sentence a reader can stop after. */
+function lead(report: RunReport): string | undefined {
+  const name = report.image?.displayName ?? report.displayName
+  if (!name) return undefined
+  const what = `<strong>${escapeHtml(name)}</strong> ${escapeHtml(report.image?.version ?? report.version ?? '')}`
+  const took = report.endedAt ? ` after ${escapeHtml(formatDuration(report.endedAt - report.startedAt))}` : ''
+  const attempts =
+    report.result && report.result !== 'planned'
+      ? `, ${1 + report.uploadRetries} upload attempt${report.uploadRetries ? 's' : ''}`
+      : ''
+  const how = report.result ? ` (${escapeHtml(report.result)}${attempts})` : ''
+  switch (report.outcome) {
+    case 'ready':
+    case 'warning':
+      return `${what} is ready${took}${how}.`
+    case 'planned':
+      return `Dry run for ${what}: nothing was changed.`
+    case 'submitted':
+      return `${what} was submitted${how}; the upload goes on in the service.`
+    case 'timedOut':
+      return `${what} was not ready${took}${how}; the upload goes on in the service.`
+    case 'cancelled':
+      return `Publishing ${what} was cancelled${took}.`
+    default:
+      return `Publishing ${what} failed${took}${how}.`
+  }
+}
+
+export interface SummaryOptions {
+  maxCloudPcRows?: number
+}
+
+export function buildSummary(summary: Summary, report: RunReport, links: RunLinks, options: SummaryOptions = {}): Summary {
+  summary.addHeading(headline(report), 2)
+  const sentence = lead(report)
+  if (sentence) summary.addRaw(`<p>${sentence}</p>`, true)
+
+  if (report.inputErrors.length > 0) {
+    summary.addList(report.inputErrors.map(e => `<code>${escapeHtml(e.input)}</code>: ${escapeHtml(e.message)}`))
+    summary.addRaw('<p>No request was sent.</p>', true)
+  }
+  if (report.failure) {
+    summary.addRaw(`<p><strong>${escapeHtml(report.failure.title)}</strong>: ${escapeHtml(report.failure.message)}</p>`, true)
+    if (report.failure.errorCode)
+      summary.addRaw(`<p><strong>What to do:</strong> ${escapeHtml(report.failure.errorCode.remedy)}</p>`, true)
+  }
+
+  addImageTable(summary, report)
+  if (report.plan.length > 0) {
+    summary.addHeading('Plan', 3)
+    summary.addList(report.plan.map(escapeHtml))
+  }
+  addTimeline(summary, report)
+  addRollout(summary, report, options.maxCloudPcRows ?? MAX_CLOUD_PC_ROWS)
+
+  const footer: string[] = []
+  if (links.runUrl) footer.push(`<a href="${escapeHtml(links.runUrl)}">Workflow run</a>`)
+  if (links.commitUrl && links.sha)
+    footer.push(`commit <a href="${escapeHtml(links.commitUrl)}"><code>${escapeHtml(links.sha.slice(0, 7))}</code></a>`)
+  if (footer.length > 0) summary.addRaw(`<p>${footer.join(' · ')}</p>`, true)
+  return summary
+}
+
+function addImageTable(summary: Summary, report: RunReport): void {
+  const image = report.image
+  if (!image && !report.displayName) return
+  const row = (label: string, value: unknown): [{ data: string; header: true }, string] => [
+    { data: label, header: true },
+    value === null || value === undefined || value === '' ? '—' : escapeHtml(value)
+  ]
+  summary.addTable([
+    row('Name', image?.displayName ?? report.displayName),
+    row('Version', image?.version ?? report.version),
+    row('Image ID', image?.id),
+    row('Status', image?.status),
+    row('Error code', image?.status === 'failed' ? image.errorCode : undefined),
+    row('Operating system', image?.operatingSystem),
+    row('OS build', image?.osBuildNumber),
+    row('OS version', image?.osVersionNumber),
+    row('Size (GB)', image?.sizeInGB),
+    row('OS status', image?.osStatus),
+    row('Expires', image?.expirationDate),
+    row('Source', image?.sourceImageResourceId ?? report.sourceImageResourceId),
+    row('Result', report.result),
+    row('Upload attempts', report.result && report.result !== 'planned' ? 1 + report.uploadRetries : undefined)
+  ])
+}
+
+interface Phase {
+  label: string
+  start: number
+  end: number
+  kind: 'active' | 'crit' | 'done' | 'milestone'
+}
+
+/** Each event lasts until the next one; statuses are periods, actions and final states are moments. */
+export function phasesOf(timeline: TimelineEvent[], endedAt: number): Phase[] {
+  return timeline.map((event, i) => {
+    const end = timeline[i + 1]?.at ?? endedAt
+    const lower = event.label.toLowerCase()
+    if (event.kind === 'action' && lower !== 'roll-out')
+      return { label: event.label, start: event.at, end: event.at, kind: 'milestone' }
+    if (lower === 'ready' || lower === 'warning') return { label: event.label, start: event.at, end: event.at, kind: 'milestone' }
+    return {
+      label: event.label,
+      start: event.at,
+      end,
+      kind: lower.startsWith('failed') ? 'crit' : lower === 'roll-out' ? 'done' : 'active'
+    }
+  })
+}
+
+/** Mermaid's gantt syntax gives ':', '#' and ';' meanings of their own; a backtick could close the fence. */
+function mermaidText(text: string): string {
+  return text.replace(/[:#;`\n\r]/g, ' ').trim()
+}
+
+function addTimeline(summary: Summary, report: RunReport): void {
+  if (report.timeline.length === 0) return
+  const endedAt = report.endedAt ?? report.timeline[report.timeline.length - 1].at
+  const phases = phasesOf(report.timeline, endedAt)
+  const span = endedAt - report.startedAt
+  const gantt = [
+    'gantt',
+    '  dateFormat x',
+    `  axisFormat ${span >= 3600_000 ? '%H:%M' : '%H:%M:%S'}`,
+    '  section Image',
+    ...phases.map(
+      (p, i) =>
+        `  ${mermaidText(`${p.label} ${p.kind === 'milestone' ? '' : formatDuration(p.end - p.start)}`)} :${p.kind}, p${i}, ${p.start}, ${p.kind === 'milestone' ? '0ms' : `${Math.max(p.end - p.start, 1)}ms`}`
+    )
+  ].join('\n')
+  summary.addHeading('Timeline', 3)
+  // GitHub draws a fenced mermaid block as a chart.
+  summary.addRaw(`\n\`\`\`mermaid\n${gantt}\n\`\`\`\n`, true)
+  const rows = phases.map(p => [
+    escapeHtml(formatDuration(p.start - report.startedAt)),
+    escapeHtml(p.kind === 'milestone' ? p.label : `${p.label} for ${formatDuration(p.end - p.start)}`)
+  ])
+  const table = `<table><tr><th>At</th><th>Event</th></tr>${rows.map(([at, what]) => `<tr><td>${at}</td><td>${what}</td></tr>`).join('')}</table>`
+  summary.addDetails('Timeline as a table', table)
+}
+
+function addRollout(summary: Summary, report: RunReport, maxRows: number): void {
   if (report.policies && report.policies.length > 0) {
     summary.addHeading('Provisioning policies', 3)
     summary.addTable([
-      header('Policy', 'ID', 'Result'),
+      [
+        { data: 'Policy', header: true },
+        { data: 'ID', header: true },
+        { data: 'Result', header: true }
+      ],
       ...report.policies.map(p => [
         escapeHtml(p.displayName || '—'),
         `<code>${escapeHtml(p.id)}</code>`,
@@ -60,90 +220,14 @@ function addRollout(summary: Summary, report: RunReport): void {
   summary.addRaw(`<p>${escapeHtml(line)}</p>`, true)
   // Failures first, so they are seen even when the table is long or cut.
   const ordered = [...pcs].sort((a, b) => Number(b.result === 'failed') - Number(a.result === 'failed'))
-  const shown = ordered.slice(0, MAX_CLOUD_PC_ROWS)
-  const table = `<table>${[
-    '<tr><th>Cloud PC</th><th>Name</th><th>User</th><th>Result</th></tr>',
-    ...shown.map(
-      pc =>
-        `<tr><td><code>${escapeHtml(pc.id)}</code></td><td>${escapeHtml(pc.displayName || '—')}</td><td>${escapeHtml(pc.userPrincipalName || '—')}</td><td>${escapeHtml(pc.error ? `${pc.result}: ${pc.error}` : pc.result)}</td></tr>`
-    )
-  ].join('')}</table>${pcs.length > shown.length ? `<p>… and ${pcs.length - shown.length} more, not listed here.</p>` : ''}`
+  const shown = ordered.slice(0, maxRows)
+  const rows = shown.map(
+    pc =>
+      `<tr><td><code>${escapeHtml(pc.id)}</code></td><td>${escapeHtml(pc.displayName || '—')}</td><td>${escapeHtml(pc.userPrincipalName || '—')}</td><td>${escapeHtml(pc.error ? `${pc.result}: ${pc.error}` : pc.result)}</td></tr>`
+  )
+  const more = pcs.length > shown.length ? `<p>… and ${pcs.length - shown.length} more, not listed here.</p>` : ''
+  if (shown.length === 0) return void summary.addRaw(more, true)
+  const table = `<table><tr><th>Cloud PC</th><th>Name</th><th>User</th><th>Result</th></tr>${rows.join('')}</table>${more}`
   if (pcs.length > FOLD_ABOVE_ROWS) summary.addDetails(`All ${pcs.length} Cloud PCs`, table)
   else summary.addRaw(table, true)
-}
-
-export function buildSummary(summary: Summary, report: RunReport, links: RunLinks): Summary {
-  const outcome = report.outcome ?? (report.failure || report.inputErrors.length > 0 ? 'failed' : 'ready')
-  const heading = report.inputErrors.length > 0 ? '❌ Cloud PC image: invalid inputs' : (HEADINGS[outcome] ?? HEADINGS.failed)
-  summary.addHeading(heading, 2)
-
-  if (report.inputErrors.length > 0) {
-    summary.addList(report.inputErrors.map(e => `<code>${escapeHtml(e.input)}</code>: ${escapeHtml(e.message)}`))
-    summary.addRaw('No request was sent.', true)
-  }
-
-  if (report.failure) {
-    summary.addRaw(`<p><strong>${escapeHtml(report.failure.title)}</strong></p>`, true)
-    summary.addRaw(`<p>${escapeHtml(report.failure.message)}</p>`, true)
-  }
-
-  const image = report.image
-  const name = image?.displayName ?? report.displayName
-  if (name || image) {
-    const row = (label: string, value: unknown): [{ data: string; header: true }, string] => [
-      { data: label, header: true },
-      value === null || value === undefined || value === '' ? '—' : escapeHtml(value)
-    ]
-    summary.addTable([
-      row('Name', name),
-      row('Version', image?.version ?? report.version),
-      row('Image ID', image?.id),
-      row('Status', image?.status),
-      row('Error code', image?.errorCode),
-      row('Operating system', image?.operatingSystem),
-      row('OS build', image?.osBuildNumber),
-      row('OS version', image?.osVersionNumber),
-      row('Size (GB)', image?.sizeInGB),
-      row('OS status', image?.osStatus),
-      row('Expires', image?.expirationDate),
-      row('Source', image?.sourceImageResourceId ?? report.sourceImageResourceId),
-      row('Result', report.result),
-      row('Upload attempts', report.result && report.result !== 'planned' ? 1 + report.uploadRetries : undefined)
-    ])
-  }
-
-  if (report.plan.length > 0) {
-    summary.addHeading('Plan', 3)
-    summary.addList(report.plan.map(escapeHtml))
-  }
-
-  if (report.timeline.length > 0) {
-    summary.addHeading('Timeline', 3)
-    const rows = report.timeline.map((event, i) => {
-      const next = report.timeline[i + 1]?.at ?? report.endedAt ?? event.at
-      return [
-        escapeHtml(formatDuration(event.at - report.startedAt)),
-        escapeHtml(event.kind === 'status' ? `status ${event.label}` : event.label),
-        escapeHtml(formatDuration(next - event.at))
-      ]
-    })
-    summary.addTable([
-      [
-        { data: 'At', header: true },
-        { data: 'Event', header: true },
-        { data: 'Lasted', header: true }
-      ],
-      ...rows
-    ])
-  }
-
-  addRollout(summary, report)
-
-  const footer: string[] = []
-  if (links.runUrl) footer.push(`<a href="${escapeHtml(links.runUrl)}">Workflow run</a>`)
-  if (links.commitUrl && links.sha)
-    footer.push(`commit <a href="${escapeHtml(links.commitUrl)}"><code>${escapeHtml(links.sha.slice(0, 7))}</code></a>`)
-  if (report.endedAt) footer.push(`took ${escapeHtml(formatDuration(report.endedAt - report.startedAt))}`)
-  if (footer.length > 0) summary.addRaw(`<p>${footer.join(' · ')}</p>`, true)
-  return summary
 }

@@ -65,9 +65,9 @@ export interface WaitDeps {
   read(deadline: number): Promise<DeviceImage>
   /** Asks the service to upload again; returns the route that took the request. */
   retryUpload(deadline: number): Promise<string>
-  /** Called with every image read, and with each status change and retry for the timeline. */
+  /** Called with every image read, and with each change of status for the timeline. */
   onImage(image: DeviceImage): void
-  onEvent(label: string, kind: 'status' | 'action'): void
+  onStatusChange(status: string): void
 }
 
 export interface WaitState {
@@ -99,7 +99,7 @@ export async function waitForImage(
     const status = image.status === null || image.status === undefined ? 'without a status' : String(image.status)
     if (status !== lastStatus) {
       logger.info(`Image ${image.id} is ${status}${image.errorCode ? ` (${image.errorCode})` : ''} after ${elapsed()}.`)
-      deps.onEvent(status, 'status')
+      deps.onStatusChange(status)
       lastStatus = status
       lastLine = clock.now()
     }
@@ -117,7 +117,6 @@ export async function waitForImage(
         logger.info(
           `Asked the service to retry the upload with ${route} (retry ${state.retriesUsed} of ${options.maxUploadRetries}).`
         )
-        deps.onEvent(`retry ${state.retriesUsed}`, 'action')
         lastStatus = undefined
         break
       }

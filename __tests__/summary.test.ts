@@ -1,0 +1,145 @@
+import * as core from '@actions/core'
+import { afterEach, describe, expect, it } from '@jest/globals'
+import { type Emulator, type EmulatorOptions, startEmulator } from '../emulator/index.js'
+import { newReport } from '../src/report.js'
+import { buildSummary, escapeHtml, phasesOf } from '../src/summary.js'
+import { FakeClock } from './helpers/fake-clock.js'
+import { baseInputs, runInProcess } from './helpers/run-in-process.js'
+
+let emulator: Emulator | undefined
+afterEach(async () => {
+  await emulator?.close()
+  emulator = undefined
+  core.summary.emptyBuffer()
+})
+
+async function summaryOf(options: EmulatorOptions, inputs: Record<string, string> = {}) {
+  emulator = await startEmulator(options)
+  const r = await runInProcess(baseInputs(emulator.url, inputs))
+  return { ...r, image: emulator.images()[0] }
+}
+
+describe('job summary', () => {
+  it('a success: heading, one-line lead, image table, gantt timeline', async () => {
+    const { summary, image } = await summaryOf({ defaultUpload: [{ pendingMs: 150, outcome: 'ready' }] })
+    expect(summary).toContain('<h2>✅ Cloud PC image ready</h2>')
+    expect(summary).toMatch(/<p><strong>Win11-Dev<\/strong> 1\.4\.0 is ready after [\d.]+s \(created, 1 upload attempt\)\.<\/p>/)
+    for (const [label, value] of [
+      ['Image ID', image.id],
+      ['Status', 'ready'],
+      ['Operating system', 'Windows 11 Enterprise'],
+      ['OS build', '24H2'],
+      ['Size (GB)', '64'],
+      ['OS status', 'supported'],
+      ['Expires', image.expirationDate],
+      ['Result', 'created'],
+      ['Upload attempts', '1']
+    ])
+      expect(summary).toContain(`<tr><th>${label}</th><td>${value}</td></tr>`)
+    expect(summary).toMatch(/```mermaid\ngantt\n {2}dateFormat x\n/)
+    expect(summary).toMatch(/ {2}created :milestone, p0, \d{13}, 0ms/)
+    expect(summary).toMatch(/ {2}pending [\d.]+s :active, p1, \d{13}, \d+ms/)
+    expect(summary).toMatch(/ {2}ready :milestone, p2, \d{13}, 0ms/)
+    expect(summary).not.toContain('What to do')
+  })
+
+  it('a retried success: the failure and the retry appear in the timeline, two attempts', async () => {
+    const { summary } = await summaryOf({
+      defaultUpload: [
+        { pendingMs: 100, outcome: 'failed', errorCode: 'internalServerError' },
+        { pendingMs: 100, outcome: 'ready' }
+      ]
+    })
+    expect(summary).toContain('<h2>✅ Cloud PC image ready</h2>')
+    expect(summary).toContain('(created, 2 upload attempts)')
+    expect(summary).toContain('<tr><th>Upload attempts</th><td>2</td></tr>')
+    expect(summary).toMatch(/ {2}failed [\d.]+s :crit, p2, /)
+    expect(summary).toMatch(/ {2}retry 1 :milestone, p3, /)
+    expect(summary).toMatch(/<td>failed for [\d.]+s<\/td>/)
+  })
+
+  it('a failure: code, what it means and what to do', async () => {
+    const { summary } = await summaryOf({
+      defaultUpload: [{ pendingMs: 80, outcome: 'failed', errorCode: 'vmAlreadyAzureAdjoined' }]
+    })
+    expect(summary).toContain('<h2>❌ Cloud PC image upload failed</h2>')
+    expect(summary).toContain('<strong>Image upload failed: vmAlreadyAzureAdjoined</strong>')
+    expect(summary).toContain('<tr><th>Error code</th><td>vmAlreadyAzureAdjoined</td></tr>')
+    expect(summary).toContain('<p><strong>What to do:</strong> Rebuild from a VM that was never joined to Entra ID')
+  })
+
+  it('a time-out: says the upload goes on, keeps the image ID', async () => {
+    const { summary, image } = await summaryOf(
+      { defaultUpload: [{ pendingMs: 60_000, outcome: 'ready' }] },
+      { timeoutMinutes: '0.005' }
+    )
+    expect(summary).toContain('<h2>⏱️ Timed out waiting for the Cloud PC image</h2>')
+    expect(summary).toContain('was not ready after')
+    expect(summary).toContain('the upload goes on in the service')
+    expect(summary).toContain(`<tr><th>Image ID</th><td>${image.id}</td></tr>`)
+    expect(summary).toContain('<tr><th>Status</th><td>pending</td></tr>')
+  })
+
+  it('escapes every string from the service and the user', async () => {
+    const { summary } = await summaryOf(
+      { defaultUpload: [{ pendingMs: 50, outcome: 'ready' }] },
+      { displayName: 'Win11 <img src=x onerror=alert(1)> & "dev"' }
+    )
+    expect(summary).not.toContain('<img')
+    expect(summary).toContain('Win11 &lt;img src=x onerror=alert(1)&gt; &amp; &quot;dev&quot;')
+  })
+
+  it('folds a long Cloud PC table and keeps failures first', () => {
+    const report = newReport(0)
+    report.cloudPcs = Array.from({ length: 30 }, (_, i) => ({
+      id: `pc-${i}`,
+      displayName: `CPC-${i}`,
+      userPrincipalName: `u${i}@contoso.com`,
+      result: i === 17 ? ('failed' as const) : ('reprovisioned' as const),
+      error: i === 17 ? '400 badRequest' : undefined
+    }))
+    const html = buildSummary(core.summary.emptyBuffer(), report, {}).stringify()
+    expect(html).toContain('<details><summary>All 30 Cloud PCs</summary>')
+    expect(html.indexOf('pc-17')).toBeLessThan(html.indexOf('pc-0<'))
+    expect(html).toContain('29 Cloud PCs reprovisioned, 1 failed.')
+    const capped = buildSummary(core.summary.emptyBuffer(), report, {}, { maxCloudPcRows: 5 }).stringify()
+    expect(capped).toContain('… and 25 more, not listed here.')
+  })
+
+  it('stays under the size limit with 1,000 Cloud PCs of long names', () => {
+    const report = newReport(0)
+    report.cloudPcs = Array.from({ length: 5000 }, (_, i) => ({
+      id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+      displayName: 'CPC-'.padEnd(60, 'x'),
+      userPrincipalName: `someone.with.a.long.name.${i}@contoso-engineering.onmicrosoft.com`,
+      result: 'reprovisioned' as const
+    }))
+    const html = buildSummary(core.summary.emptyBuffer(), report, {}).stringify()
+    expect(Buffer.byteLength(html)).toBeLessThan(1024 * 1024)
+    expect(html).toContain('… and 4000 more')
+  })
+
+  it('turns the timeline into phases: statuses last until the next event, actions are moments', () => {
+    const clock = new FakeClock(0)
+    const phases = phasesOf(
+      [
+        { at: 0, label: 'created', kind: 'action' },
+        { at: 0, label: 'pending', kind: 'status' },
+        { at: 600_000, label: 'failed', kind: 'status' },
+        { at: 660_000, label: 'retry 1', kind: 'action' },
+        { at: 720_000, label: 'pending', kind: 'status' },
+        { at: 1_800_000, label: 'ready', kind: 'status' }
+      ],
+      1_800_000 + clock.now()
+    )
+    expect(phases.map(p => [p.label, p.kind, p.end - p.start])).toEqual([
+      ['created', 'milestone', 0],
+      ['pending', 'active', 600_000],
+      ['failed', 'crit', 60_000],
+      ['retry 1', 'milestone', 0],
+      ['pending', 'active', 1_080_000],
+      ['ready', 'milestone', 0]
+    ])
+    expect(escapeHtml(`a<b>&'"`)).toBe('a&lt;b&gt;&amp;&#39;&quot;')
+  })
+})
