@@ -75,7 +75,14 @@ describe('publish against the emulator', () => {
     expect(r.code).toBe(0)
     expect(r.outputs).toMatchObject({ status: 'ready', uploadAttempts: '2', result: 'created' })
     expect(routes(e).filter(x => x === 'deviceImages.retryUpload')).toHaveLength(1)
-    expect(r.report.timeline.map(t => t.label)).toEqual(['created', 'pending', 'failed', 'retry 1', 'pending', 'ready'])
+    expect(r.report.timeline.map(t => t.label)).toEqual([
+      'created',
+      'pending',
+      'failed (internalServerError)',
+      'retry 1',
+      'pending',
+      'ready'
+    ])
   })
 
   it('falls back to reupload when retryUpload is not offered, counting one retry', async () => {

@@ -4,44 +4,21 @@
 
 import { existsSync } from 'node:fs'
 import { startEmulator } from '../emulator/index.js'
+import { demoEmulator, demoInputs } from './demo-scenario.js'
 import { BUNDLE, RUN_CONTEXT, runAction } from './runner.js'
-
-const DISPLAY_NAME = 'Win11-Dev'
 
 if (!existsSync(BUNDLE)) {
   console.error('dist/index.js is missing: run "npm run build" first.')
   process.exit(2)
 }
 
-const emulator = await startEmulator({
-  uploadScripts: [
-    {
-      match: { displayName: DISPLAY_NAME },
-      attempts: [
-        { pendingMs: 2000, outcome: 'failed', errorCode: 'internalServerError' },
-        { pendingMs: 3000, outcome: 'ready' }
-      ]
-    }
-  ]
-})
+const emulator = await startEmulator(demoEmulator())
 console.log(`Graph emulator listening on ${emulator.url}\n`)
 console.log('── step log ' + '─'.repeat(60))
 
 const result = await runAction({
   env: RUN_CONTEXT,
-  inputs: {
-    displayName: DISPLAY_NAME,
-    version: '1.4.0',
-    sourceImageResourceId:
-      '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-images/providers/Microsoft.Compute/images/win11-dev',
-    tenantId: '00000000-0000-0000-0000-000000000001',
-    clientId: '00000000-0000-0000-0000-000000000002',
-    clientSecret: 'local-only-secret',
-    graphEndpoint: emulator.url,
-    authorityHost: emulator.url,
-    pollIntervalSeconds: '1',
-    timeoutMinutes: '2'
-  },
+  inputs: demoInputs(emulator.url),
   onStdout: chunk => process.stdout.write(chunk)
 })
 await emulator.close()

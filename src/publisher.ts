@@ -116,7 +116,12 @@ export async function publishImage(settings: Settings, report: RunReport, deps: 
         read: deadline => readDuringWait(client, image.id, deadline),
         retryUpload,
         onImage: img => void (report.image = img),
-        onStatusChange: status => void report.timeline.push({ at: deps.clock.now(), label: status, kind: 'status' })
+        onStatusChange: (status, errorCode) =>
+          void report.timeline.push({
+            at: deps.clock.now(),
+            label: errorCode ? `${status} (${errorCode})` : status,
+            kind: 'status'
+          })
       }
     )
   )

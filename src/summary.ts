@@ -145,7 +145,10 @@ interface Phase {
   kind: 'active' | 'crit' | 'done' | 'milestone'
 }
 
-/** Each event lasts until the next one; statuses are periods, actions and final states are moments. */
+/**
+ * Each event lasts until the next one; statuses are periods, actions and final states are moments.
+ * The status read after a retry is taken to have begun at the retry, when the service took it.
+ */
 export function phasesOf(timeline: TimelineEvent[], endedAt: number): Phase[] {
   return timeline.map((event, i) => {
     const end = timeline[i + 1]?.at ?? endedAt
@@ -153,9 +156,11 @@ export function phasesOf(timeline: TimelineEvent[], endedAt: number): Phase[] {
     if (event.kind === 'action' && lower !== 'roll-out')
       return { label: event.label, start: event.at, end: event.at, kind: 'milestone' }
     if (lower === 'ready' || lower === 'warning') return { label: event.label, start: event.at, end: event.at, kind: 'milestone' }
+    const previous = timeline[i - 1]
+    const start = previous?.kind === 'action' && previous.label.startsWith('retry') ? previous.at : event.at
     return {
       label: event.label,
-      start: event.at,
+      start,
       end,
       kind: lower.startsWith('failed') ? 'crit' : lower === 'roll-out' ? 'done' : 'active'
     }
@@ -179,7 +184,7 @@ function addTimeline(summary: Summary, report: RunReport): void {
     '  section Image',
     ...phases.map(
       (p, i) =>
-        `  ${mermaidText(`${p.label} ${p.kind === 'milestone' ? '' : formatDuration(p.end - p.start)}`)} :${p.kind}, p${i}, ${p.start}, ${p.kind === 'milestone' ? '0ms' : `${Math.max(p.end - p.start, 1)}ms`}`
+        `  ${mermaidText(`${p.label} ${p.kind === 'milestone' || p.end - p.start < 1000 ? '' : formatDuration(p.end - p.start)}`)} :${p.kind}, p${i}, ${p.start}, ${p.kind === 'milestone' ? '0ms' : `${Math.max(p.end - p.start, 1)}ms`}`
     )
   ].join('\n')
   summary.addHeading('Timeline', 3)

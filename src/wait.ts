@@ -67,7 +67,7 @@ export interface WaitDeps {
   retryUpload(deadline: number): Promise<string>
   /** Called with every image read, and with each change of status for the timeline. */
   onImage(image: DeviceImage): void
-  onStatusChange(status: string): void
+  onStatusChange(status: string, errorCode: string | null): void
 }
 
 export interface WaitState {
@@ -99,7 +99,7 @@ export async function waitForImage(
     const status = image.status === null || image.status === undefined ? 'without a status' : String(image.status)
     if (status !== lastStatus) {
       logger.info(`Image ${image.id} is ${status}${image.errorCode ? ` (${image.errorCode})` : ''} after ${elapsed()}.`)
-      deps.onStatusChange(status)
+      deps.onStatusChange(status, image.errorCode)
       lastStatus = status
       lastLine = clock.now()
     }

@@ -1,0 +1,43 @@
+// Renders the demo's job summary in headless Chromium, as GitHub would show it, and takes a picture.
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { ROOT } from '../scripts/runner.js'
+import { demoSummary, findChromium, renderPage, summaryPage } from '../scripts/summary-screenshot.js'
+
+const dir = mkdtempSync(join(tmpdir(), 'summary-shot-'))
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+beforeAll(() => {
+  // The test's own set-up: Debian's Chromium, installed when the machine has none.
+  execFileSync(join(ROOT, 'scripts', 'ensure-chromium.sh'), { stdio: 'inherit', timeout: 10 * 60_000 })
+}, 10 * 60_000)
+
+describe('the summary as people see it', () => {
+  it('renders the demo summary with its timeline chart and takes a screenshot', async () => {
+    const chromium = findChromium()
+    expect(chromium).toBeDefined()
+    const summary = await demoSummary(0.2)
+    const png = join(dir, 'summary.png')
+    const dom = await renderPage(summaryPage(summary), png, chromium!)
+    expect(dom).toContain('✅ Cloud PC image ready')
+    // Mermaid drew the gantt chart: an SVG with a bar per phase and the retry as a milestone.
+    const chart = /<pre class="mermaid"[^>]*>([\s\S]*?)<\/pre>/.exec(dom)?.[1] ?? ''
+    expect(chart).toContain('<svg')
+    expect(chart).toMatch(/class="[^"]*\bcrit/)
+    expect(chart).toContain('retry 1')
+    const image = readFileSync(png)
+    expect(image.subarray(0, 8).toString('hex')).toBe('89504e470d0a1a0a')
+    expect([image.readUInt32BE(16), image.readUInt32BE(20)]).toEqual([960, 1150])
+    expect(image.length).toBeGreaterThan(30_000)
+  }, 60_000)
+
+  it('the README shows the committed screenshot', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8')
+    expect(readme).toContain('![The job summary of a publish](docs/summary.png)')
+    const committed = readFileSync(join(ROOT, 'docs', 'summary.png'))
+    expect(committed.subarray(1, 4).toString()).toBe('PNG')
+  })
+})
