@@ -65,8 +65,9 @@ export class GraphClient {
     this.http = new HttpClient(USER_AGENT, [], {
       socketTimeout: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
       allowRetries: false,
-      // Polls are a minute apart: a kept-alive socket would be closed by then and turn a write into an unknown outcome.
-      keepAlive: false
+      // Reused connections spare a TLS handshake and a socket per poll. A pooled socket the service
+      // has closed can only turn a write into an unknown outcome, which is settled by a read anyway.
+      keepAlive: true
     })
     this.base = `${options.graphEndpoint}/${API_VERSION}`
     this.gate = new RateGate(options.clock)
@@ -226,13 +227,18 @@ export class GraphClient {
     })()
     const signal = this.options.signal
     if (!signal) return exchange
-    return Promise.race([
-      exchange,
-      new Promise<Sent>((_, reject) => {
-        if (signal.aborted) reject(new CancelledError())
-        signal.addEventListener('abort', () => reject(new CancelledError()), { once: true })
-      })
-    ])
+    if (signal.aborted) throw new CancelledError()
+    // One listener per request, removed when the request ends: a long wait makes thousands of them.
+    let onAbort: () => void = () => undefined
+    const cancelled = new Promise<never>((_, reject) => {
+      onAbort = () => reject(new CancelledError())
+      signal.addEventListener('abort', onAbort, { once: true })
+    })
+    try {
+      return await Promise.race([exchange, cancelled])
+    } finally {
+      signal.removeEventListener('abort', onAbort)
+    }
   }
 }
 
