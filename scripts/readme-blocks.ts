@@ -14,10 +14,13 @@ export function replaceBlock(text: string, name: string, content: string): strin
   return text.replace(pattern, (_m, open: string, close: string) => `${open}\n${content}\n${close}`)
 }
 
-export async function formatReadme(text: string): Promise<string> {
-  const options = (await prettier.resolveConfig(README)) ?? {}
-  return prettier.format(text, { ...options, filepath: README })
+/** Formats Markdown as `npm run format` would, so generated files pass the format check. */
+export async function formatMarkdown(text: string, filepath: string): Promise<string> {
+  const options = (await prettier.resolveConfig(filepath)) ?? {}
+  return prettier.format(text, { ...options, filepath })
 }
+
+export const formatReadme = (text: string): Promise<string> => formatMarkdown(text, README)
 
 export async function writeReadmeBlock(name: string, content: string): Promise<void> {
   writeFileSync(README, await formatReadme(replaceBlock(readFileSync(README, 'utf8'), name, content)))
