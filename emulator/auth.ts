@@ -28,6 +28,11 @@ function base64url(value: unknown): string {
   return Buffer.from(JSON.stringify(value)).toString('base64url')
 }
 
+/** JWT-shaped, so a client can read its claims; the signature is random because nobody verifies it. */
+function jwt(kid: string, payload: object, random: Random): string {
+  return [base64url({ typ: 'JWT', alg: 'RS256', kid }), base64url(payload), random.bytes(32).toString('base64url')].join('.')
+}
+
 /** Plays Entra's client-credentials token endpoint and remembers every token it minted. */
 export class Authority {
   /** Token → expiry in ms. */
@@ -40,7 +45,6 @@ export class Authority {
     private readonly github: GithubIdTokens
   ) {}
 
-  /** JWT-shaped so a client can read `exp`; the signature is random because nobody verifies it. */
   mint(o: MintOptions): string {
     const t = this.now()
     const expiresAt = t + o.lifetimeSeconds * 1000
@@ -56,11 +60,7 @@ export class Authority {
       roles: ['CloudPC.ReadWrite.All'],
       uti: this.random.uuid()
     }
-    const token = [
-      base64url({ typ: 'JWT', alg: 'RS256', kid: 'loopback' }),
-      base64url(payload),
-      this.random.bytes(32).toString('base64url')
-    ].join('.')
+    const token = jwt('loopback', payload, this.random)
     this.issued.set(token, expiresAt)
     return token
   }
@@ -238,11 +238,7 @@ export class GithubIdTokens {
       iat: Math.floor(t / 1000),
       repository: 'contoso/cloudpc-images'
     }
-    const token = [
-      base64url({ typ: 'JWT', alg: 'RS256', kid: 'github-loopback' }),
-      base64url(payload),
-      this.random.bytes(32).toString('base64url')
-    ].join('.')
+    const token = jwt('github-loopback', payload, this.random)
     this.claims.set(token, claims)
     this.issued.push(token)
     return { status: 200, json: { count: this.issued.length, value: token } }
