@@ -4,7 +4,7 @@
 
 import { HttpClient } from '@actions/http-client'
 import type { Clock } from './clock.js'
-import { ActionError } from './errors.js'
+import { ActionError, messageOf } from './errors.js'
 import type { CredentialSettings } from './inputs.js'
 import type { Logger } from './logger.js'
 import { decideRetry, DEFAULT_RETRY, type RetryOptions } from './retry-policy.js'
@@ -156,7 +156,7 @@ async function githubIdToken(audience: string, deps: CredentialDeps): Promise<st
     deps.setSecret(token)
     return token
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error)
+    const reason = messageOf(error)
     throw new ActionError(
       'GitHub OIDC token unavailable',
       `Could not get a GitHub OIDC ID token (${reason}). Grant the job "permissions: id-token: write" to sign in with a federated credential, or give clientSecret or accessToken instead.`
@@ -214,7 +214,7 @@ async function requestEntraToken(
       retryAfter = response.message.headers['retry-after'] as string | undefined
       text = await response.readBody()
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error)
+      const message = messageOf(error)
       // A token request changes nothing, so it is as safe to repeat as a read.
       const decision = decideRetry('read', { kind: 'network', error: 'other' }, attemptNumber, deps.clock.now(), Infinity, retry)
       if (!decision.retry) throw new ActionError('Sign-in failed', `Could not reach ${endpoints.authorityHost}: ${message}.`)

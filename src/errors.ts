@@ -78,7 +78,7 @@ export function formatGraphError(d: GraphErrorDetails): string {
   return `${d.method} ${d.path} answered HTTP ${d.status}: ${d.message} [${ids.join('; ')}]`
 }
 
-export function describe(error: unknown): string {
+export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error)
 }
 

@@ -6,7 +6,7 @@ import { HttpClient } from '@actions/http-client'
 import type { OutgoingHttpHeaders } from 'node:http'
 import type { Clock } from './clock.js'
 import type { TokenProvider } from './credentials.js'
-import { ActionError, CancelledError, DeadlineError, GraphError, OutcomeUnknownError } from './errors.js'
+import { ActionError, CancelledError, DeadlineError, GraphError, messageOf, OutcomeUnknownError } from './errors.js'
 import type { GraphCollection } from './graph-types.js'
 import type { Logger } from './logger.js'
 import { RateGate } from './rate-gate.js'
@@ -59,7 +59,6 @@ export class GraphClient {
   private readonly http: HttpClient
   private readonly base: string
   private readonly gate: RateGate
-  readonly requestCount = { total: 0 }
 
   constructor(private readonly options: GraphClientOptions) {
     this.http = new HttpClient(USER_AGENT, [], {
@@ -116,7 +115,6 @@ export class GraphClient {
         data = JSON.stringify(req.body)
         headers['Content-Type'] = 'application/json'
       }
-      this.requestCount.total++
       this.options.logger.debug(`${req.method} ${shortPath} (client-request-id ${clientRequestId})`)
       const sent = await this.send(req.method, url, data, headers)
 
@@ -243,7 +241,7 @@ export class GraphClient {
 }
 
 function classifyNetworkError(error: unknown): Sent {
-  const message = error instanceof Error ? error.message : String(error)
+  const message = messageOf(error)
   const code = (error as { code?: string } | undefined)?.code ?? ''
   if (/^Request timeout/i.test(message) || code === 'ETIMEDOUT') return { kind: 'network', error: 'timeout', message }
   if (['ECONNRESET', 'EPIPE', 'ECONNREFUSED', 'ECONNABORTED'].includes(code) || /socket hang up/i.test(message))

@@ -6,7 +6,7 @@ import * as core from '@actions/core'
 import { context } from '@actions/github'
 import { type Clock, systemClock } from './clock.js'
 import { type AzResult, createTokenProvider } from './credentials.js'
-import { accessHint, ActionError, CancelledError, GraphError } from './errors.js'
+import { accessHint, ActionError, CancelledError, GraphError, messageOf } from './errors.js'
 import { GraphClient } from './graph-client.js'
 import { parseInputs, type Settings } from './inputs.js'
 import { coreLogger, type Logger } from './logger.js'
@@ -120,7 +120,7 @@ export async function run(overrides: Partial<RunDependencies> = {}): Promise<num
     try {
       await deps.writeSummary(report)
     } catch (error) {
-      logger.warning(`Could not write the job summary: ${error instanceof Error ? error.message : String(error)}`)
+      logger.warning(`Could not write the job summary: ${messageOf(error)}`)
     }
   }
 }

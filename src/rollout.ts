@@ -3,7 +3,7 @@
 // and only for policies that now use the image.
 
 import type { Clock } from './clock.js'
-import { ActionError, GraphError, OutcomeUnknownError } from './errors.js'
+import { ActionError, GraphError, messageOf, OutcomeUnknownError } from './errors.js'
 import type { GraphClient } from './graph-client.js'
 import type { DeviceImage } from './graph-types.js'
 import { POLICIES_PATH, type ProvisioningPolicy, usesImage } from './images.js'
@@ -250,5 +250,5 @@ function describePc(pc: CloudPc): Pick<CloudPcResult, 'id' | 'displayName' | 'us
 function briefError(error: unknown): string {
   if (error instanceof GraphError)
     return `${error.details.status} ${error.details.code}: ${error.details.message} (request-id ${error.details.requestId ?? 'none'})`
-  return error instanceof Error ? error.message : String(error)
+  return messageOf(error)
 }

@@ -2,7 +2,7 @@
 // loop going, final states end it, a retryable failure asks the service to upload again.
 
 import type { Clock } from './clock.js'
-import { DeadlineError } from './errors.js'
+import { DeadlineError, messageOf } from './errors.js'
 import { type ErrorCodeInfo, explainErrorCode, isRetryableErrorCode } from './error-codes.js'
 import { type DeviceImage, parseImageStatus } from './graph-types.js'
 import type { Logger } from './logger.js'
@@ -138,7 +138,7 @@ export async function waitForImage(
       // A read the service cannot answer before the deadline (throttled, down) ends in a time-out,
       // but only at the deadline: the image may still become ready and be seen by a later run.
       if (!(error instanceof DeadlineError) && clock.now() < deadline) throw error
-      logger.info(`Status reads fail until the deadline: ${error instanceof Error ? error.message : String(error)}`)
+      logger.info(`Status reads fail until the deadline: ${messageOf(error)}`)
       await clock.sleep(deadline - clock.now(), deps.signal)
       return { kind: deps.signal?.aborted ? 'cancelled' : 'timedOut', image }
     }
