@@ -36,7 +36,6 @@ export interface GraphClientOptions {
 export interface GraphResponse<T> {
   status: number
   body: T | undefined
-  requestId?: string
 }
 
 export interface GraphRequest {
@@ -118,39 +117,6 @@ export class GraphClient {
       this.options.logger.debug(`${req.method} ${shortPath} (client-request-id ${clientRequestId})`)
       const sent = await this.send(req.method, url, data, headers)
 
-      if (sent.kind === 'response' && sent.status >= 200 && sent.status < 300) {
-        const parsed = parseJson<T>(sent.text)
-        // Every read answers with a JSON body; writes may answer 204 with none.
-        const readable = parsed.ok && (kind === 'write' || parsed.value !== undefined)
-        if (readable) return { status: sent.status, body: parsed.value, requestId: header(sent.headers, 'request-id') }
-        // A success whose body is unreadable: a read can be asked again; a write has acted, but what it made is unknown.
-        const problem = `HTTP ${sent.status} with ${sent.text.trim() ? 'a body that is not JSON' : 'an empty body'}`
-        if (kind === 'write') throw new OutcomeUnknownError(req.method, shortPath, problem)
-        const decision = decideRetry(
-          kind,
-          { kind: 'network', error: 'other' },
-          attemptNumber,
-          this.options.clock.now(),
-          deadline,
-          retry,
-          this.options.random
-        )
-        if (!decision.retry) {
-          if (decision.reason === 'deadline') throw new DeadlineError(`${req.method} ${shortPath} answered ${problem}`)
-          throw new ActionError('Unexpected Graph answer', `${req.method} ${shortPath} answered ${problem}.`)
-        }
-        await this.pause(
-          req.method,
-          shortPath,
-          problem,
-          decision.delayMs,
-          attemptNumber,
-          retry.maxAttempts,
-          header(sent.headers, 'request-id')
-        )
-        continue
-      }
-
       if (sent.kind === 'response' && sent.status === 401 && !renewed && this.options.tokens.renewable) {
         renewed = true
         this.options.tokens.invalidate()
@@ -159,12 +125,27 @@ export class GraphClient {
         continue
       }
 
-      const attempt: Attempt =
-        sent.kind === 'response'
-          ? { kind: 'response', status: sent.status, retryAfter: header(sent.headers, 'retry-after') }
-          : { kind: 'network', error: sent.error }
+      let attempt: Attempt
+      let what: string
+      let unreadable = false
+      if (sent.kind === 'response' && sent.status >= 200 && sent.status < 300) {
+        const parsed = parseJson<T>(sent.text)
+        // Every read answers with a JSON body; writes may answer 204 with none.
+        if (parsed.ok && (kind === 'write' || parsed.value !== undefined)) return { status: sent.status, body: parsed.value }
+        // A success whose body is unreadable: a write has acted, but what it made is unknown; a read is
+        // as transient as a lost connection.
+        what = `HTTP ${sent.status} with ${sent.text.trim() ? 'a body that is not JSON' : 'an empty body'}`
+        if (kind === 'write') throw new OutcomeUnknownError(req.method, shortPath, what)
+        attempt = { kind: 'network', error: 'other' }
+        unreadable = true
+      } else if (sent.kind === 'response') {
+        attempt = { kind: 'response', status: sent.status, retryAfter: header(sent.headers, 'retry-after') }
+        what = `HTTP ${sent.status}`
+      } else {
+        attempt = { kind: 'network', error: sent.error }
+        what = sent.message
+      }
       const decision = decideRetry(kind, attempt, attemptNumber, this.options.clock.now(), deadline, retry, this.options.random)
-      const what = sent.kind === 'response' ? `HTTP ${sent.status}` : sent.message
       if (decision.retry) {
         const requestId = sent.kind === 'response' ? header(sent.headers, 'request-id') : undefined
         // The service named a time: hold every request of this client until then, not only this one.
@@ -174,10 +155,11 @@ export class GraphClient {
       }
       if (isOutcomeUnknown(kind, attempt)) throw new OutcomeUnknownError(req.method, shortPath, what)
       if (decision.reason === 'deadline') throw new DeadlineError(`${req.method} ${shortPath}: ${what}`)
+      if (unreadable) throw new ActionError('Unexpected Graph answer', `${req.method} ${shortPath} answered ${what}.`)
       if (sent.kind === 'response') throw toGraphError(req.method, shortPath, sent, clientRequestId)
       throw new ActionError(
         'Graph unreachable',
-        `${req.method} ${shortPath} failed: ${sent.message}${decision.reason === 'final' ? '' : ` (gave up after ${attemptNumber} attempts)`}.`
+        `${req.method} ${shortPath} failed: ${what}${decision.reason === 'final' ? '' : ` (gave up after ${attemptNumber} attempts)`}.`
       )
     }
   }
