@@ -24,6 +24,8 @@ import { type Plan, planImage, tenantFullMessage } from './plan.js'
 import type { PublishResult, RunReport } from './report.js'
 import { decideStep, formatDuration, waitForImage } from './wait.js'
 
+type ImageKey = { displayName: string; version: string; sourceImageResourceId: string }
+
 export interface PublishDeps {
   client: GraphClient
   clock: Clock
@@ -33,7 +35,7 @@ export interface PublishDeps {
 
 export async function publishImage(settings: Settings, report: RunReport, deps: PublishDeps): Promise<void> {
   const { client, logger } = deps
-  const key = {
+  const key: ImageKey = {
     displayName: settings.displayName,
     version: settings.version,
     sourceImageResourceId: settings.sourceImageResourceId
@@ -47,22 +49,23 @@ export async function publishImage(settings: Settings, report: RunReport, deps: 
         `The tenant holds ${matches.length} images named "${key.displayName}" version ${key.version}; using one built from the same source when there is one.`
       )
     const decided = planImage({ ...key, onExisting: settings.onExisting }, matches)
-    logger.info(describePlan(decided, settings))
+    const described = describePlan(decided, settings)
+    logger.info(described)
     if (decided.kind !== 'create') report.image = decided.image
     if (decided.kind === 'refuse') throw new ActionError(decided.title, decided.message)
     await checkPlan(decided, all, client)
+    if (settings.dryRun) report.plan.push(described)
     return decided
   })
 
   if (settings.dryRun) {
-    report.plan.push(describePlan(plan, settings))
     report.result = 'planned'
     report.outcome = 'planned'
     return
   }
 
   const { image, result, failedBeforeRun, retryFirst } = await logger.group('Publish the image', () =>
-    execute(plan, settings, report, deps)
+    execute(plan, key, report, deps)
   )
   report.image = image
   report.result = result
@@ -180,16 +183,11 @@ interface Executed {
 
 async function execute(
   plan: Exclude<Plan, { kind: 'refuse' }>,
-  settings: Settings,
+  key: ImageKey,
   report: RunReport,
   deps: PublishDeps
 ): Promise<Executed> {
   const { client, logger, clock } = deps
-  const key = {
-    displayName: settings.displayName,
-    version: settings.version,
-    sourceImageResourceId: settings.sourceImageResourceId
-  }
   switch (plan.kind) {
     case 'reuse':
       report.timeline.push({ at: clock.now(), label: 'adopted', kind: 'action' })
@@ -197,7 +195,7 @@ async function execute(
     case 'update': {
       let image: DeviceImage
       try {
-        image = await updateImageSource(client, plan.image.id, settings.sourceImageResourceId)
+        image = await updateImageSource(client, plan.image.id, key.sourceImageResourceId)
       } catch (error) {
         if (error instanceof GraphError && error.status < 500)
           throw new ActionError(
@@ -206,7 +204,7 @@ async function execute(
           )
         throw error
       }
-      logger.info(`Updated the source of image ${image.id} to ${settings.sourceImageResourceId}.`)
+      logger.info(`Updated the source of image ${image.id} to ${key.sourceImageResourceId}.`)
       report.timeline.push({ at: clock.now(), label: 'updated', kind: 'action' })
       return { image, result: 'updated', failedBeforeRun: false, retryFirst: true }
     }
@@ -214,13 +212,11 @@ async function execute(
       await deleteImage(client, plan.image.id)
       logger.info(`Deleted image ${plan.image.id} to create it anew.`)
       report.timeline.push({ at: clock.now(), label: 'deleted', kind: 'action' })
-      const created = await createOnce(key, deps)
-      report.timeline.push({ at: clock.now(), label: 'created', kind: 'action' })
+      const created = await createOnce(key, report, deps)
       return { image: created, result: 'replaced', failedBeforeRun: false, retryFirst: false }
     }
     case 'create': {
-      const created = await createOnce(key, deps)
-      report.timeline.push({ at: clock.now(), label: 'created', kind: 'action' })
+      const created = await createOnce(key, report, deps)
       return { image: created, result: 'created', failedBeforeRun: false, retryFirst: false }
     }
   }
@@ -253,10 +249,7 @@ async function checkPlan(plan: Exclude<Plan, { kind: 'refuse' }>, all: DeviceIma
     throw new ActionError('Tenant image limit reached', tenantFullMessage(all, await listPolicies(client)))
 }
 
-async function createOnce(
-  key: { displayName: string; version: string; sourceImageResourceId: string },
-  deps: PublishDeps
-): Promise<DeviceImage> {
+async function createOnce(key: ImageKey, report: RunReport, deps: PublishDeps): Promise<DeviceImage> {
   const outcome = await createImage(deps.client, key, deps.logger)
   if (outcome.kind === 'conflict')
     throw new ActionError(
@@ -266,10 +259,11 @@ async function createOnce(
   deps.logger.info(
     `${outcome.kind === 'created' ? 'Created' : 'Adopted'} image ${outcome.image.id} (${String(outcome.image.status)}).`
   )
+  report.timeline.push({ at: deps.clock.now(), label: 'created', kind: 'action' })
   return outcome.image
 }
 
-export function describePlan(plan: Plan, settings: Settings): string {
+function describePlan(plan: Plan, settings: Settings): string {
   const name = `"${settings.displayName}" version ${settings.version}`
   switch (plan.kind) {
     case 'create':
