@@ -276,7 +276,7 @@ async function azCliToken(graphEndpoint: string, deps: CredentialDeps): Promise<
   return { token: body.accessToken, expiresAt }
 }
 
-export function noCredentials(): ActionError {
+function noCredentials(): ActionError {
   return new ActionError(
     'No credentials',
     'No way to sign in to Microsoft Graph was given. Use one of: tenantId + clientId with "permissions: id-token: write" (GitHub OIDC federated credential, recommended); tenantId + clientId + clientSecret; an azure/login step earlier in the job (Azure CLI session); or accessToken.'

@@ -68,7 +68,7 @@ export class CancelledError extends ActionError {
   }
 }
 
-export function formatGraphError(d: GraphErrorDetails): string {
+function formatGraphError(d: GraphErrorDetails): string {
   const ids = [
     `code: ${d.code}${d.innerCode && d.innerCode !== d.code ? ` (${d.innerCode})` : ''}`,
     `request-id: ${d.requestId ?? 'none'}`,

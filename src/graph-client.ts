@@ -51,7 +51,7 @@ type Sent =
   | { kind: 'response'; status: number; headers: Record<string, string | string[] | undefined>; text: string }
   | { kind: 'network'; error: 'reset' | 'timeout' | 'other'; message: string }
 
-export const API_VERSION = 'beta'
+const API_VERSION = 'beta'
 const DEFAULT_REQUEST_TIMEOUT_MS = 100_000
 
 export class GraphClient {

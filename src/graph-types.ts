@@ -1,6 +1,6 @@
 // Shapes of the Graph resources the action reads and writes (beta, deviceManagement/virtualEndpoint).
 
-export const KNOWN_IMAGE_STATUSES = ['pending', 'ready', 'failed', 'warning', 'unknownFutureValue'] as const
+const KNOWN_IMAGE_STATUSES = ['pending', 'ready', 'failed', 'warning', 'unknownFutureValue'] as const
 export type KnownImageStatus = (typeof KNOWN_IMAGE_STATUSES)[number]
 /** A status the action knows, or `unrecognised` for a member added after this version was built. */
 export type ImageStatus = KnownImageStatus | 'unrecognised'

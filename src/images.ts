@@ -6,7 +6,7 @@ import type { GraphClient } from './graph-client.js'
 import { type DeviceImage, parseImageStatus } from './graph-types.js'
 import type { Logger } from './logger.js'
 
-export const IMAGES_PATH = '/deviceManagement/virtualEndpoint/deviceImages'
+const IMAGES_PATH = '/deviceManagement/virtualEndpoint/deviceImages'
 export const POLICIES_PATH = '/deviceManagement/virtualEndpoint/provisioningPolicies'
 const MAX_CREATE_POSTS = 3
 /** Windows 365 keeps at most this many custom images per tenant. */

@@ -55,7 +55,7 @@ export function nextPatch(version: string): string {
 }
 
 /** Images no provisioning policy uses, oldest first: the ones a user can delete to make room. */
-export function unusedImages(images: DeviceImage[], policies: ProvisioningPolicy[]): DeviceImage[] {
+function unusedImages(images: DeviceImage[], policies: ProvisioningPolicy[]): DeviceImage[] {
   return images
     .filter(image => !policies.some(policy => usesImage(policy, image.id)))
     .sort((a, b) => Date.parse(a.lastModifiedDateTime ?? '') - Date.parse(b.lastModifiedDateTime ?? '') || 0)

@@ -13,7 +13,7 @@ import type { CloudPcResult, PolicyResult, RunReport } from './report.js'
 
 const CLOUD_PCS_PATH = '/deviceManagement/virtualEndpoint/cloudPCs'
 const CLOUD_PC_SELECT = '$select=id,displayName,userPrincipalName,provisioningPolicyId,status'
-export const REPROVISION_CONCURRENCY = 8
+const REPROVISION_CONCURRENCY = 8
 const MAX_NAMED = 20
 
 export interface CloudPc {
@@ -76,7 +76,7 @@ async function getAll<T>(
 }
 
 /** Cloud PCs of the policies (every page) plus the extra ones, each once. */
-export async function collectCloudPcs(client: GraphClient, policyIds: string[], extra: CloudPc[]): Promise<CloudPc[]> {
+async function collectCloudPcs(client: GraphClient, policyIds: string[], extra: CloudPc[]): Promise<CloudPc[]> {
   const lists: CloudPc[][] = []
   for (const id of policyIds) {
     const filter = encodeURIComponent(`provisioningPolicyId eq '${id.replace(/'/g, "''")}'`)
@@ -85,13 +85,13 @@ export async function collectCloudPcs(client: GraphClient, policyIds: string[], 
   return uniqueById([...lists.flat(), ...extra])
 }
 
-export function uniqueById<T extends { id: string }>(items: T[]): T[] {
+function uniqueById<T extends { id: string }>(items: T[]): T[] {
   const seen = new Set<string>()
   return items.filter(item => !seen.has(item.id.toLowerCase()) && seen.add(item.id.toLowerCase()))
 }
 
 /** A policy that already uses the image as a custom image is left alone. */
-export function needsUpdate(policy: ProvisioningPolicy, imageId: string): boolean {
+function needsUpdate(policy: ProvisioningPolicy, imageId: string): boolean {
   return !(usesImage(policy, imageId) && String(policy.imageType ?? '').toLowerCase() === 'custom')
 }
 

@@ -16,7 +16,7 @@ type Summary = typeof core.summary
 /** GitHub rejects a step summary over 1 MiB. */
 export const SUMMARY_LIMIT_BYTES = 1024 * 1024
 /** Enough Cloud PC rows to be useful, few enough to stay far below the limit. */
-export const MAX_CLOUD_PC_ROWS = 1000
+const MAX_CLOUD_PC_ROWS = 1000
 const FOLD_ABOVE_ROWS = 10
 
 export function escapeHtml(value: unknown): string {
@@ -28,7 +28,7 @@ export function escapeHtml(value: unknown): string {
     .replace(/'/g, '&#39;')
 }
 
-export function headline(report: RunReport): string {
+function headline(report: RunReport): string {
   if (report.inputErrors.length > 0) return '❌ Cloud PC image: invalid inputs'
   switch (report.outcome) {
     case 'ready':
