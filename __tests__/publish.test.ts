@@ -119,13 +119,56 @@ describe('publish against the emulator', () => {
     expect(r.summary).toContain('sourceImageNotGeneralized')
   })
 
+  it('waits out reads that still show the failure from before a retry instead of asking again', async () => {
+    const e = await start({
+      knobs: { staleReadsAfterRetryMs: 400 },
+      defaultUpload: [
+        { pendingMs: 50, outcome: 'failed', errorCode: 'internalServerError' },
+        { pendingMs: 100, outcome: 'ready' }
+      ]
+    })
+    const r = await runInProcess(baseInputs(e.url))
+    expect(r.logger.of('error')).toEqual([])
+    expect(r.code).toBe(0)
+    expect(routes(e).filter(x => x === 'deviceImages.retryUpload')).toHaveLength(1)
+    expect(r.outputs).toMatchObject({ status: 'ready', uploadAttempts: '2' })
+  })
+
+  it('falls back to reupload on the 400 Graph gives for an unknown segment, and names the route even when its answer was lost', async () => {
+    const e = await start({
+      knobs: { retryUpload: 'unknownSegment', reupload: 'working' },
+      faults: [{ method: 'POST', path: /\/reupload$/, times: 1, fault: { kind: 'commitThenDrop' } }],
+      defaultUpload: [
+        { pendingMs: 50, outcome: 'failed', errorCode: 'internalServerError' },
+        { pendingMs: 100, outcome: 'ready' }
+      ]
+    })
+    const r = await runInProcess(baseInputs(e.url))
+    expect(r.code).toBe(0)
+    const retry = graph(e).find(x => x.route === 'deviceImages.retryUpload')!
+    expect(retry.status).toBe(400)
+    expect(routes(e).filter(x => x === 'deviceImages.reupload')).toHaveLength(1)
+    expect(r.outputs.uploadAttempts).toBe('2')
+    const info = r.logger.of('info').map(l => l.message)
+    expect(info).toContainEqual(expect.stringMatching(/retry the upload with reupload/))
+    expect(info).not.toContainEqual(expect.stringMatching(/with retryUpload/))
+  })
+
   it('gives up when the upload retries run out', async () => {
     const e = await start({ defaultUpload: [{ pendingMs: 50, outcome: 'failed', errorCode: 'internalServerError' }] })
     const r = await runInProcess(baseInputs(e.url, { maxUploadRetries: '1' }))
     expect(r.code).toBe(1)
     expect(routes(e).filter(x => x === 'deviceImages.retryUpload')).toHaveLength(1)
     expect(r.outputs).toMatchObject({ status: 'failed', errorCode: 'internalServerError', uploadAttempts: '2' })
-    expect(r.logger.of('error')[0].message).toMatch(/failed again after 1 retry \(maxUploadRetries: 1\)/)
+    const [error] = r.logger.of('error')
+    expect(error.message).toMatch(/failed again after 1 retry, and no retries are left \(maxUploadRetries: 1\)/)
+    // Words true once the action has stopped, and what Microsoft support asks for.
+    expect(error.message).not.toMatch(/the action retries/i)
+    expect(error.message).toMatch(
+      new RegExp(`\\[image ${e.images()[0].id}; request-id: [0-9a-f-]{36}; client-request-id: [0-9a-f-]{36}\\]$`)
+    )
+    const read = e.requests.filter(x => x.route === 'deviceImages.get').at(-1)!
+    expect(error.message).toContain(read.headers['client-request-id'])
   })
 
   it('times out with the outputs still set and says the upload goes on', async () => {

@@ -1,6 +1,15 @@
 import { describe, expect, it } from '@jest/globals'
+import { GraphError } from '../src/errors.js'
 import type { DeviceImage } from '../src/graph-types.js'
-import { decideStep, waitForImage, type WaitOptions } from '../src/wait.js'
+import {
+  decideStep,
+  isStaleFailure,
+  type StepContext,
+  staleGraceMs,
+  waitForImage,
+  type WaitOptions,
+  type WaitState
+} from '../src/wait.js'
 import { FakeClock } from './helpers/fake-clock.js'
 import { RecordingLogger } from './helpers/recording-logger.js'
 
@@ -14,17 +23,25 @@ const base: DeviceImage = {
 }
 const image = (status: string | null, errorCode: string | null = null): DeviceImage => ({ ...base, status, errorCode })
 
+const ctx = (retriesUsed: number, maxRetries: number, more: Partial<StepContext> = {}): StepContext => ({
+  retriesUsed,
+  maxRetries,
+  now: 0,
+  ...more
+})
+
 describe('decideStep', () => {
   it.each([
     ['ready', null, 0, 2, 'ready'],
     ['READY', null, 0, 2, 'ready'],
     ['warning', null, 0, 2, 'warning'],
+    ['Warning', null, 0, 2, 'warning'],
     ['pending', null, 0, 2, 'pending'],
     ['unknownFutureValue', null, 0, 2, 'pending'],
     ['uploading', null, 0, 2, 'pending'],
     [null, null, 0, 2, 'pending'],
     ['failed', 'internalServerError', 0, 2, 'retry'],
-    ['failed', 'InternalServerError', 1, 2, 'retry'],
+    ['FAILED', 'InternalServerError', 1, 2, 'retry'],
     ['failed', null, 0, 2, 'retry'],
     ['failed', 'unknownFutureValue', 0, 2, 'retry'],
     ['failed', 'someCodeFrom2030', 0, 2, 'retry'],
@@ -33,51 +50,109 @@ describe('decideStep', () => {
     ['failed', 'vmAlreadyAzureAdJoined', 0, 2, 'failed'],
     ['failed', 'internalServerError', 0, 0, 'failed']
   ])('status %s, code %s, %i of %i retries used → %s', (status, code, used, max, expected) => {
-    expect(decideStep(image(status, code), used, max).kind).toBe(expected)
+    expect(decideStep(image(status, code), ctx(used, max)).kind).toBe(expected)
   })
 
   it('retries an image that had failed before the run once, whatever its code', () => {
-    expect(decideStep(image('failed', 'sourceImageNotGeneralized'), 0, 2, true).kind).toBe('retry')
-    expect(decideStep(image('failed', 'sourceImageNotGeneralized'), 0, 0, true).kind).toBe('failed')
+    expect(decideStep(image('failed', 'sourceImageNotGeneralized'), ctx(0, 2, { forceRetry: true })).kind).toBe('retry')
+    expect(decideStep(image('failed', 'sourceImageNotGeneralized'), ctx(0, 0, { forceRetry: true })).kind).toBe('failed')
+  })
+
+  it('asks for the upload of a new source whatever the code and the count', () => {
+    expect(decideStep(image('failed', 'sourceImageNotGeneralized'), ctx(0, 0, { freeRetry: true })).kind).toBe('retry')
   })
 
   it('explains a non-retryable failure and says whether retries ran out', () => {
-    const step = decideStep(image('failed', 'sourceImageNotGeneralized'), 0, 2)
+    const step = decideStep(image('failed', 'sourceImageNotGeneralized'), ctx(0, 2))
     expect(step).toMatchObject({
       kind: 'failed',
       retriesExhausted: false,
       info: { code: 'sourceImageNotGeneralized', remedy: expect.stringMatching(/sysprep/) }
     })
-    expect(decideStep(image('failed', 'internalServerError'), 2, 2)).toMatchObject({ kind: 'failed', retriesExhausted: true })
+    expect(decideStep(image('failed', 'internalServerError'), ctx(2, 2))).toMatchObject({
+      kind: 'failed',
+      retriesExhausted: true
+    })
+  })
+
+  describe('after a retry', () => {
+    const before = '2026-11-23T10:00:00Z'
+    const inFlight = { baseline: before, graceUntil: 1000 }
+    const failedAt = (at: string | undefined) => ({ ...image('failed', 'internalServerError'), lastModifiedDateTime: at })
+
+    it.each([
+      ['the same time as the failure retried', before, 'stale'],
+      ['an earlier time', '2026-11-23T09:59:59Z', 'stale'],
+      ['no time at all', undefined, 'stale'],
+      ['a later time', '2026-11-23T10:00:01Z', 'retry']
+    ])('a failed read stamped with %s (%s) → %s', (_name, at, kind) => {
+      expect(decideStep(failedAt(at), ctx(1, 2, { inFlight, now: 999 })).kind).toBe(kind)
+    })
+
+    it('never asks for a second retry because of a stale read, even once the grace is over', () => {
+      expect(decideStep(failedAt(before), ctx(1, 2, { inFlight, now: 1000 }))).toMatchObject({
+        kind: 'retryNotSeen',
+        info: { code: 'internalServerError' }
+      })
+    })
+
+    it('takes any other status as the retry picked up', () => {
+      expect(decideStep({ ...image('pending'), lastModifiedDateTime: before }, ctx(1, 2, { inFlight })).kind).toBe('pending')
+    })
+  })
+
+  it.each([
+    ['failed', '2026-11-23T10:00:00Z', '2026-11-23T10:00:00Z', true],
+    ['failed', '2026-11-23T10:00:01Z', '2026-11-23T10:00:00Z', false],
+    ['Failed', 'not a time', '2026-11-23T10:00:00Z', true],
+    ['pending', '2026-11-23T10:00:00Z', '2026-11-23T10:00:00Z', false]
+  ])('isStaleFailure(%s at %s, retry of the failure at %s) is %s', (status, at, baseline, stale) => {
+    expect(isStaleFailure({ status, lastModifiedDateTime: at }, baseline)).toBe(stale)
+  })
+
+  it('gives a retry at least five minutes or five poll intervals to show', () => {
+    expect(staleGraceMs(1000)).toBe(5 * 60_000)
+    expect(staleGraceMs(120_000)).toBe(10 * 60_000)
   })
 })
 
-/** Reads return the scripted statuses in order; the last one repeats. */
-function harness(statuses: [string, string | null][], options: Partial<WaitOptions> = {}) {
+type Scripted = [status: string | null, errorCode: string | null, unchanged?: 'unchanged']
+
+/**
+ * Reads return the scripted statuses in order; the last one repeats. Each read is stamped with the
+ * time it was made, as a service would stamp a change, unless it is scripted as `unchanged`: then it
+ * keeps the timestamp of the read before it, as a read from before a retry would.
+ */
+function harness(statuses: Scripted[], options: Partial<WaitOptions> = {}, retry?: () => Promise<string>) {
   const clock = new FakeClock()
   const logger = new RecordingLogger()
   const reads: number[] = []
   const retries: number[] = []
   let next = 0
+  let stamp = new Date(clock.now()).toISOString()
   const events: string[] = []
   const opts: WaitOptions = { pollIntervalMs: 60_000, timeoutMs: 30 * 60_000, maxUploadRetries: 2, ...options }
   const start = clock.now()
-  const go = (initial: DeviceImage, failedBeforeRun = false) =>
+  const go = (initial: DeviceImage, state: Partial<WaitState> = {}) =>
     waitForImage(
-      initial,
+      { image: { ...initial, lastModifiedDateTime: stamp } },
       opts,
-      { retriesUsed: 0, failedBeforeRun },
+      { retriesUsed: 0, failedBeforeRun: false, ...state },
       {
         clock,
         logger,
         read: async () => {
           reads.push(clock.now() - start)
-          const [status, code] = statuses[Math.min(next++, statuses.length - 1)]
-          return image(status, code)
+          const [status, code, unchanged] = statuses[Math.min(next++, statuses.length - 1)]
+          if (!unchanged) stamp = new Date(clock.now()).toISOString()
+          return {
+            image: { ...image(status, code), lastModifiedDateTime: stamp },
+            ids: { requestId: `request-${reads.length}`, clientRequestId: `client-${reads.length}` }
+          }
         },
         retryUpload: async () => {
           retries.push(clock.now() - start)
-          return 'retryUpload'
+          return retry ? retry() : 'retryUpload'
         },
         onImage: () => undefined,
         onStatusChange: status => events.push(status)
@@ -114,14 +189,19 @@ describe('waitForImage under a fake clock', () => {
   it('stops retrying after maxUploadRetries', async () => {
     const h = harness([['failed', 'internalServerError']], { maxUploadRetries: 2 })
     const result = await h.go(image('pending'))
-    expect(result).toMatchObject({ kind: 'failed', retriesExhausted: true })
+    expect(result).toMatchObject({ kind: 'failed', reason: 'retriesExhausted' })
     expect(h.retries).toHaveLength(2)
   })
 
   it('fails at once on a code a retry cannot fix', async () => {
     const h = harness([['failed', 'sourceImageNotGeneralized']])
     const result = await h.go(image('pending'))
-    expect(result).toMatchObject({ kind: 'failed', retriesExhausted: false, info: { code: 'sourceImageNotGeneralized' } })
+    expect(result).toMatchObject({
+      kind: 'failed',
+      reason: 'final',
+      info: { code: 'sourceImageNotGeneralized' },
+      ids: { requestId: 'request-1', clientRequestId: 'client-1' }
+    })
     expect(h.retries).toEqual([])
   })
 
@@ -153,7 +233,7 @@ describe('waitForImage under a fake clock', () => {
       ['pending', null],
       ['ready', null]
     ])
-    const result = await h.go(image('failed', 'sourceImageNotGeneralized'), true)
+    const result = await h.go(image('failed', 'sourceImageNotGeneralized'), { failedBeforeRun: true })
     expect(result.kind).toBe('ready')
     expect(h.retries).toEqual([0])
   })
@@ -166,5 +246,105 @@ describe('waitForImage under a fake clock', () => {
     expect(info.filter(m => m.includes('is pending'))).toHaveLength(1)
     expect(heartbeats.length).toBe(5)
     expect(heartbeats[0]).toMatch(/after 5m 0s; 25m 0s left/)
+  })
+
+  it('waits out reads that still show the failure from before the retry, and never retries because of them', async () => {
+    const h = harness([
+      ['failed', 'internalServerError'],
+      ['failed', 'internalServerError', 'unchanged'],
+      ['failed', 'internalServerError', 'unchanged'],
+      ['pending', null],
+      ['ready', null]
+    ])
+    const result = await h.go(image('pending'))
+    expect(result.kind).toBe('ready')
+    expect(h.retries).toEqual([60_000])
+    expect(h.events).toEqual(['pending', 'failed', 'pending', 'ready'])
+    expect(h.logger.of('info').map(l => l.message)).toContainEqual(
+      expect.stringContaining('still shows the failure from before the retry')
+    )
+  })
+
+  it('ends a retry the service never shows after the grace, without asking again', async () => {
+    const h = harness(
+      [
+        ['failed', 'internalServerError'],
+        ['failed', 'internalServerError', 'unchanged']
+      ],
+      { pollIntervalMs: 60_000, timeoutMs: 60 * 60_000 }
+    )
+    const result = await h.go(image('pending'))
+    expect(result).toMatchObject({ kind: 'failed', reason: 'retryNotSeen', info: { code: 'internalServerError' } })
+    expect(h.retries).toEqual([60_000])
+    // The retry at 60 s, then reads until the five-minute grace is over at 360 s.
+    expect(h.reads.at(-1)).toBe(360_000)
+  })
+
+  it('a newer failure after a retry is a new failure, retried while retries are left', async () => {
+    const h = harness([
+      ['failed', 'internalServerError'],
+      ['failed', 'internalServerError'],
+      ['ready', null]
+    ])
+    expect((await h.go(image('pending'))).kind).toBe('ready')
+    expect(h.retries).toEqual([60_000, 120_000])
+  })
+
+  const refusal = () =>
+    new GraphError({
+      method: 'POST',
+      path: '/deviceManagement/virtualEndpoint/deviceImages/img-1/retryUpload',
+      status: 400,
+      code: 'BadRequest',
+      message: 'Only an image whose upload failed can be retried.'
+    })
+
+  it('a refused retry is followed by a read: pending means an upload is under way, so it waits on', async () => {
+    const h = harness(
+      [
+        ['failed', 'internalServerError'],
+        ['pending', null],
+        ['ready', null]
+      ],
+      {},
+      async () => {
+        throw refusal()
+      }
+    )
+    const result = await h.go(image('pending'))
+    expect(result.kind).toBe('ready')
+    expect(h.retries).toEqual([60_000])
+    // The read after the refusal comes at once, not an interval later.
+    expect(h.reads).toEqual([60_000, 60_000, 120_000])
+  })
+
+  it('a refused retry on an image that is still failed ends the wait with the refusal and the code', async () => {
+    const h = harness([['failed', 'internalServerError']], {}, async () => {
+      throw refusal()
+    })
+    const result = await h.go(image('pending'))
+    expect(result).toMatchObject({
+      kind: 'failed',
+      reason: 'retryRefused',
+      info: { code: 'internalServerError' },
+      refusal: { details: { code: 'BadRequest' } },
+      ids: { requestId: 'request-2' }
+    })
+    expect(h.retries).toHaveLength(1)
+  })
+
+  it('uploads a new source with a retry that does not count against maxUploadRetries', async () => {
+    const h = harness(
+      [
+        ['pending', null],
+        ['failed', 'internalServerError'],
+        ['ready', null]
+      ],
+      { maxUploadRetries: 1 }
+    )
+    const result = await h.go(image('failed', 'sourceImageNotGeneralized'), { uploadNewSource: true })
+    expect(result.kind).toBe('ready')
+    expect(h.retries).toEqual([0, 120_000])
+    expect(h.logger.of('info').map(l => l.message)).toContainEqual(expect.stringContaining('upload the new source'))
   })
 })

@@ -36,6 +36,13 @@ export interface GraphClientOptions {
 export interface GraphResponse<T> {
   status: number
   body: T | undefined
+  /** What Microsoft support asks for about this answer. */
+  ids: RequestIds
+}
+
+export interface RequestIds {
+  requestId?: string
+  clientRequestId: string
 }
 
 export interface GraphRequest {
@@ -131,7 +138,12 @@ export class GraphClient {
       if (sent.kind === 'response' && sent.status >= 200 && sent.status < 300) {
         const parsed = parseJson<T>(sent.text)
         // Every read answers with a JSON body; writes may answer 204 with none.
-        if (parsed.ok && (kind === 'write' || parsed.value !== undefined)) return { status: sent.status, body: parsed.value }
+        if (parsed.ok && (kind === 'write' || parsed.value !== undefined))
+          return {
+            status: sent.status,
+            body: parsed.value,
+            ids: { requestId: header(sent.headers, 'request-id'), clientRequestId }
+          }
         // A success whose body is unreadable: a write has acted, but what it made is unknown; a read is
         // as transient as a lost connection.
         what = `HTTP ${sent.status} with ${sent.text.trim() ? 'a body that is not JSON' : 'an empty body'}`

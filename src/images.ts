@@ -3,8 +3,9 @@
 
 import { ActionError, GraphError, OutcomeUnknownError } from './errors.js'
 import type { GraphClient } from './graph-client.js'
-import { type DeviceImage, parseImageStatus } from './graph-types.js'
+import type { DeviceImage } from './graph-types.js'
 import type { Logger } from './logger.js'
+import { type ImageRead, isRefusal, isStaleFailure } from './wait.js'
 
 const IMAGES_PATH = '/deviceManagement/virtualEndpoint/deviceImages'
 export const POLICIES_PATH = '/deviceManagement/virtualEndpoint/provisioningPolicies'
@@ -36,11 +37,12 @@ export async function listImages(client: GraphClient): Promise<DeviceImage[]> {
   return client.list<DeviceImage>(IMAGES_PATH)
 }
 
-export async function getImage(client: GraphClient, id: string, deadline?: number): Promise<DeviceImage> {
+/** Reads the image, with the identifiers of the read for a failure message. */
+export async function readImage(client: GraphClient, id: string, deadline?: number): Promise<ImageRead> {
   const response = await client.get<DeviceImage>(`${IMAGES_PATH}/${encodeURIComponent(id)}`, deadline)
   if (!response.body || typeof response.body !== 'object')
     throw new ActionError('Unexpected Graph answer', `GET ${IMAGES_PATH}/${id} answered without an image.`)
-  return response.body
+  return { image: response.body, ids: response.ids }
 }
 
 export type CreateOutcome = { kind: 'created' | 'adopted'; image: DeviceImage } | { kind: 'conflict'; error: GraphError }
@@ -68,10 +70,16 @@ export async function createImage(
       if (!(error instanceof OutcomeUnknownError)) throw error
       logger.info(`The create request's outcome is unknown (${error.cause}); listing images to see whether it took effect.`)
       const found = (await listImages(client)).filter(image => isSameImage(image, key))
-      if (found.length > 0) {
-        logger.info(`The image was created after all (${found[0].id}); adopting it.`)
-        return { kind: 'adopted', image: found[0] }
+      const ours = found.find(image => isSameSource(image.sourceImageResourceId, key.sourceImageResourceId))
+      if (ours) {
+        logger.info(`The image was created after all (${ours.id}); adopting it.`)
+        return { kind: 'adopted', image: ours }
       }
+      if (found.length > 0)
+        throw new ActionError(
+          'Image exists with another source',
+          `While the answer to the create was lost, image "${found[0].displayName}" version ${found[0].version} (${found[0].id}) appeared with the source ${found[0].sourceImageResourceId}, not ${key.sourceImageResourceId}: another run is publishing the same version. Serialize runs with a workflow concurrency group, and publish this source as a new version.`
+        )
       if (post >= MAX_CREATE_POSTS)
         throw new ActionError(
           'Image create failed',
@@ -84,38 +92,57 @@ export async function createImage(
 
 export type RetryRoute = 'retryUpload' | 'reupload'
 
+/** How many times a retry request is sent when its answers are lost, with a read before each repeat. */
+const MAX_RETRY_POSTS = 3
+
+/**
+ * Graph answers an action it does not offer with 404, 405, or 400 "Resource not found for the
+ * segment '…'" (graph-api.md §15 row 3): then the older `reupload` may still be there.
+ */
+export function isUnknownAction(error: unknown): boolean {
+  if (!(error instanceof GraphError)) return false
+  if (error.status === 404 || error.status === 405) return true
+  return error.status === 400 && /not found for the segment|segment .*not found|resource not found/i.test(error.details.message)
+}
+
 /**
  * Asks the service to upload a failed image again: `retryUpload`, or the retired `reupload` where
- * `retryUpload` is not offered (404/405). A lost answer is settled by reading the image: if it
- * left `failed`, the retry was taken.
+ * `retryUpload` is not offered. `failed` is the image as last read, the failure being retried. A lost
+ * answer is settled by reading the image: a status other than failed, or a failure later than
+ * `failed`, shows the retry was taken. A repeat the service refuses after a lost answer means the
+ * first request started an upload, which the wait then sees. Returns the route that took the request.
  */
-export async function requestUploadRetry(client: GraphClient, id: string, deadline?: number): Promise<RetryRoute> {
-  const base = `${IMAGES_PATH}/${encodeURIComponent(id)}`
+export async function requestUploadRetry(client: GraphClient, failed: DeviceImage, deadline?: number): Promise<RetryRoute> {
+  const base = `${IMAGES_PATH}/${encodeURIComponent(failed.id)}`
+  let route: RetryRoute = 'retryUpload'
+  const post = async (): Promise<void> => {
+    if (route === 'retryUpload') {
+      try {
+        await client.request({ method: 'POST', path: `${base}/retryUpload`, deadline })
+        return
+      } catch (error) {
+        if (!isUnknownAction(error)) throw error
+        route = 'reupload'
+      }
+    }
+    await client.request({ method: 'POST', path: `${base}/reupload`, deadline })
+  }
   for (let tries = 1; ; tries++) {
     try {
-      return await postRetry(client, base, deadline)
+      await post()
+      return route
     } catch (error) {
+      if (tries > 1 && isRefusal(error)) return route
       if (!(error instanceof OutcomeUnknownError)) throw error
-      const image = await getImage(client, id, deadline)
-      if (parseImageStatus(image.status) !== 'failed') return 'retryUpload'
-      if (tries >= 3)
+      const { image } = await readImage(client, failed.id, deadline)
+      if (!isStaleFailure(image, failed.lastModifiedDateTime)) return route
+      if (tries >= MAX_RETRY_POSTS)
         throw new ActionError(
           'Upload retry failed',
-          `Asking the service to retry the upload failed ${tries} times: ${error.cause}.`
+          `Asking the service to retry the upload of image ${failed.id} (${route}) failed ${tries} times, and the image still shows the failure: ${error.cause}. Run the workflow again later.`
         )
     }
   }
-}
-
-async function postRetry(client: GraphClient, base: string, deadline?: number): Promise<RetryRoute> {
-  try {
-    await client.request({ method: 'POST', path: `${base}/retryUpload`, deadline })
-    return 'retryUpload'
-  } catch (error) {
-    if (!(error instanceof GraphError) || (error.status !== 404 && error.status !== 405)) throw error
-  }
-  await client.request({ method: 'POST', path: `${base}/reupload`, deadline })
-  return 'reupload'
 }
 
 export interface ProvisioningPolicy {
@@ -156,7 +183,7 @@ export async function updateImageSource(client: GraphClient, id: string, sourceI
     if (!(error instanceof OutcomeUnknownError)) throw error
   }
   // 204, or an unknown outcome: the image as it is now tells whether the change took effect.
-  const image = await getImage(client, id)
+  const { image } = await readImage(client, id)
   if (!isSameSource(image.sourceImageResourceId, sourceImageResourceId))
     throw new ActionError(
       'Image update failed',

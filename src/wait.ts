@@ -2,8 +2,9 @@
 // loop going, final states end it, a retryable failure asks the service to upload again.
 
 import type { Clock } from './clock.js'
-import { DeadlineError, messageOf } from './errors.js'
+import { DeadlineError, type GraphError, messageOf } from './errors.js'
 import { type ErrorCodeInfo, explainErrorCode, isRetryableErrorCode } from './error-codes.js'
+import type { RequestIds } from './graph-client.js'
 import { type DeviceImage, parseImageStatus } from './graph-types.js'
 import type { Logger } from './logger.js'
 
@@ -13,16 +14,47 @@ export type WaitStep =
   | { kind: 'retry' }
   | { kind: 'failed'; info: ErrorCodeInfo; retriesExhausted: boolean }
   | { kind: 'pending'; unrecognised?: string }
+  /** Still the failure from before the last retry: the service has not picked the retry up yet. */
+  | { kind: 'stale' }
+  /** The grace for picking the retry up is over, and the image still shows the failure from before it. */
+  | { kind: 'retryNotSeen'; info: ErrorCodeInfo }
+
+/** A retry asked for whose effect no read has shown yet. */
+export interface RetryInFlight {
+  /** `lastModifiedDateTime` of the failed image the retry was asked for. */
+  baseline: string | null | undefined
+  /** Until then a read that still shows the old failure is taken as stale. */
+  graceUntil: number
+}
+
+export interface StepContext {
+  retriesUsed: number
+  maxRetries: number
+  /** Retry once whatever the code: the image had failed before this run, and its source may have been fixed in place. */
+  forceRetry?: boolean
+  /** Retry whatever the code and the count: the upload of a new source after an update. */
+  freeRetry?: boolean
+  inFlight?: RetryInFlight
+  now: number
+}
 
 /**
- * What to do with the image as last read. `forceRetry` is set for an image that had already failed
- * before this run: it is retried once whatever its code, since the source may have been fixed in place.
+ * A failed read that is not later than the failure a retry was asked for shows the state from before
+ * the retry. Only the service's own timestamps are compared: the runner's clock may differ. A read
+ * without a timestamp cannot show that it is newer, so it counts as stale too.
  */
+export function isStaleFailure(
+  image: Pick<DeviceImage, 'status' | 'lastModifiedDateTime'>,
+  baseline: string | null | undefined
+): boolean {
+  if (parseImageStatus(image.status) !== 'failed') return false
+  return !(Date.parse(image.lastModifiedDateTime ?? '') > Date.parse(baseline ?? ''))
+}
+
+/** What to do with the image as last read. */
 export function decideStep(
-  image: Pick<DeviceImage, 'status' | 'errorCode'>,
-  retriesUsed: number,
-  maxRetries: number,
-  forceRetry = false
+  image: Pick<DeviceImage, 'status' | 'errorCode' | 'lastModifiedDateTime'>,
+  ctx: StepContext
 ): WaitStep {
   const status = parseImageStatus(image.status)
   switch (status) {
@@ -32,8 +64,11 @@ export function decideStep(
       return { kind: 'warning' }
     case 'failed': {
       const info = explainErrorCode(image.errorCode)
-      const worthIt = forceRetry || isRetryableErrorCode(image.errorCode)
-      if (worthIt && retriesUsed < maxRetries) return { kind: 'retry' }
+      if (ctx.inFlight && isStaleFailure(image, ctx.inFlight.baseline))
+        return ctx.now < ctx.inFlight.graceUntil ? { kind: 'stale' } : { kind: 'retryNotSeen', info }
+      if (ctx.freeRetry) return { kind: 'retry' }
+      const worthIt = ctx.forceRetry || isRetryableErrorCode(image.errorCode)
+      if (worthIt && ctx.retriesUsed < ctx.maxRetries) return { kind: 'retry' }
       return { kind: 'failed', info, retriesExhausted: worthIt }
     }
     case 'pending':
@@ -45,9 +80,40 @@ export function decideStep(
   }
 }
 
+/** Nothing documents how soon a read shows a retry; this long a read may still show the failure from before it. */
+const STALE_GRACE_MIN_MS = 5 * 60_000
+const STALE_GRACE_POLLS = 5
+
+export function staleGraceMs(pollIntervalMs: number): number {
+  return Math.max(STALE_GRACE_MIN_MS, STALE_GRACE_POLLS * pollIntervalMs)
+}
+
+/** A 4xx answer to a retry request: the service did not take it. */
+export function isRefusal(error: unknown): error is GraphError {
+  const status = (error as GraphError | undefined)?.details?.status
+  return typeof status === 'number' && status >= 400 && status < 500
+}
+
+export interface ImageRead {
+  image: DeviceImage
+  /** The identifiers of the read, when it came from a request of its own. */
+  ids?: RequestIds
+}
+
+export type FailedWait = {
+  kind: 'failed'
+  image: DeviceImage
+  info: ErrorCodeInfo
+  /** The identifiers of the read that saw the failure. */
+  ids?: RequestIds
+  /** Why the wait ended on this failure. */
+  reason: 'final' | 'retriesExhausted' | 'retryRefused' | 'retryNotSeen'
+  refusal?: GraphError
+}
+
 export type WaitResult =
   | { kind: 'ready' | 'warning'; image: DeviceImage }
-  | { kind: 'failed'; image: DeviceImage; info: ErrorCodeInfo; retriesExhausted: boolean }
+  | FailedWait
   | { kind: 'timedOut'; image: DeviceImage }
   | { kind: 'cancelled'; image: DeviceImage }
 
@@ -62,9 +128,9 @@ export interface WaitDeps {
   clock: Clock
   logger: Logger
   signal?: AbortSignal
-  read(deadline: number): Promise<DeviceImage>
-  /** Asks the service to upload again; returns the route that took the request. */
-  retryUpload(deadline: number): Promise<string>
+  read(deadline: number): Promise<ImageRead>
+  /** Asks the service to upload the image again; returns the route that took the request. */
+  retryUpload(deadline: number, image: DeviceImage): Promise<string>
   /** Called with every image read, and with each change of status for the timeline. */
   onImage(image: DeviceImage): void
   onStatusChange(status: string, errorCode: string | null): void
@@ -74,12 +140,14 @@ export interface WaitState {
   retriesUsed: number
   /** The image had failed before this run began. */
   failedBeforeRun: boolean
+  /** The first retry uploads a new source (onExisting: update): it is asked whatever the code and does not count. */
+  uploadNewSource?: boolean
 }
 
 const DEFAULT_HEARTBEAT_MS = 5 * 60_000
 
 export async function waitForImage(
-  initial: DeviceImage,
+  initial: ImageRead,
   options: WaitOptions,
   state: WaitState,
   deps: WaitDeps
@@ -89,35 +157,89 @@ export async function waitForImage(
   const deadline = started + options.timeoutMs
   const heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS
   let forceRetry = state.failedBeforeRun
-  let image = initial
+  let freeRetry = state.uploadNewSource ?? false
+  let inFlight: RetryInFlight | undefined
+  let staleNoted = false
+  let read = initial
   let lastStatus: string | undefined
   let lastLine = started
 
   const elapsed = (): string => formatDuration(clock.now() - started)
   for (;;) {
+    const image = read.image
     deps.onImage(image)
     const status = image.status === null || image.status === undefined ? 'without a status' : String(image.status)
-    if (status !== lastStatus) {
+    const step = decideStep(image, {
+      retriesUsed: state.retriesUsed,
+      maxRetries: options.maxUploadRetries,
+      forceRetry,
+      freeRetry,
+      inFlight,
+      now: clock.now()
+    })
+    if (step.kind !== 'stale') inFlight = undefined
+    if (status !== lastStatus && step.kind !== 'stale') {
       logger.info(`Image ${image.id} is ${status}${image.errorCode ? ` (${image.errorCode})` : ''} after ${elapsed()}.`)
       deps.onStatusChange(status, image.errorCode)
       lastStatus = status
       lastLine = clock.now()
     }
-    const step = decideStep(image, state.retriesUsed, options.maxUploadRetries, forceRetry)
     switch (step.kind) {
       case 'ready':
       case 'warning':
         return { kind: step.kind, image }
       case 'failed':
-        return { kind: 'failed', image, info: step.info, retriesExhausted: step.retriesExhausted }
+        return {
+          kind: 'failed',
+          image,
+          info: step.info,
+          ids: read.ids,
+          reason: step.retriesExhausted ? 'retriesExhausted' : 'final'
+        }
+      case 'retryNotSeen':
+        return { kind: 'failed', image, info: step.info, ids: read.ids, reason: 'retryNotSeen' }
+      case 'stale':
+        if (!staleNoted)
+          logger.info(
+            `The service still shows the failure from before the retry; waiting up to ${formatDuration(inFlight!.graceUntil - clock.now())} for it to pick the retry up.`
+          )
+        staleNoted = true
+        break
       case 'retry': {
-        const route = await deps.retryUpload(deadline)
-        state.retriesUsed++
-        forceRetry = false
+        const newSource = freeRetry
+        let route: string
+        try {
+          route = await deps.retryUpload(deadline, image)
+        } catch (error) {
+          if (!isRefusal(error)) throw error
+          // Refused: an upload may already be running (pending), or the image cannot be retried (still failed).
+          forceRetry = freeRetry = false
+          read = await deps.read(deadline)
+          if (parseImageStatus(read.image.status) !== 'failed') {
+            logger.info(
+              `The service refused the retry (${error.details.code}) and the image is ${String(read.image.status)}: an upload is already under way; waiting on.`
+            )
+            continue
+          }
+          deps.onImage(read.image)
+          return {
+            kind: 'failed',
+            image: read.image,
+            info: explainErrorCode(read.image.errorCode),
+            ids: read.ids,
+            reason: 'retryRefused',
+            refusal: error
+          }
+        }
+        if (!newSource) state.retriesUsed++
+        forceRetry = freeRetry = false
+        inFlight = { baseline: image.lastModifiedDateTime, graceUntil: clock.now() + staleGraceMs(options.pollIntervalMs) }
+        staleNoted = false
         logger.info(
-          `Asked the service to retry the upload with ${route} (retry ${state.retriesUsed} of ${options.maxUploadRetries}).`
+          newSource
+            ? `Asked the service to upload the new source with ${route}.`
+            : `Asked the service to retry the upload with ${route} (retry ${state.retriesUsed} of ${options.maxUploadRetries}).`
         )
-        lastStatus = undefined
         break
       }
       case 'pending':
@@ -133,7 +255,7 @@ export async function waitForImage(
     await clock.sleep(Math.min(options.pollIntervalMs, deadline - now), deps.signal)
     if (deps.signal?.aborted) return { kind: 'cancelled', image }
     try {
-      image = await deps.read(deadline)
+      read = await deps.read(deadline)
     } catch (error) {
       // A read the service cannot answer before the deadline (throttled, down) ends in a time-out,
       // but only at the deadline: the image may still become ready and be seen by a later run.
