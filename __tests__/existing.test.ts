@@ -74,14 +74,14 @@ describe('onExisting', () => {
     expect(r.outputs.result).toBe('reused')
   })
 
+  const failedOther = { sourceImageResourceId: OTHER_SOURCE, status: 'failed' as const, errorCode: 'sourceImageNotGeneralized' }
+
   it.each(['accept200', 'accept204'] as const)(
-    'update: another source is PATCHed (%s), uploaded again and waited for',
+    'update: a failed image with another source is PATCHed (%s), uploaded again and waited for',
     async answer => {
-      const e = await start(
-        { sourceImageResourceId: OTHER_SOURCE },
-        { knobs: { imagePatch: answer, retryOnNonFailed: 'accept' } }
-      )
-      const r = await runInProcess(baseInputs(e.url, { onExisting: 'update' }))
+      const e = await start(failedOther, { knobs: { imagePatch: answer } })
+      // The upload of the new source does not use up maxUploadRetries.
+      const r = await runInProcess(baseInputs(e.url, { onExisting: 'update', maxUploadRetries: '0' }))
       expect(r.logger.of('error')).toEqual([])
       expect(r.code).toBe(0)
       expect(writes(e)).toEqual(['PATCH deviceImages.update', 'POST deviceImages.retryUpload'])
@@ -91,21 +91,65 @@ describe('onExisting', () => {
     }
   )
 
-  it('update: when the service refuses the upload retry, waits on the image as it is', async () => {
-    const e = await start(
-      { sourceImageResourceId: OTHER_SOURCE },
-      { knobs: { imagePatch: 'accept200', retryOnNonFailed: 'reject' } }
-    )
+  it.each(['ready', 'pending', 'warning'] as const)(
+    'update: a %s image with another source is refused before any write, naming both sources',
+    async status => {
+      const e = await start({ sourceImageResourceId: OTHER_SOURCE, status }, { knobs: { imagePatch: 'accept200' } })
+      const r = await runInProcess(baseInputs(e.url, { onExisting: 'update' }))
+      expect(r.code).toBe(1)
+      expect(writes(e)).toEqual([])
+      const [error] = r.logger.of('error')
+      expect(error.title).toBe('Image cannot be updated')
+      expect(error.message).toContain(OTHER_SOURCE)
+      expect(error.message).toContain(SOURCE)
+      expect(error.message).toMatch(/onExisting to replace .* or publish a new version \(for example 1\.4\.1\)/)
+      expect(r.outputs.result).toBeUndefined()
+      expect(e.images()[0].sourceImageResourceId).toBe(OTHER_SOURCE)
+    }
+  )
+
+  it('update: an upload retry the service refuses after the PATCH fails the step, and nothing is reported updated', async () => {
+    const e = await start(failedOther, {
+      knobs: { imagePatch: 'accept204' },
+      faults: [{ method: 'POST', path: /\/retryUpload$/, fault: { kind: 'status', status: 400, code: 'BadRequest' } }]
+    })
     const r = await runInProcess(baseInputs(e.url, { onExisting: 'update' }))
+    expect(r.code).toBe(1)
+    expect(writes(e)).toEqual(['PATCH deviceImages.update', 'POST deviceImages.retryUpload'])
+    expect(r.outputs).toMatchObject({ status: 'failed', imageId: IMAGE_ID, uploadAttempts: '1' })
+    expect(r.outputs.result).toBeUndefined()
+    const [error] = r.logger.of('error')
+    expect(error.message).toMatch(/refused the upload retry .*code: badRequest/i)
+    expect(error.message).not.toMatch(/sysprep/)
+    expect(error.title).toBe('Upload retry refused')
+    expect(error.message).toMatch(/The new source was not uploaded.*Set onExisting to replace/)
+    expect(r.summary).not.toMatch(/updated/)
+  })
+
+  it('update: a PATCH that starts an upload itself has the retry refused, and the run waits on that upload', async () => {
+    const e = await start(failedOther, { knobs: { imagePatch: 'accept204', imagePatchStartsUpload: true } })
+    const r = await runInProcess(baseInputs(e.url, { onExisting: 'update' }))
+    expect(r.logger.of('error')).toEqual([])
     expect(r.code).toBe(0)
     expect(writes(e)).toEqual(['PATCH deviceImages.update', 'POST deviceImages.retryUpload'])
-    expect(r.outputs).toMatchObject({ result: 'updated', status: 'ready', uploadAttempts: '1' })
+    expect(e.requests.find(x => x.route === 'deviceImages.retryUpload')!.status).toBe(400)
+    expect(r.outputs).toMatchObject({ result: 'updated', status: 'ready' })
+  })
+
+  it('update: with wait: false the source change and the retry are reported as asked for, not as updated', async () => {
+    const e = await start(failedOther, { knobs: { imagePatch: 'accept200' } })
+    const r = await runInProcess(baseInputs(e.url, { onExisting: 'update', wait: 'false' }))
+    expect(r.code).toBe(0)
+    expect(writes(e)).toEqual(['PATCH deviceImages.update', 'POST deviceImages.retryUpload'])
+    expect(r.outputs.result).toBeUndefined()
+    expect(r.report.outcome).toBe('submitted')
+    expect(r.logger.of('notice')[0].message).toMatch(/asked for, not seen to succeed/)
   })
 
   it.each([405, 400] as const)(
     'update: a PATCH rejected with %i fails with the service error and suggests replace or a new version',
     async status => {
-      const e = await start({ sourceImageResourceId: OTHER_SOURCE }, { knobs: { imagePatch: status } })
+      const e = await start(failedOther, { knobs: { imagePatch: status } })
       const r = await runInProcess(baseInputs(e.url, { onExisting: 'update' }))
       expect(r.code).toBe(1)
       expect(writes(e)).toEqual(['PATCH deviceImages.update'])
@@ -183,6 +227,23 @@ describe('the 20-image limit', () => {
     expect(error.title).toBe('Tenant image limit reached')
     const listed = [...error.message.matchAll(/"(Old-\d+)"/g)].map(m => m[1])
     expect(listed).toEqual([18, 17, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 4, 3, 2, 1, 0].map(i => `Old-${i}`))
+    // One image per line, readable in an annotation.
+    const lines = error.message.split('\n')
+    expect(lines.filter(line => line.startsWith('- "Old-'))).toHaveLength(18)
+    expect(Math.max(...lines.map(line => line.length))).toBeLessThan(200)
+  })
+
+  it('says how many images the tenant holds when the service refuses a create for a reason the action cannot name', async () => {
+    emulator = await startEmulator({
+      images: Array.from({ length: 7 }, (_, i) => ({ displayName: `Old-${i}`, version: '1.0.0', sourceImageResourceId: SOURCE })),
+      faults: [{ method: 'POST', path: /deviceImages$/, fault: { kind: 'status', status: 400, code: 'BadRequest' } }]
+    })
+    const r = await runInProcess(baseInputs(emulator.url))
+    expect(r.code).toBe(1)
+    const [error] = r.logger.of('error')
+    expect(error.title).toBe('Image create refused')
+    expect(error.message).toMatch(/code: BadRequest; request-id: [0-9a-f-]{36}/i)
+    expect(error.message).toContain('The tenant holds 7 of the 20 custom images Windows 365 allows.')
   })
 
   it('says when every image is in use', async () => {
@@ -216,12 +277,13 @@ describe('dry run', () => {
     ['reuse of another source', { sourceImageResourceId: OTHER_SOURCE }, 'reuse', {}, 1, /Publish it as a new version/],
     [
       'update',
-      { sourceImageResourceId: OTHER_SOURCE },
+      { sourceImageResourceId: OTHER_SOURCE, status: 'failed' as const, errorCode: 'sourceImageNotGeneralized' },
       'update',
       { knobs: { imagePatch: 'accept200' as const } },
       0,
       /change its source to/
     ],
+    ['update of a ready image', { sourceImageResourceId: OTHER_SOURCE }, 'update', {}, 1, /onExisting to replace/],
     ['replace', {}, 'replace', {}, 0, /delete it and create it anew/],
     [
       'replace of an image in use',

@@ -30,7 +30,6 @@ describe('planImage', () => {
     ['reuse', SOURCE.toUpperCase(), 'reuse'],
     ['reuse', OTHER, 'refuse'],
     ['update', SOURCE, 'reuse'],
-    ['update', OTHER, 'update'],
     ['replace', SOURCE, 'replace'],
     ['replace', OTHER, 'replace'],
     ['fail', SOURCE, 'refuse']
@@ -43,6 +42,27 @@ describe('planImage', () => {
     expect(plan).toMatchObject({ kind: 'refuse', message: expect.stringContaining(OTHER) })
     if (plan.kind !== 'refuse') return
     expect(plan.message).toContain(SOURCE)
+    expect(plan.message).toContain('1.0.1')
+  })
+
+  it.each([
+    ['failed', 'update'],
+    ['FAILED', 'update'],
+    ['ready', 'refuse'],
+    ['pending', 'refuse'],
+    ['warning', 'refuse'],
+    ['unknownFutureValue', 'refuse']
+  ])('update with another source on a %s image → %s', (status, kind) => {
+    expect(planImage(want('update'), [existing(OTHER, status)]).kind).toBe(kind)
+  })
+
+  it('refuses to update a usable image, naming both sources and suggesting replace or a new version', () => {
+    const plan = planImage(want('update'), [existing(OTHER, 'ready')])
+    expect(plan).toMatchObject({ kind: 'refuse', title: 'Image cannot be updated' })
+    if (plan.kind !== 'refuse') return
+    expect(plan.message).toContain(OTHER)
+    expect(plan.message).toContain(SOURCE)
+    expect(plan.message).toMatch(/onExisting to replace/)
     expect(plan.message).toContain('1.0.1')
   })
 

@@ -1,6 +1,7 @@
 import * as core from '@actions/core'
 import { afterEach, describe, expect, it } from '@jest/globals'
 import { type Emulator, type EmulatorOptions, startEmulator } from '../emulator/index.js'
+import { outputsOf } from '../src/outputs.js'
 import { newReport } from '../src/report.js'
 import { buildSummary, escapeHtml, phasesOf } from '../src/summary.js'
 import { baseInputs, runInProcess } from './helpers/run-in-process.js'
@@ -139,5 +140,41 @@ describe('job summary', () => {
       ['ready', 'milestone', 0]
     ])
     expect(escapeHtml(`a<b>&'"`)).toBe('a&lt;b&gt;&amp;&#39;&quot;')
+  })
+})
+
+describe('status read in any case', () => {
+  const failedImage = {
+    id: 'img-1',
+    displayName: 'Win11-Dev',
+    version: '1.4.0',
+    sourceImageResourceId: '/subscriptions/x',
+    status: 'FAILED',
+    errorCode: 'internalServerError'
+  }
+
+  it('shows the error code of an image whose status comes in another case', () => {
+    const report = { ...newReport(0), image: failedImage, outcome: 'failed' as const }
+    expect(buildSummary(core.summary.emptyBuffer(), report, {}).stringify()).toContain(
+      '<tr><th>Error code</th><td>internalServerError</td></tr>'
+    )
+  })
+
+  it('sets the errorCode output for it', () => {
+    const report = { ...newReport(0), image: failedImage, outcome: 'failed' as const }
+    expect(outputsOf(report).errorCode).toBe('internalServerError')
+  })
+})
+
+describe('warnings about a usable image', () => {
+  it('lists each one under "Check the image"', () => {
+    const report = {
+      ...newReport(0),
+      outcome: 'ready' as const,
+      imageWarnings: ['Image img-1 has osStatus supportedWithWarning: <b>']
+    }
+    const summary = buildSummary(core.summary.emptyBuffer(), report, {}).stringify()
+    expect(summary).toContain('<h3>Check the image</h3>')
+    expect(summary).toContain('<li>Image img-1 has osStatus supportedWithWarning: &lt;b&gt;</li>')
   })
 })

@@ -22,7 +22,7 @@ export const ERROR_CODES: readonly ErrorCodeInfo[] = [
     retry: 'retry',
     meaning: 'The service hit an internal error while processing the image.',
     remedy:
-      'The action retries the upload. If it keeps failing, open a Microsoft support case quoting the image ID and the logged request-id and client-request-id.'
+      'A retry can help: run the workflow again, which retries the upload of the same image, or raise maxUploadRetries. If it keeps failing, open a Microsoft support case quoting the image ID, request-id and client-request-id shown here.'
   },
   {
     code: 'sourceImageNotFound',
@@ -121,7 +121,7 @@ export function explainErrorCode(raw: string | null | undefined): ErrorCodeInfo 
       code && code.toLowerCase() !== 'unknownfuturevalue'
         ? `The service reported a reason this action does not know (${code}).`
         : 'The service did not say why the upload failed.',
-    remedy: `The action retries once. If the upload fails again, check the image against the source image requirements. ${REQUIREMENTS}`
+    remedy: `One retry may help: run the workflow again, which retries the upload of the same image. If it fails again, check the image against the source image requirements. ${REQUIREMENTS}`
   }
 }
 

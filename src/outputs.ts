@@ -1,6 +1,6 @@
 // The step's outputs, set from the report whenever they are known (on failure too).
 
-import { withoutODataKeys } from './graph-types.js'
+import { parseImageStatus, withoutODataKeys } from './graph-types.js'
 import type { RunReport } from './report.js'
 
 export const OUTPUT_NAMES = [
@@ -31,7 +31,7 @@ export function outputsOf(report: RunReport): Partial<Record<OutputName, string>
   if (!image) return out
   out.imageId = image.id
   out.status = text(image.status)
-  out.errorCode = image.status === 'failed' ? text(image.errorCode) : ''
+  out.errorCode = parseImageStatus(image.status) === 'failed' ? text(image.errorCode) : ''
   if (report.result !== 'planned') out.uploadAttempts = String(1 + report.uploadRetries)
   out.operatingSystem = text(image.operatingSystem)
   out.osBuildNumber = text(image.osBuildNumber)

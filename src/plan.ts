@@ -42,8 +42,19 @@ export function planImage(want: PlanInput, matches: DeviceImage[]): Plan {
         title: 'Image exists with another source',
         message: `Image ${label} already exists with the source ${image.sourceImageResourceId}, not ${want.sourceImageResourceId}. Publish it as a new version (for example ${nextPatch(want.version)}), or set onExisting to update or replace.`
       }
-    case 'update':
-      return same ? reuse : { kind: 'update', image }
+    case 'update': {
+      if (same) return reuse
+      const status = parseImageStatus(image.status)
+      if (status === 'failed') return { kind: 'update', image }
+      // Only a failed upload can be asked to run again (retryUpload); a PATCH alone would leave the
+      // record naming the new source over the old upload.
+      return {
+        kind: 'refuse',
+        image,
+        title: 'Image cannot be updated',
+        message: `Image ${label} is ${String(image.status)} with the source ${image.sourceImageResourceId}. onExisting: update uploads ${want.sourceImageResourceId} only into an image whose upload failed: the service offers no documented way to upload a ${String(image.status)} image again. Set onExisting to replace (delete the image and create it anew) or publish a new version (for example ${nextPatch(want.version)}).`
+      }
+    }
     case 'replace':
       return { kind: 'replace', image }
   }
@@ -63,12 +74,20 @@ function unusedImages(images: DeviceImage[], policies: ProvisioningPolicy[]): De
 
 export function tenantFullMessage(images: DeviceImage[], policies: ProvisioningPolicy[]): string {
   const unused = unusedImages(images, policies)
-  const list = unused
-    .map(i => `"${i.displayName}" ${i.version} (${i.id}, last modified ${(i.lastModifiedDateTime ?? 'unknown').slice(0, 10)})`)
-    .join('; ')
-  return `The tenant already holds ${images.length} custom images, the most Windows 365 allows (${IMAGE_LIMIT}). ${
-    unused.length > 0
-      ? `Images no provisioning policy uses, oldest first: ${list}. Delete one (Intune admin center > Devices > Windows 365 > Custom images) and run again.`
-      : 'Every image is used by a provisioning policy: point a policy at another image, then delete the one it no longer uses.'
-  }`
+  const lines = [
+    `The tenant already holds ${images.length} custom images, the most Windows 365 allows (${IMAGE_LIMIT}), so no new image can be created.`
+  ]
+  if (unused.length > 0)
+    lines.push(
+      'Images no provisioning policy uses, oldest first:',
+      ...unused.map(
+        i => `- "${i.displayName}" ${i.version} (${i.id}, last modified ${(i.lastModifiedDateTime ?? 'unknown').slice(0, 10)})`
+      ),
+      'Delete one of them (Intune admin center > Devices > Windows 365 > Custom images) and run again.'
+    )
+  else
+    lines.push(
+      'Every image is used by a provisioning policy: point a policy at another image, then delete the one it no longer uses.'
+    )
+  return lines.join('\n')
 }

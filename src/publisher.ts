@@ -2,27 +2,29 @@
 // Everything learned goes into the report as soon as it is known.
 
 import type { Clock } from './clock.js'
-import type { ErrorCodeInfo } from './error-codes.js'
 import { ActionError, CancelledError, GraphError } from './errors.js'
 import type { GraphClient } from './graph-client.js'
-import { type DeviceImage, parseImageStatus } from './graph-types.js'
+import type { DeviceImage } from './graph-types.js'
+import { explainErrorCode } from './error-codes.js'
+import { imageHealthWarnings } from './image-health.js'
 import {
   createImage,
+  type CreateOutcome,
   deleteImage,
-  getImage,
   IMAGE_LIMIT,
   isSameImage,
   listImages,
   listPolicies,
+  readImage,
   requestUploadRetry,
   updateImageSource,
   usesImage
 } from './images.js'
-import type { Settings } from './inputs.js'
+import { isGallerySource, type Settings } from './inputs.js'
 import type { Logger } from './logger.js'
 import { type Plan, planImage, tenantFullMessage } from './plan.js'
 import type { PublishResult, RunReport } from './report.js'
-import { decideStep, formatDuration, waitForImage } from './wait.js'
+import { decideStep, type FailedWait, formatDuration, type ImageRead, isRefusal, waitForImage } from './wait.js'
 
 type ImageKey = { displayName: string; version: string; sourceImageResourceId: string }
 
@@ -49,13 +51,13 @@ export async function publishImage(settings: Settings, report: RunReport, deps: 
         `The tenant holds ${matches.length} images named "${key.displayName}" version ${key.version}; using one built from the same source when there is one.`
       )
     const decided = planImage({ ...key, onExisting: settings.onExisting }, matches)
-    const described = describePlan(decided, settings)
-    logger.info(described)
     if (decided.kind !== 'create') report.image = decided.image
     if (decided.kind === 'refuse') throw new ActionError(decided.title, decided.message)
+    const described = describePlan(decided, settings)
+    logger.info(described)
     await checkPlan(decided, all, client)
     if (settings.dryRun) report.plan.push(described)
-    return decided
+    return { decided, all }
   })
 
   if (settings.dryRun) {
@@ -64,52 +66,65 @@ export async function publishImage(settings: Settings, report: RunReport, deps: 
     return
   }
 
-  const { image, result, failedBeforeRun, retryFirst } = await logger.group('Publish the image', () =>
-    execute(plan, key, report, deps)
+  const { image, result, failedBeforeRun, uploadNewSource } = await logger.group('Publish the image', () =>
+    execute(plan.decided, key, plan.all, report, deps)
   )
   report.image = image
-  report.result = result
-  const retryUpload = async (deadline?: number): Promise<string> => {
-    const route = await requestUploadRetry(client, image.id, deadline)
+  // `updated` means the new source was uploaded: it is set only once the upload is seen to succeed.
+  if (result !== 'updated') report.result = result
+  const retryUpload = async (deadline: number | undefined, failed: DeviceImage): Promise<string> => {
+    const route = await requestUploadRetry(client, failed, deadline)
     report.uploadRetries++
     report.timeline.push({ at: deps.clock.now(), label: `retry ${report.uploadRetries}`, kind: 'action' })
     return route
   }
 
-  let current = image
-  if (retryFirst) {
-    // A new source needs a new upload. This retry belongs to the update and does not use up maxUploadRetries.
-    try {
-      logger.info(`Asked the service to upload the new source with ${await retryUpload()}.`)
-    } catch (error) {
-      if (!(error instanceof GraphError) || error.status >= 500) throw error
-      logger.info(`The service did not take an upload retry (${error.details.code}); waiting on the image as it is.`)
-    }
-    current = await getImage(client, image.id)
-    report.image = current
-  }
-
   if (!settings.wait) {
-    const step = decideStep(current, 0, settings.maxUploadRetries, failedBeforeRun)
-    if (step.kind === 'failed') fail(report, settings, current, step.info, step.retriesExhausted, 0)
-    if (step.kind === 'retry') {
-      logger.info(`Asked the service to retry the upload with ${await retryUpload()}.`)
-      current = await getImage(client, image.id)
-      report.image = current
-    }
-    const status = parseImageStatus(current.status)
-    report.outcome = status === 'ready' ? 'ready' : status === 'warning' ? 'warning' : 'submitted'
-    if (report.outcome === 'submitted')
-      logger.notice(
-        `Not waiting (wait: false): image ${image.id} is ${String(current.status)}; the upload goes on in the service.`
+    const step = decideStep(image, {
+      retriesUsed: 0,
+      maxRetries: settings.maxUploadRetries,
+      forceRetry: failedBeforeRun,
+      freeRetry: uploadNewSource,
+      now: deps.clock.now()
+    })
+    if (step.kind === 'failed')
+      fail(
+        report,
+        settings,
+        { kind: 'failed', image, info: step.info, reason: step.retriesExhausted ? 'retriesExhausted' : 'final' },
+        0
       )
+    if (step.kind === 'retry') {
+      try {
+        const route = await retryUpload(undefined, image)
+        logger.info(`Asked the service to ${uploadNewSource ? 'upload the new source' : 'retry the upload'} with ${route}.`)
+      } catch (error) {
+        if (!isRefusal(error)) throw error
+        const now = await readImage(client, image.id)
+        report.image = now.image
+        const info = explainErrorCode(now.image.errorCode)
+        fail(
+          report,
+          settings,
+          { kind: 'failed', image: now.image, info, ids: now.ids, reason: 'retryRefused', refusal: error },
+          0,
+          uploadNewSource
+        )
+      }
+    }
+    report.outcome = step.kind === 'ready' ? 'ready' : step.kind === 'warning' ? 'warning' : 'submitted'
+    if (report.outcome !== 'submitted') return noteImageHealth(report, image, deps)
+    const now = step.kind === 'retry' ? 'being uploaded again' : String(image.status)
+    logger.notice(
+      `Not waiting (wait: false): image ${image.id} is ${now}; the upload goes on in the service.${uploadNewSource ? ' The result output stays empty: the upload of the new source was asked for, not seen to succeed.' : ''}`
+    )
     return
   }
 
-  const state = { retriesUsed: 0, failedBeforeRun }
+  const state = { retriesUsed: 0, failedBeforeRun, uploadNewSource }
   const waited = await logger.group('Wait for the upload', () =>
     waitForImage(
-      current,
+      { image },
       { pollIntervalMs: settings.pollIntervalMs, timeoutMs: settings.timeoutMs, maxUploadRetries: settings.maxUploadRetries },
       state,
       {
@@ -131,16 +146,16 @@ export async function publishImage(settings: Settings, report: RunReport, deps: 
   report.image = waited.image
   switch (waited.kind) {
     case 'ready':
-      report.outcome = 'ready'
-      logger.info(`Image ${waited.image.id} is ready.`)
-      return
     case 'warning':
-      report.outcome = 'warning'
-      logger.warning(
-        `Image ${waited.image.id} finished with status warning: it can be used, but check it in the Intune admin center (Devices > Windows 365 > Custom images).`,
-        { title: 'Image ready with a warning' }
-      )
-      return
+      report.result = result
+      report.outcome = waited.kind
+      if (waited.kind === 'ready') logger.info(`Image ${waited.image.id} is ready.`)
+      else
+        logger.warning(
+          `Image ${waited.image.id} finished with status warning: it can be used, but check it in the Intune admin center (Devices > Windows 365 > Custom images).`,
+          { title: 'Image ready with a warning' }
+        )
+      return noteImageHealth(report, waited.image, deps)
     case 'cancelled':
       throw new CancelledError()
     case 'timedOut':
@@ -150,26 +165,57 @@ export async function publishImage(settings: Settings, report: RunReport, deps: 
         `Image ${waited.image.id} was still ${String(waited.image.status)} after ${formatDuration(settings.timeoutMs)} (timeoutMinutes). The upload goes on in the service: run again with the same inputs to wait on it, or raise timeoutMinutes.`
       )
     case 'failed':
-      fail(report, settings, waited.image, waited.info, waited.retriesExhausted, state.retriesUsed)
+      fail(report, settings, waited, state.retriesUsed, uploadNewSource)
   }
 }
 
-function fail(
-  report: RunReport,
-  settings: Settings,
-  image: DeviceImage,
-  info: ErrorCodeInfo,
-  retriesExhausted: boolean,
-  retriesUsed: number
-): never {
+/** Warns about an image that is usable now but out of support or expiring soon. */
+function noteImageHealth(report: RunReport, image: DeviceImage, deps: PublishDeps): void {
+  for (const warning of imageHealthWarnings(image, deps.clock.now())) {
+    report.imageWarnings.push(warning)
+    deps.logger.warning(warning, { title: 'Check the image' })
+  }
+}
+
+/** Ends the run on a failed upload, in words true now, with what support asks for. */
+function fail(report: RunReport, settings: Settings, failed: FailedWait, retriesUsed: number, newSource = false): never {
   report.outcome = 'failed'
-  const exhausted = retriesExhausted
-    ? `The upload failed again after ${retriesUsed} retr${retriesUsed === 1 ? 'y' : 'ies'} (maxUploadRetries: ${settings.maxUploadRetries}). `
-    : ''
+  const { image, info } = failed
+  const ids = failed.ids
+    ? ` [image ${image.id}; request-id: ${failed.ids.requestId ?? 'none'}; client-request-id: ${failed.ids.clientRequestId}]`
+    : ` [image ${image.id}]`
+  const code = `Image ${image.id} failed with ${info.code}: ${info.meaning}`
+  let lead: string
+  switch (failed.reason) {
+    case 'retriesExhausted':
+      lead =
+        retriesUsed === 0
+          ? `${code} No upload retry was asked for: maxUploadRetries is ${settings.maxUploadRetries}.`
+          : `${code} The upload failed again after ${retriesUsed} retr${retriesUsed === 1 ? 'y' : 'ies'}, and no retries are left (maxUploadRetries: ${settings.maxUploadRetries}).`
+      break
+    case 'retryRefused':
+      lead = newSource
+        ? `The source of image ${image.id} was changed to ${settings.sourceImageResourceId}, but the service refused the upload retry (${failed.refusal?.message ?? 'no details'}). The new source was not uploaded: the image is still failed from its earlier upload (${info.code}). Set onExisting to replace (delete and create anew) or publish a new version.`
+        : `The service refused the upload retry (${failed.refusal?.message ?? 'no details'}), and the image is still failed with ${info.code}: ${info.meaning}`
+      break
+    case 'retryNotSeen':
+      lead = `The service accepted the upload retry, but image ${image.id} still showed the failure from before it (${info.code}) after the time a retry takes to show; no further retry was asked. Run the workflow again to wait on the image, or check it in the Intune admin center.`
+      break
+    case 'final':
+      lead = code
+  }
+  // The remedy is for the source that failed: not for a retry never seen, nor for the old source of an update.
+  const remedyApplies = failed.reason !== 'retryNotSeen' && !(newSource && failed.reason === 'retryRefused')
+  const titles = {
+    final: `Image upload failed: ${info.code}`,
+    retriesExhausted: `Image upload failed: ${info.code}`,
+    retryRefused: 'Upload retry refused',
+    retryNotSeen: 'Upload retry not seen'
+  }
   report.failure = {
-    title: `Image upload failed: ${info.code}`,
-    message: `${exhausted}Image ${image.id} failed with ${info.code}: ${info.meaning} ${info.remedy}`,
-    errorCode: info
+    title: titles[failed.reason],
+    message: `${lead}${remedyApplies ? ` ${info.remedy}` : ''}${ids}`,
+    errorCode: remedyApplies ? info : undefined
   }
   throw new ActionError(report.failure.title, report.failure.message)
 }
@@ -178,12 +224,14 @@ interface Executed {
   image: DeviceImage
   result: PublishResult
   failedBeforeRun: boolean
-  retryFirst: boolean
+  /** The image now names a new source that has yet to be uploaded. */
+  uploadNewSource: boolean
 }
 
 async function execute(
   plan: Exclude<Plan, { kind: 'refuse' }>,
   key: ImageKey,
+  all: DeviceImage[],
   report: RunReport,
   deps: PublishDeps
 ): Promise<Executed> {
@@ -191,7 +239,7 @@ async function execute(
   switch (plan.kind) {
     case 'reuse':
       report.timeline.push({ at: clock.now(), label: 'adopted', kind: 'action' })
-      return { image: plan.image, result: 'reused', failedBeforeRun: plan.alreadyFailed, retryFirst: false }
+      return { image: plan.image, result: 'reused', failedBeforeRun: plan.alreadyFailed, uploadNewSource: false }
     case 'update': {
       let image: DeviceImage
       try {
@@ -200,31 +248,31 @@ async function execute(
         if (error instanceof GraphError && error.status < 500)
           throw new ActionError(
             'Image update refused',
-            `The service refused to change the source of image ${plan.image.id}: ${error.message} Set onExisting to replace (delete and create anew) or publish a new version.`
+            `The service refused to change the source of image ${plan.image.id}: ${error.message} The image is unchanged. Set onExisting to replace (delete and create anew) or publish a new version.`
           )
         throw error
       }
-      logger.info(`Updated the source of image ${image.id} to ${key.sourceImageResourceId}.`)
-      report.timeline.push({ at: clock.now(), label: 'updated', kind: 'action' })
-      return { image, result: 'updated', failedBeforeRun: false, retryFirst: true }
+      logger.info(`Changed the source of image ${image.id} to ${key.sourceImageResourceId}; it has yet to be uploaded.`)
+      report.timeline.push({ at: clock.now(), label: 'source changed', kind: 'action' })
+      return { image, result: 'updated', failedBeforeRun: false, uploadNewSource: true }
     }
     case 'replace': {
       await deleteImage(client, plan.image.id)
       logger.info(`Deleted image ${plan.image.id} to create it anew.`)
       report.timeline.push({ at: clock.now(), label: 'deleted', kind: 'action' })
-      const created = await createOnce(key, report, deps)
-      return { image: created, result: 'replaced', failedBeforeRun: false, retryFirst: false }
+      const created = await createOnce(key, all.length - 1, report, deps)
+      return { image: created, result: 'replaced', failedBeforeRun: false, uploadNewSource: false }
     }
     case 'create': {
-      const created = await createOnce(key, report, deps)
-      return { image: created, result: 'created', failedBeforeRun: false, retryFirst: false }
+      const created = await createOnce(key, all.length, report, deps)
+      return { image: created, result: 'created', failedBeforeRun: false, uploadNewSource: false }
     }
   }
 }
 
-async function readDuringWait(client: GraphClient, id: string, deadline: number): Promise<DeviceImage> {
+async function readDuringWait(client: GraphClient, id: string, deadline: number): Promise<ImageRead> {
   try {
-    return await getImage(client, id, deadline)
+    return await readImage(client, id, deadline)
   } catch (error) {
     if (error instanceof GraphError && error.status === 404)
       throw new ActionError(
@@ -249,8 +297,28 @@ async function checkPlan(plan: Exclude<Plan, { kind: 'refuse' }>, all: DeviceIma
     throw new ActionError('Tenant image limit reached', tenantFullMessage(all, await listPolicies(client)))
 }
 
-async function createOnce(key: ImageKey, report: RunReport, deps: PublishDeps): Promise<DeviceImage> {
-  const outcome = await createImage(deps.client, key, deps.logger)
+/** `held` is how many images the tenant holds before the create, for an error the action cannot name. */
+async function createOnce(key: ImageKey, held: number, report: RunReport, deps: PublishDeps): Promise<DeviceImage> {
+  let outcome: CreateOutcome
+  try {
+    outcome = await createImage(deps.client, key, deps.logger)
+  } catch (error) {
+    if (
+      !(error instanceof GraphError) ||
+      error.status < 400 ||
+      error.status >= 500 ||
+      error.status === 401 ||
+      error.status === 403
+    )
+      throw error
+    const gallery = isGallerySource(key.sourceImageResourceId)
+      ? ' Azure Compute Gallery sources are in preview in Windows 365: if the service does not take them in this tenant yet, capture the image as a managed image.'
+      : ''
+    throw new ActionError(
+      'Image create refused',
+      `${error.message} The tenant holds ${held} of the ${IMAGE_LIMIT} custom images Windows 365 allows.${gallery}`
+    )
+  }
   if (outcome.kind === 'conflict')
     throw new ActionError(
       'Image already exists',
@@ -263,7 +331,7 @@ async function createOnce(key: ImageKey, report: RunReport, deps: PublishDeps): 
   return outcome.image
 }
 
-function describePlan(plan: Plan, settings: Settings): string {
+function describePlan(plan: Exclude<Plan, { kind: 'refuse' }>, settings: Settings): string {
   const name = `"${settings.displayName}" version ${settings.version}`
   switch (plan.kind) {
     case 'create':
@@ -271,10 +339,8 @@ function describePlan(plan: Plan, settings: Settings): string {
     case 'reuse':
       return `Image ${name} exists (${plan.image.id}, ${String(plan.image.status)}) with the same source: reuse it${plan.alreadyFailed ? ' and retry its failed upload' : ''}.`
     case 'update':
-      return `Image ${name} exists (${plan.image.id}) with the source ${plan.image.sourceImageResourceId}: change its source to ${settings.sourceImageResourceId} and upload again.`
+      return `Image ${name} exists (${plan.image.id}, failed) with the source ${plan.image.sourceImageResourceId}: change its source to ${settings.sourceImageResourceId} and ask the service to upload it.`
     case 'replace':
       return `Image ${name} exists (${plan.image.id}): delete it and create it anew from ${settings.sourceImageResourceId}.`
-    case 'refuse':
-      return plan.message
   }
 }

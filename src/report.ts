@@ -53,6 +53,8 @@ export interface RunReport {
   updatedPolicyIds: string[]
   reprovisionedCloudPcIds: string[]
   failure?: Failure
+  /** Warnings about a usable image: its OS support state or its expiry. */
+  imageWarnings: string[]
   inputErrors: { input: string; message: string }[]
 }
 
@@ -64,6 +66,7 @@ export function newReport(now: number): RunReport {
     plan: [],
     updatedPolicyIds: [],
     reprovisionedCloudPcIds: [],
+    imageWarnings: [],
     inputErrors: []
   }
 }

@@ -2,6 +2,7 @@
 // failed. Every string from the service or the user is escaped: the summary helpers insert raw HTML.
 
 import type * as core from '@actions/core'
+import { parseImageStatus } from './graph-types.js'
 import type { RunReport, TimelineEvent } from './report.js'
 import { formatDuration } from './wait.js'
 
@@ -98,6 +99,10 @@ export function buildSummary(summary: Summary, report: RunReport, links: RunLink
   }
 
   addImageTable(summary, report)
+  if (report.imageWarnings.length > 0) {
+    summary.addHeading('Check the image', 3)
+    summary.addList(report.imageWarnings.map(escapeHtml))
+  }
   if (report.plan.length > 0) {
     summary.addHeading('Plan', 3)
     summary.addList(report.plan.map(escapeHtml))
@@ -125,7 +130,7 @@ function addImageTable(summary: Summary, report: RunReport): void {
     row('Version', image?.version ?? report.version),
     row('Image ID', image?.id),
     row('Status', image?.status),
-    row('Error code', image?.status === 'failed' ? image.errorCode : undefined),
+    row('Error code', parseImageStatus(image?.status) === 'failed' ? image?.errorCode : undefined),
     row('Operating system', image?.operatingSystem),
     row('OS build', image?.osBuildNumber),
     row('OS version', image?.osVersionNumber),
