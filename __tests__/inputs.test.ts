@@ -43,6 +43,17 @@ describe('parseInputs: valid inputs', () => {
       credentials: { kind: 'clientSecret', tenantId: TENANT, clientId: CLIENT, clientSecret: 's3cret' }
     })
     expect(parsed.warnings).toEqual([])
+    expect(parsed.notices).toEqual([])
+  })
+
+  it.each([
+    '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-images/providers/Microsoft.Compute/galleries/cpc_gallery/images/win11-ent/versions/1.4.0',
+    '/SUBSCRIPTIONS/00000000-0000-0000-0000-000000000000/resourcegroups/rg-images/providers/microsoft.compute/Galleries/cpc.gallery/Images/win11-ent/Versions/2026.11.24'
+  ])('accepts an Azure Compute Gallery image version, with a notice that gallery sources are in preview: %s', source => {
+    const parsed = parse({ sourceImageResourceId: source })
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors))
+    expect(parsed.settings.sourceImageResourceId).toBe(source)
+    expect(parsed.notices).toEqual([{ title: 'Gallery source (preview)', message: expect.stringContaining('preview') }])
   })
 
   it.each([

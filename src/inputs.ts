@@ -35,7 +35,13 @@ export interface InputError {
   message: string
 }
 
-export type ParsedInputs = { ok: true; settings: Settings; warnings: string[] } | { ok: false; errors: InputError[] }
+export interface Notice {
+  title: string
+  message: string
+}
+
+export type ParsedInputs =
+  { ok: true; settings: Settings; warnings: string[]; notices: Notice[] } | { ok: false; errors: InputError[] }
 
 /** Defaults, kept equal to action.yml's so a bare `node dist/index.js` behaves like the runner. */
 export const DEFAULTS = {
@@ -55,9 +61,16 @@ const DOMAIN = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z
 const VERSION = /^(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})$/
 // Azure naming rules: resource groups 1-90 of letters, digits, _ - . ( ) not ending in '.';
 // images 1-80 of letters, digits, _ - . starting with a letter or digit, ending with a letter, digit or _.
-const MANAGED_IMAGE =
-  /^\/subscriptions\/([^/]+)\/resourceGroups\/([-\w.()]{0,89}[-\w()])\/providers\/Microsoft\.Compute\/images\/([a-z0-9](?:[-\w.]{0,78}\w)?)$/i
-const GALLERY_IMAGE = /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.Compute\/galleries\//i
+const RESOURCE_GROUP =
+  '^\\/subscriptions\\/([^/]+)\\/resourceGroups\\/([-\\w.()]{0,89}[-\\w()])\\/providers\\/Microsoft\\.Compute'
+const MANAGED_IMAGE = new RegExp(`${RESOURCE_GROUP}\\/images\\/([a-z0-9](?:[-\\w.]{0,78}\\w)?)$`, 'i')
+// Galleries: 1-80 of letters, digits, _ and . ; image definitions: 1-80 of letters, digits, _ - . ;
+// versions: major.minor.patch integers.
+const GALLERY_IMAGE_VERSION = new RegExp(
+  `${RESOURCE_GROUP}\\/galleries\\/([\\w.]{1,80})\\/images\\/([-\\w.]{1,80})\\/versions\\/(\\d{1,10}\\.\\d{1,10}\\.\\d{1,10})$`,
+  'i'
+)
+const GALLERY = /\/providers\/Microsoft\.Compute\/galleries\//i
 // eslint-disable-next-line no-control-regex -- finding control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/
 const BOOLEAN_TRUE = ['true', 'True', 'TRUE']
@@ -70,6 +83,7 @@ const MAX_UPLOAD_RETRIES = 10
 export function parseInputs(get: (name: string) => string): ParsedInputs {
   const errors: InputError[] = []
   const warnings: string[] = []
+  const notices: Notice[] = []
   const fail = (input: string, message: string): void => void errors.push({ input, message })
   const value = (name: string): string => get(name).trim()
   const orDefault = (name: keyof typeof DEFAULTS): string => value(name) || DEFAULTS[name]
@@ -89,20 +103,29 @@ export function parseInputs(get: (name: string) => string): ParsedInputs {
     )
 
   const sourceImageResourceId = value('sourceImageResourceId')
-  const expectedSource =
+  const managed =
     '/subscriptions/{subscription GUID}/resourceGroups/{resource group}/providers/Microsoft.Compute/images/{image name}'
-  if (!sourceImageResourceId)
-    fail('sourceImageResourceId', `sourceImageResourceId is required: the managed image ID, ${expectedSource}.`)
-  else if (GALLERY_IMAGE.test(sourceImageResourceId))
-    fail(
-      'sourceImageResourceId',
-      `sourceImageResourceId is an Azure Compute Gallery image; Microsoft Graph accepts a managed image ID, ${expectedSource}.`
-    )
+  const galleryVersion =
+    '/subscriptions/{subscription GUID}/resourceGroups/{resource group}/providers/Microsoft.Compute/galleries/{gallery}/images/{image definition}/versions/{version}'
+  const expectedSource = `a managed image ID, ${managed}, or an Azure Compute Gallery image version ID, ${galleryVersion}`
+  if (!sourceImageResourceId) fail('sourceImageResourceId', `sourceImageResourceId is required: ${expectedSource}.`)
   else {
-    const match = MANAGED_IMAGE.exec(sourceImageResourceId)
-    if (!match) fail('sourceImageResourceId', `sourceImageResourceId must be a managed image ID, ${expectedSource}.`)
+    const match = MANAGED_IMAGE.exec(sourceImageResourceId) ?? GALLERY_IMAGE_VERSION.exec(sourceImageResourceId)
+    if (!match)
+      fail(
+        'sourceImageResourceId',
+        GALLERY.test(sourceImageResourceId)
+          ? `sourceImageResourceId names an Azure Compute Gallery resource but not an image version; expected ${galleryVersion}.`
+          : `sourceImageResourceId must be ${expectedSource}.`
+      )
     else if (!GUID.test(match[1]))
       fail('sourceImageResourceId', `sourceImageResourceId has a subscription ID that is not a GUID ("${match[1]}").`)
+    else if (isGallerySource(sourceImageResourceId))
+      notices.push({
+        title: 'Gallery source (preview)',
+        message:
+          'sourceImageResourceId is an Azure Compute Gallery image version: Windows 365 takes gallery sources in preview. The image definition must be Windows, x64, generation 2 with the Trusted Launch security type.'
+      })
   }
 
   const cloudRaw = orDefault('cloud').toLowerCase()
@@ -171,6 +194,7 @@ export function parseInputs(get: (name: string) => string): ParsedInputs {
   return {
     ok: true,
     warnings,
+    notices,
     settings: {
       displayName,
       version,
@@ -190,6 +214,11 @@ export function parseInputs(get: (name: string) => string): ParsedInputs {
       dryRun: dryRun!
     }
   }
+}
+
+/** Whether the source is an Azure Compute Gallery image version rather than a managed image. */
+export function isGallerySource(sourceImageResourceId: string): boolean {
+  return GALLERY.test(sourceImageResourceId)
 }
 
 type Fail = (input: string, message: string) => void

@@ -56,6 +56,7 @@ export async function run(overrides: Partial<RunDependencies> = {}): Promise<num
     report.version = settings.version
     report.sourceImageResourceId = settings.sourceImageResourceId
     for (const warning of parsed.warnings) logger.warning(warning)
+    for (const notice of parsed.notices) logger.notice(notice.message, { title: notice.title })
 
     const tokens = createTokenProvider(settings.credentials, settings, {
       clock,

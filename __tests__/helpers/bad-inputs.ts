@@ -29,9 +29,17 @@ export const BAD_INPUTS: [input: string, overrides: Record<string, string>, mess
     'sourceImageResourceId',
     {
       sourceImageResourceId:
-        '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/images/d/versions/1.0.0'
+        '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/images/d'
     },
-    /Compute Gallery/
+    /Compute Gallery resource but not an image version/
+  ],
+  [
+    'sourceImageResourceId',
+    {
+      sourceImageResourceId:
+        '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/images/d/versions/latest'
+    },
+    /not an image version/
   ],
   ['tenantId', { tenantId: 'not a tenant' }, /GUID\) or a verified domain/],
   ['clientId', { clientId: 'my-app' }, /application \(client\) ID, a GUID/],
