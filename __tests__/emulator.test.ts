@@ -228,7 +228,12 @@ describe('device image uploads', () => {
     clock.advance(100)
     expect((await call(e, 'GET', `${IMAGES}/${id}`)).json).toMatchObject({ status: 'failed', errorCode: 'internalServerError' })
 
-    expect((await call(e, 'POST', `/v1.0${VE}/deviceImages/${id}/retryUpload`)).status).toBe(404)
+    const onV1 = await call(e, 'POST', `/v1.0${VE}/deviceImages/${id}/retryUpload`)
+    expect([onV1.status, onV1.json.error.code, onV1.json.error.message]).toEqual([
+      400,
+      'badRequest',
+      "Resource not found for the segment 'retryUpload'."
+    ])
     expect((await call(e, 'POST', `${IMAGES}/${id}/retryUpload`)).status).toBe(204)
     expect((await call(e, 'GET', `${IMAGES}/${id}`)).json).toMatchObject({ status: 'pending', errorCode: null })
     clock.advance(300)
@@ -242,11 +247,12 @@ describe('device image uploads', () => {
     expect(e.images()[0].status).toBe('pending')
     e.setKnobs({ retryUpload: 405 })
     expect((await call(e, 'POST', `${IMAGES}/${id}/retryUpload`)).status).toBe(405)
-    e.setKnobs({ retryUpload: 404 })
-    expect((await call(e, 'POST', `${IMAGES}/${id}/retryUpload`)).status).toBe(404)
+    e.setKnobs({ retryUpload: 'unknownSegment' })
+    const unknown = await call(e, 'POST', `${IMAGES}/${id}/retryUpload`)
+    expect([unknown.status, unknown.json.error.message]).toEqual([400, "Resource not found for the segment 'retryUpload'."])
   })
 
-  test('reupload follows its knob: retired 404 by default, working, 400 or a no-op', async () => {
+  test('reupload follows its knob: unknown segment by default, retired 400, a no-op or working', async () => {
     const clock = manualClock()
     const e = await start({
       now: clock.now,
@@ -263,11 +269,12 @@ describe('device image uploads', () => {
       defaultUpload: [{ pendingMs: 50, outcome: 'ready' }]
     })
     const reupload = `${IMAGES}/img-1/reupload`
+    const unknown = await call(e, 'POST', reupload)
+    expect(unknown.status).toBe(400)
+    expect(unknown.json.error).toMatchObject({ code: 'badRequest', message: "Resource not found for the segment 'reupload'." })
+    e.setKnobs({ reupload: 'retired400' })
     const retired = await call(e, 'POST', reupload)
-    expect(retired.status).toBe(404)
-    expect(retired.json.error.message).toBe("Resource not found for the segment 'reupload'.")
-    e.setKnobs({ reupload: 400 })
-    expect((await call(e, 'POST', reupload)).status).toBe(400)
+    expect([retired.status, retired.json.error.message]).toEqual([400, expect.stringMatching(/no longer supported/)])
     e.setKnobs({ reupload: 'noop' })
     expect((await call(e, 'POST', reupload)).status).toBe(204)
     expect(e.images()[0].status).toBe('failed')
@@ -276,6 +283,59 @@ describe('device image uploads', () => {
     expect(e.images()[0].status).toBe('pending')
     clock.advance(50)
     expect(e.images()[0].status).toBe('ready')
+  })
+
+  test('staleReadsAfterRetryMs: reads show the failure from before the retry, then the new upload', async () => {
+    const clock = manualClock()
+    const failedAt = '2026-03-01T07:00:00.000Z'
+    const e = await start({
+      now: clock.now,
+      images: [
+        {
+          id: 'img-1',
+          displayName: 'Old',
+          version: '1.0.0',
+          sourceImageResourceId: SOURCE,
+          status: 'failed',
+          errorCode: 'internalServerError',
+          lastModifiedDateTime: failedAt
+        }
+      ],
+      defaultUpload: [{ pendingMs: 1000, outcome: 'ready' }],
+      knobs: { staleReadsAfterRetryMs: 300 }
+    })
+    const before = { status: 'failed', errorCode: 'internalServerError', lastModifiedDateTime: failedAt }
+    const retriedAt = new Date(clock.now()).toISOString()
+    expect((await call(e, 'POST', `${IMAGES}/img-1/retryUpload`)).status).toBe(204)
+    clock.advance(299)
+    expect((await call(e, 'GET', `${IMAGES}/img-1`)).json).toMatchObject(before)
+    expect((await call(e, 'GET', IMAGES)).json.value[0]).toMatchObject(before)
+    expect(e.images()[0]).toMatchObject(before)
+    // The upload runs meanwhile, so a second retry meets a running upload.
+    const second = await call(e, 'POST', `${IMAGES}/img-1/retryUpload`)
+    expect([second.status, second.json.error.message]).toEqual([400, expect.stringContaining('is pending')])
+    clock.advance(1)
+    const after = (await call(e, 'GET', `${IMAGES}/img-1`)).json
+    expect(after).toMatchObject({ status: 'pending', errorCode: null })
+    expect(Date.parse(after.lastModifiedDateTime)).toBeGreaterThanOrEqual(Date.parse(retriedAt))
+    expect(e.requests.filter(r => r.route === 'deviceImages.retryUpload').map(r => r.status)).toEqual([204, 400])
+  })
+
+  test('without a stale window the retried image reads pending at once', async () => {
+    const e = await start({
+      images: [
+        {
+          id: 'img-1',
+          displayName: 'Old',
+          version: '1.0.0',
+          sourceImageResourceId: SOURCE,
+          status: 'failed',
+          errorCode: 'internalServerError'
+        }
+      ]
+    })
+    expect((await call(e, 'POST', `${IMAGES}/img-1/retryUpload`)).status).toBe(204)
+    expect((await call(e, 'GET', `${IMAGES}/img-1`)).json.status).toBe('pending')
   })
 
   test('seed attempts, scripts added later and flip drive the state', async () => {
@@ -466,14 +526,24 @@ describe('errors', () => {
     expect(generated.json.error.innerError['client-request-id']).toBe(generated.headers.get('client-request-id'))
   })
 
-  test('unknown routes, wrong methods and code casing', async () => {
+  test('unknown segments answer 400 naming the first one Graph does not know; wrong methods; code casing', async () => {
     const e = await start({ knobs: { errorCodeCasing: 'pascal' } })
-    const unknown = await call(e, 'GET', `/beta${VE}/somethingElse`)
-    expect(unknown.status).toBe(404)
+    const unknown = await call(e, 'GET', `/beta${VE}/somethingElse/more`)
+    expect(unknown.status).toBe(400)
     expect(unknown.json.error).toMatchObject({
       code: 'BadRequest',
       message: "Resource not found for the segment 'somethingElse'."
     })
+    const segmentOf = async (path: string): Promise<[number, string]> => {
+      const res = await call(e, 'POST', path)
+      return [res.status, res.json.error.message]
+    }
+    expect(await segmentOf(`${IMAGES}/img-1/rebuild`)).toEqual([400, "Resource not found for the segment 'rebuild'."])
+    expect(await segmentOf(`/beta${VE}/cloudPCs/pc-1/reprovision/now`)).toEqual([
+      400,
+      "Resource not found for the segment 'now'."
+    ])
+    expect(await segmentOf('/beta/me')).toEqual([400, "Resource not found for the segment 'me'."])
     expect((await call(e, 'GET', `${IMAGES}/nope`)).json.error.code).toBe('ItemNotFound')
     expect((await call(e, 'PUT', IMAGES, { body: {} })).status).toBe(405)
     expect((await fetch(`${e.url}/elsewhere`)).status).toBe(404)
@@ -482,7 +552,7 @@ describe('errors', () => {
 
 describe('image knobs', () => {
   test('create validation, gallery IDs and unknown properties', async () => {
-    const e = await start()
+    const e = await start({ knobs: { galleryImageIds: 'reject' } })
     const missing = await call(e, 'POST', IMAGES, { body: { displayName: 'A', version: '1.0.0' } })
     expect(missing.status).toBe(400)
     expect(missing.json.error.code).toBe('badRequest')
@@ -504,6 +574,15 @@ describe('image knobs', () => {
     )
     expect(invalid.status).toBe(422)
     expect(invalid.json.error.code).toBe('invalidInput')
+  })
+
+  test('a gallery image version ID is accepted by default', async () => {
+    const e = await start()
+    const gallery =
+      '/subscriptions/00000000-0000-0000-0000-0000000000aa/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/images/d/versions/1.0.0'
+    const created = await create(e, 'G', '1.0.0', gallery)
+    expect(created.status).toBe(201)
+    expect(created.json.sourceImageResourceId).toBe(gallery)
   })
 
   test('duplicates are refused case-insensitively unless allowed', async () => {
@@ -577,6 +656,31 @@ describe('image knobs', () => {
     expect(renamed.text).toBe('')
     expect(e.images()[0]).toMatchObject({ displayName: 'Renamed', version: '1.0.1', status: 'failed' })
     expect((await patch({ sourceImageResourceId: 'nonsense' })).status).toBe(400)
+  })
+
+  test('imagePatchStartsUpload: a PATCH with a new source starts an upload; other changes do not', async () => {
+    const clock = manualClock()
+    const e = await start({
+      now: clock.now,
+      images: [
+        {
+          id: 'img',
+          displayName: 'Img',
+          version: '1.0.0',
+          sourceImageResourceId: SOURCE,
+          status: 'failed',
+          errorCode: 'sourceImageNotFound'
+        }
+      ],
+      defaultUpload: [{ pendingMs: 100, outcome: 'ready' }],
+      knobs: { imagePatch: 'accept200', imagePatchStartsUpload: true }
+    })
+    const patch = (body: unknown): Promise<Answer> => call(e, 'PATCH', `${IMAGES}/img`, { body })
+    expect((await patch({ displayName: 'Renamed', sourceImageResourceId: SOURCE.toUpperCase() })).json.status).toBe('failed')
+    const moved = await patch({ sourceImageResourceId: OTHER_SOURCE })
+    expect(moved.json).toMatchObject({ status: 'pending', errorCode: null, sourceImageResourceId: OTHER_SOURCE })
+    clock.advance(100)
+    expect(e.images()[0]).toMatchObject({ status: 'ready', displayName: 'Renamed' })
   })
 })
 

@@ -87,7 +87,7 @@ describe('publish against the emulator', () => {
 
   it('falls back to reupload when retryUpload is not offered, counting one retry', async () => {
     const e = await start({
-      knobs: { retryUpload: 404, reupload: 'working' },
+      knobs: { retryUpload: 'unknownSegment', reupload: 'working' },
       defaultUpload: [
         { pendingMs: 80, outcome: 'failed', errorCode: 'internalServerError' },
         { pendingMs: 80, outcome: 'ready' }

@@ -78,13 +78,37 @@ const BAD_JSON = errorReply(
   'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.'
 )
 
-export function segmentNotFound(path: string): Reply {
-  const segment =
-    path
-      .split('/')
-      .filter(s => s !== '')
-      .pop() ?? ''
-  return errorReply(404, 'BadRequest', `Resource not found for the segment '${segment}'.`)
+/** What Graph answers for a path segment or action it does not know (graph-api.md §15 row 3). */
+export function segmentNotFound(segment: string): Reply {
+  return errorReply(400, 'BadRequest', `Resource not found for the segment '${segment}'.`)
+}
+
+/** The segments the emulator serves below the version prefix; `key` stands for an entity id. */
+const SEGMENT_TREE: SegmentNode = {
+  deviceManagement: {
+    virtualEndpoint: {
+      deviceImages: { key: { retryUpload: {}, reupload: {} } },
+      provisioningPolicies: { key: {} },
+      cloudPCs: { key: { reprovision: {} } }
+    }
+  }
+}
+
+interface SegmentNode {
+  [segment: string]: SegmentNode
+}
+
+/** The first segment of `path` that the tree above does not have, as Graph names it in its error. */
+function firstUnknownSegment(path: string): string {
+  const segments = path.split('/').filter(s => s !== '')
+  let node: SegmentNode = SEGMENT_TREE
+  for (const segment of segments) {
+    const known = Object.keys(node).find(k => k !== 'key' && k.toLowerCase() === segment.toLowerCase())
+    const next = known !== undefined ? node[known] : node.key
+    if (next === undefined) return decodePathSegment(segment)
+    node = next
+  }
+  return segments.at(-1) ?? ''
 }
 
 function methodNotAllowed(method: string): Reply {
@@ -175,14 +199,14 @@ const listImages: Handler = (env, req) =>
     env,
     req,
     IMAGES,
-    env.store.images.map(i => env.store.renderImage(i, req.view)),
+    env.store.images.map(i => env.store.readImage(i, req.view)),
     env.knobs.imagePageSize,
     { displayName: ['eq', 'contains'] }
   )
 
 const getImage: Handler = (env, req, id) => {
   const img = env.store.findImage(id)
-  return img ? entityReply(env, req, IMAGES, env.store.renderImage(img, req.view)) : itemNotFound(id)
+  return img ? entityReply(env, req, IMAGES, env.store.readImage(img, req.view)) : itemNotFound(id)
 }
 
 /** Validation, then the duplicate rule, then the cap (graph-api.md §13 rows 1–3). */
@@ -221,7 +245,10 @@ const createImage: Handler = (env, req) => {
   return entityReply(env, req, IMAGES, store.renderImage(img, req.view, knobs.createResponseOsFields === 'filled'), 201)
 }
 
-/** Undocumented (graph-api.md §5, §13 row 9): changes the record but never restarts the upload. */
+/**
+ * Undocumented (graph-api.md §5, §13 row 9): changes the record; a new source starts an upload only
+ * with knob imagePatchStartsUpload.
+ */
 const patchImage: Handler = (env, req, id) => {
   const { store, knobs } = env
   if (knobs.imagePatch === 405) return methodNotAllowed(req.method)
@@ -236,11 +263,11 @@ const patchImage: Handler = (env, req, id) => {
     (body.sourceImageResourceId !== undefined ? sourceProblem(knobs, body.sourceImageResourceId) : undefined)
   if (problem) return knobError(knobs.createValidationError, problem)
   const text = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined)
-  store.updateImage(img, {
-    displayName: text(body.displayName),
-    version: text(body.version),
-    sourceImageResourceId: text(body.sourceImageResourceId)
-  })
+  const source = text(body.sourceImageResourceId)
+  // Azure resource IDs compare case-insensitively: a change of case is the same source.
+  const newSource = source !== undefined && source.toLowerCase() !== img.sourceImageResourceId.toLowerCase()
+  store.updateImage(img, { displayName: text(body.displayName), version: text(body.version), sourceImageResourceId: source })
+  if (newSource && knobs.imagePatchStartsUpload) store.restartUpload(img)
   return knobs.imagePatch === 'accept200' ? entityReply(env, req, IMAGES, store.renderImage(img, req.view)) : { status: 204 }
 }
 
@@ -260,22 +287,27 @@ const deleteImage: Handler = (env, _req, id) => {
   return { status: 204 }
 }
 
-/** retryUpload and the retired reupload: beta only, each shaped by its knob. */
+/**
+ * retryUpload and the deprecated reupload: beta only (graph-api.md §15 row 1), each shaped by its
+ * knob. 'unknownSegment' answers as a service that does not know the action.
+ */
 function uploadAction(action: 'retryUpload' | 'reupload'): Handler {
   return (env, req, id) => {
     const { store, knobs } = env
     const mode = action === 'retryUpload' ? knobs.retryUpload : knobs.reupload
-    if (req.version === 'v1.0' || mode === 404) return segmentNotFound(req.path)
+    if (req.version === 'v1.0' || mode === 'unknownSegment') return segmentNotFound(action)
     if (mode === 405) return methodNotAllowed(req.method)
-    if (mode === 400) return errorReply(400, 'BadRequest', 'The reupload action is no longer supported. Use retryUpload.')
+    if (mode === 'retired400')
+      return errorReply(400, 'BadRequest', 'The reupload action is no longer supported. Use retryUpload.')
     if (mode === 'noop') return { status: 204 }
     const img = store.findImage(id)
     if (!img) return itemNotFound(id)
+    // The true status, not a stale read: a retry asked while the last one still runs meets a running upload.
     const status = store.imageStatus(img)
     if (status !== 'failed' && knobs.retryOnNonFailed === 'reject') {
       return errorReply(400, 'BadRequest', `Only an image whose upload failed can be retried; image '${img.id}' is ${status}.`)
     }
-    store.restartUpload(img)
+    store.restartUpload(img, knobs.staleReadsAfterRetryMs)
     return { status: 204 }
   }
 }
@@ -383,5 +415,5 @@ export function matchGraphRoute(method: string, path: string): MatchedRoute {
     const id = m[1] === undefined ? '' : decodePathSegment(m[1])
     return { name, handle: (env, req) => handler(env, req, id) }
   }
-  return { name: 'unknown', handle: () => segmentNotFound(path) }
+  return { name: 'unknown', handle: () => segmentNotFound(firstUnknownSegment(path)) }
 }

@@ -2,7 +2,7 @@ import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse }
 import { Authority, authFailure, GithubIdTokens } from './auth.js'
 import type { ApiVersion, EnumView } from './enums.js'
 import { FaultBook } from './faults.js'
-import { matchGraphRoute, segmentNotFound } from './graph-routes.js'
+import { matchGraphRoute } from './graph-routes.js'
 import {
   decodePathSegment,
   defaultCode,
@@ -123,7 +123,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
               tokenLifetimeSeconds,
               ctx
             )
-          : segmentNotFound(path)
+          : // Neither a Graph version root nor the authority: no service answers here.
+            errorReply(404, 'NotFound', `No resource at '${path}'.`)
     }
   }
 
@@ -229,7 +230,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     url,
     requests,
     writes: () => requests.filter(r => GRAPH_PATH.test(r.path) && WRITE_METHODS.has(r.method)),
-    images: () => store.images.map(i => store.renderImage(i, enumView('beta', true))),
+    images: () => store.images.map(i => store.readImage(i, enumView('beta', true))),
     policies: () => store.policies.map(p => store.renderPolicy(p)),
     cloudPcs: () => store.cloudPcs.map(pc => store.renderCloudPc(pc, enumView('beta', true))),
     reprovisionCount: id => store.findCloudPc(id)?.reprovisions ?? 0,

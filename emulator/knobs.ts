@@ -1,6 +1,9 @@
 import type { Knobs } from './types.js'
 
-/** Choices for behaviour Graph does not document (graph-api.md §13); none of them is a fact. */
+/**
+ * Switches for behaviour Microsoft does not document (graph-api.md §13, §15). Documented behaviour
+ * is not a knob; each default here is an assumption unless its comment names a source.
+ */
 export const DEFAULT_KNOBS: Knobs = {
   createValidationError: { status: 400, code: 'BadRequest' },
   duplicateOnCreate: 'reject',
@@ -8,17 +11,28 @@ export const DEFAULT_KNOBS: Knobs = {
   imageCap: 20,
   imageCapError: { status: 400, code: 'BadRequest' },
   deleteInUseError: { status: 409, code: 'Conflict' },
+  // retryUpload is documented for images whose upload failed (§15 row 1), so the others are refused;
+  // the refusal's status and code (400 BadRequest) are an assumption.
   retryOnNonFailed: 'reject',
+  // Documented (§5, §15 row 1); the other values play a service that lacks or refuses the action.
   retryUpload: 'working',
-  reupload: 404,
+  // Assumption: what reupload does after its announced 2026-06-25 retirement is undocumented; this
+  // answers as for an action the service no longer knows (§15 row 3).
+  reupload: 'unknownSegment',
+  // Assumption: nothing documents how soon reads show a retried upload (§15 row 2); 0 = at once.
+  staleReadsAfterRetryMs: 0,
   imagePatch: 405,
+  // Assumption: the undocumented PATCH changes the record but starts no upload (§5.2, §13 row 9).
+  imagePatchStartsUpload: false,
   mapEvolvableWithoutPrefer: true,
   echoPreferenceApplied: true,
   filter: 'support',
   imagePageSize: 2,
   cloudPcPageSize: 50,
   createResponseOsFields: 'null',
-  galleryImageIds: 'reject',
+  // Windows 365 documents gallery sources (preview, §15 row 4); that Graph's create accepts a gallery
+  // image version ID is an assumption, as the Graph page shows only the managed-image format.
+  galleryImageIds: 'accept',
   policyPatchUnknownImage: 'reject',
   reprovisionMs: 100,
   errorCodeCasing: 'camel',

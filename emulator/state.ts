@@ -44,7 +44,11 @@ export interface ImageRecord {
   upload: number
   phase: Phase
   modifiedAt: number
+  /** Until `until`, reads render the image as `before` (knob staleReadsAfterRetryMs). */
+  stale?: { until: number; before: StaleSnapshot }
 }
+
+type StaleSnapshot = Pick<ImageRecord, 'displayName' | 'version' | 'sourceImageResourceId' | 'phase' | 'modifiedAt'>
 
 export interface PolicyRecord {
   id: string
@@ -211,9 +215,15 @@ export class Store {
     return img
   }
 
-  /** retryUpload / reupload: the next scripted attempt starts now. */
-  restartUpload(img: ImageRecord): void {
+  /**
+   * retryUpload / reupload (and a PATCH that starts an upload): the next scripted attempt starts
+   * now. For `staleMs` reads keep showing the image as it was before.
+   */
+  restartUpload(img: ImageRecord, staleMs = 0): void {
     const t = this.now()
+    const { displayName, version, sourceImageResourceId, phase, modifiedAt } = img
+    img.stale =
+      staleMs > 0 ? { until: t + staleMs, before: { displayName, version, sourceImageResourceId, phase, modifiedAt } } : undefined
     img.upload += 1
     img.phase = phaseOf(this.attemptFor(img, img.upload), t)
     img.modifiedAt = t
@@ -225,7 +235,7 @@ export class Store {
     return attempts[Math.min(upload, attempts.length - 1)]
   }
 
-  /** An accepted image PATCH: the upload in progress (or its result) stays as it is. */
+  /** An accepted image PATCH; the upload in progress (or its result) stays unless the caller restarts it. */
   updateImage(img: ImageRecord, fields: Partial<Pick<ImageRecord, 'displayName' | 'version' | 'sourceImageResourceId'>>): void {
     img.displayName = fields.displayName ?? img.displayName
     img.version = fields.version ?? img.version
@@ -235,6 +245,7 @@ export class Store {
 
   flip(img: ImageRecord, status: ImageStatus, errorCode: string | undefined): void {
     const t = this.now()
+    img.stale = undefined
     img.phase = {
       startedAt: t,
       pendingMs: status === 'pending' ? Infinity : 0,
@@ -254,6 +265,12 @@ export class Store {
 
   policiesUsing(img: ImageRecord): PolicyRecord[] {
     return this.policies.filter(p => sameId(p.imageId, img.id))
+  }
+
+  /** What a GET or a list shows: during a stale window, the image as it was before the retry. */
+  readImage(img: ImageRecord, view: EnumView): ImageView {
+    const stale = img.stale !== undefined && this.now() < img.stale.until ? img.stale.before : undefined
+    return this.renderImage(stale ? { ...img, ...stale } : img, view)
   }
 
   /** `fillOsFields` renders the OS fields of a pending image (the beta create example does). */

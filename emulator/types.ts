@@ -114,9 +114,13 @@ export interface Knobs {
   imageCapError: ErrorChoice
   deleteInUseError: ErrorChoice
   retryOnNonFailed: 'accept' | 'reject'
-  retryUpload: 'working' | 404 | 405
-  reupload: 'working' | 404 | 400 | 'noop'
+  retryUpload: 'working' | 'unknownSegment' | 405
+  reupload: 'working' | 'unknownSegment' | 'retired400' | 'noop'
+  /** How long after a retryUpload/reupload reads still show the image as it was before it. */
+  staleReadsAfterRetryMs: number
   imagePatch: 405 | 400 | 'accept200' | 'accept204'
+  /** An accepted PATCH that changes `sourceImageResourceId` starts a new upload. */
+  imagePatchStartsUpload: boolean
   mapEvolvableWithoutPrefer: boolean
   echoPreferenceApplied: boolean
   filter: 'support' | 'reject'
