@@ -739,6 +739,80 @@ describe('provisioning policies and Cloud PCs', () => {
     expect(e.reprovisionCount('pc-2')).toBe(0)
     expect((await call(e, 'POST', `/beta${VE}/cloudPCs/pc-9/reprovision`)).status).toBe(404)
   })
+
+  test('beta Cloud PCs show a reprovision through status, lastRemoteActionResult and provisionedDateTime', async () => {
+    const clock = manualClock()
+    const startedAt = new Date(clock.now()).toISOString()
+    const seeded = '2025-11-02T10:00:00.000Z'
+    const e = await start({
+      now: clock.now,
+      policies: [{ id: 'pol-a', displayName: 'A' }],
+      cloudPcs: [
+        { id: 'pc-1', displayName: 'PC 1', provisioningPolicyId: 'pol-a', provisionedDateTime: seeded },
+        { id: 'pc-2', displayName: 'PC 2', provisioningPolicyId: 'pol-a' }
+      ],
+      knobs: { reprovisionMs: 500 }
+    })
+    const get = async (version: string, id = 'pc-1') => (await call(e, 'GET', `/${version}${VE}/cloudPCs/${id}`)).json
+    expect(await get('beta')).toMatchObject({ status: 'provisioned', provisionedDateTime: seeded, lastRemoteActionResult: null })
+    expect((await get('beta', 'pc-2')).provisionedDateTime).toBe(startedAt)
+
+    clock.advance(1000)
+    const requestedAt = new Date(clock.now()).toISOString()
+    expect((await call(e, 'POST', `/beta${VE}/cloudPCs/pc-1/reprovision`)).status).toBe(204)
+    clock.advance(499)
+    expect(await get('beta')).toMatchObject({
+      status: 'provisioning',
+      provisionedDateTime: seeded,
+      lastRemoteActionResult: {
+        actionName: 'reprovision',
+        actionState: 'active',
+        startDateTime: requestedAt,
+        lastUpdatedDateTime: requestedAt,
+        statusDetail: null
+      }
+    })
+    clock.advance(1)
+    const endedAt = new Date(clock.now()).toISOString()
+    expect(await get('beta')).toMatchObject({
+      status: 'provisioned',
+      provisionedDateTime: endedAt,
+      lastRemoteActionResult: {
+        actionName: 'reprovision',
+        actionState: 'done',
+        startDateTime: requestedAt,
+        lastUpdatedDateTime: endedAt
+      }
+    })
+    const listed = (await call(e, 'GET', `/beta${VE}/cloudPCs?$select=id,lastRemoteActionResult,provisionedDateTime`)).json.value
+    expect(listed[0]).toEqual({
+      id: 'pc-1',
+      provisionedDateTime: endedAt,
+      lastRemoteActionResult: expect.objectContaining({ actionState: 'done' })
+    })
+
+    const v1 = await get('v1.0')
+    for (const beta of ['status', 'provisionedDateTime', 'lastRemoteActionResult']) expect(v1).not.toHaveProperty(beta)
+
+    // A second reprovision keeps the first one's end as the last provisioning until it ends itself.
+    clock.advance(100)
+    await call(e, 'POST', `/beta${VE}/cloudPCs/pc-1/reprovision`)
+    expect(await get('beta')).toMatchObject({ status: 'provisioning', provisionedDateTime: endedAt })
+  })
+
+  test('cloudPcStatus members after unknownFutureValue need the Prefer header', async () => {
+    const e = await start({
+      policies: [{ id: 'pol-a', displayName: 'A' }],
+      cloudPcs: [
+        { id: 'pc-1', displayName: 'PC 1', provisioningPolicyId: 'pol-a', status: 'failoverInProgress' },
+        { id: 'pc-2', displayName: 'PC 2', provisioningPolicyId: 'pol-a', status: 'inGracePeriod' }
+      ]
+    })
+    const statuses = async (prefer: boolean): Promise<string[]> =>
+      (await call(e, 'GET', `/beta${VE}/cloudPCs`, { prefer })).json.value.map((pc: { status: string }) => pc.status)
+    expect(await statuses(true)).toEqual(['failoverInProgress', 'inGracePeriod'])
+    expect(await statuses(false)).toEqual(['unknownFutureValue', 'inGracePeriod'])
+  })
 })
 
 describe('faults', () => {

@@ -51,6 +51,18 @@ const STABLE_CLOUD_PC_STATUSES = [
   SENTINEL
 ]
 
+/** Beta's members after the sentinel (graph-api.md §3.5, §15 row 7): shown only with the Prefer header. */
+const EVOLVABLE_CLOUD_PC_STATUSES = [
+  'movingRegion',
+  'resizePendingLicense',
+  'updatingSingleSignOn',
+  'modifyingSingleSignOn',
+  'refreshPolicyConfiguration',
+  'preparing',
+  'failoverInProgress',
+  'failbackInProgress'
+]
+
 const KNOWN_ERROR_CODES = new Map(
   [...STABLE_ERROR_CODES, ...V1_EVOLVABLE_ERROR_CODES, ...BETA_ONLY_ERROR_CODES].map(c => [c.toLowerCase(), c])
 )
@@ -79,4 +91,11 @@ export function presentErrorCode(code: string | null, view: EnumView): string | 
 
 export function presentCloudPcStatus(status: string, view: EnumView): string {
   return present(status, STABLE_CLOUD_PC_STATUSES, [], view)
+}
+
+/** Every member the emulator knows, split at the sentinel: `evolvable` ones need the Prefer header. */
+export const KNOWN_ENUMS = {
+  cloudPcDeviceImageStatus: { stable: STABLE_IMAGE_STATUSES, evolvable: ['warning'] },
+  cloudPcDeviceImageErrorCode: { stable: STABLE_ERROR_CODES, evolvable: [...V1_EVOLVABLE_ERROR_CODES, ...BETA_ONLY_ERROR_CODES] },
+  cloudPcStatus: { stable: STABLE_CLOUD_PC_STATUSES, evolvable: EVOLVABLE_CLOUD_PC_STATUSES }
 }

@@ -65,8 +65,10 @@ export interface CloudPcRecord {
   provisioningPolicyId: string
   imageDisplayName: string | null
   status: string
-  /** Reprovisioning shows `provisioning` until this time. */
-  busyUntil: number
+  /** When the Cloud PC was last provisioned, not counting `lastReprovision`. */
+  provisionedAt: number
+  /** The latest reprovision: `provisioning` from its request until `endsAt`. */
+  lastReprovision: { startedAt: number; endsAt: number } | null
   modifiedAt: number
   reprovisions: number
 }
@@ -177,6 +179,7 @@ export class Store {
   }
 
   private seedCloudPc(s: SeedCloudPc): void {
+    const t = this.now()
     this.cloudPcs.push({
       id: s.id ?? this.ids.uuid(),
       displayName: s.displayName,
@@ -184,8 +187,9 @@ export class Store {
       provisioningPolicyId: s.provisioningPolicyId,
       imageDisplayName: this.findPolicy(s.provisioningPolicyId)?.imageDisplayName ?? null,
       status: s.status ?? 'provisioned',
-      busyUntil: -Infinity,
-      modifiedAt: this.now(),
+      provisionedAt: s.provisionedDateTime === undefined ? t : Date.parse(s.provisionedDateTime),
+      lastReprovision: null,
+      modifiedAt: t,
       reprovisions: 0
     })
   }
@@ -308,16 +312,19 @@ export class Store {
 
   reprovision(pc: CloudPcRecord, durationMs: number): void {
     const t = this.now()
+    const previous = pc.lastReprovision
+    if (previous !== null && t >= previous.endsAt) pc.provisionedAt = previous.endsAt
     pc.status = 'provisioned'
-    pc.busyUntil = t + durationMs
+    pc.lastReprovision = { startedAt: t, endsAt: t + durationMs }
     pc.modifiedAt = t
     pc.reprovisions += 1
     pc.imageDisplayName = this.findPolicy(pc.provisioningPolicyId)?.imageDisplayName ?? pc.imageDisplayName
   }
 
   renderCloudPc(pc: CloudPcRecord, view: EnumView): CloudPcView {
-    const t = this.now()
-    const busy = t < pc.busyUntil
+    const action = pc.lastReprovision
+    const busy = action !== null && this.now() < action.endsAt
+    const done = action !== null && !busy
     const rendered: CloudPcView = {
       id: pc.id,
       displayName: pc.displayName,
@@ -325,10 +332,23 @@ export class Store {
       provisioningPolicyId: pc.provisioningPolicyId,
       provisioningPolicyName: this.findPolicy(pc.provisioningPolicyId)?.displayName ?? null,
       imageDisplayName: pc.imageDisplayName,
-      lastModifiedDateTime: new Date(busy || pc.reprovisions === 0 ? pc.modifiedAt : pc.busyUntil).toISOString()
+      lastModifiedDateTime: new Date(done ? action.endsAt : pc.modifiedAt).toISOString()
     }
-    // v1.0 cloudPC has no status property (graph-api.md §7).
-    if (view.version === 'beta') rendered.status = presentCloudPcStatus(busy ? 'provisioning' : pc.status, view)
+    // v1.0 cloudPC has none of these (graph-api.md §7); beta's show a reprovision's progress (§15 rows 7-8).
+    if (view.version === 'beta') {
+      rendered.status = presentCloudPcStatus(busy ? 'provisioning' : pc.status, view)
+      rendered.provisionedDateTime = new Date(done ? action.endsAt : pc.provisionedAt).toISOString()
+      rendered.lastRemoteActionResult =
+        action === null
+          ? null
+          : {
+              actionName: 'reprovision',
+              actionState: busy ? 'active' : 'done',
+              startDateTime: new Date(action.startedAt).toISOString(),
+              lastUpdatedDateTime: new Date(busy ? action.startedAt : action.endsAt).toISOString(),
+              statusDetail: null
+            }
+    }
     return rendered
   }
 }

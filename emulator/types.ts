@@ -99,6 +99,8 @@ export interface SeedCloudPc {
   userPrincipalName?: string
   provisioningPolicyId: string
   status?: string
+  /** Default: when the emulator started. */
+  provisionedDateTime?: string
 }
 
 export interface ErrorChoice {
@@ -202,9 +204,19 @@ export interface CloudPcView {
   provisioningPolicyId: string
   provisioningPolicyName: string | null
   imageDisplayName: string | null
+  lastModifiedDateTime: string
   /** Beta only. */
   status?: string
-  lastModifiedDateTime: string
+  /** Beta only. */
+  provisionedDateTime?: string
+  /** Beta only; null until the first remote action. */
+  lastRemoteActionResult?: {
+    actionName: string
+    actionState: string
+    startDateTime: string
+    lastUpdatedDateTime: string
+    statusDetail: null
+  } | null
 }
 
 export interface IssueTokenOptions {
