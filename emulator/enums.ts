@@ -1,3 +1,5 @@
+import type { CloudPcStatus, DeviceImageErrorCode, DeviceImageStatus, Deviation } from './types.js'
+
 export type ApiVersion = 'beta' | 'v1.0'
 
 /** How one response renders evolvable enums. */
@@ -10,9 +12,12 @@ export interface EnumView {
 
 const SENTINEL = 'unknownFutureValue'
 
-const STABLE_IMAGE_STATUSES = ['pending', 'ready', 'failed', SENTINEL]
+const STABLE_IMAGE_STATUSES: readonly DeviceImageStatus[] = ['pending', 'ready', 'failed', SENTINEL]
 
-const STABLE_ERROR_CODES = [
+/** Beta's only member after the sentinel (graph-api.md §3.1). */
+const EVOLVABLE_IMAGE_STATUSES: readonly DeviceImageStatus[] = ['warning']
+
+const STABLE_ERROR_CODES: readonly DeviceImageErrorCode[] = [
   'internalServerError',
   'sourceImageNotFound',
   'osVersionNotSupported',
@@ -22,14 +27,14 @@ const STABLE_ERROR_CODES = [
 ]
 
 /** Members after the sentinel that v1.0 has too; the rest of beta's members are beta-only. */
-const V1_EVOLVABLE_ERROR_CODES = [
+const V1_EVOLVABLE_ERROR_CODES: readonly DeviceImageErrorCode[] = [
   'vmAlreadyAzureAdjoined',
   'paidSourceImageNotSupport',
   'sourceImageNotSupportCustomizeVMName',
   'sourceImageSizeExceedsLimitation'
 ]
 
-const BETA_ONLY_ERROR_CODES = [
+const BETA_ONLY_ERROR_CODES: readonly DeviceImageErrorCode[] = [
   'sourceImageWithDataDiskNotSupported',
   'sourceImageWithDiskEncryptionSetNotSupported',
   'sourceImageWithAzureDiskEncryptionNotSupported',
@@ -37,7 +42,7 @@ const BETA_ONLY_ERROR_CODES = [
   'startMenuAppLimitExceeded'
 ]
 
-const STABLE_CLOUD_PC_STATUSES = [
+const STABLE_CLOUD_PC_STATUSES: readonly CloudPcStatus[] = [
   'notProvisioned',
   'provisioning',
   'provisioned',
@@ -52,7 +57,7 @@ const STABLE_CLOUD_PC_STATUSES = [
 ]
 
 /** Beta's members after the sentinel (graph-api.md §3.5, §15 row 7): shown only with the Prefer header. */
-const EVOLVABLE_CLOUD_PC_STATUSES = [
+const EVOLVABLE_CLOUD_PC_STATUSES: readonly CloudPcStatus[] = [
   'movingRegion',
   'resizePendingLicense',
   'updatingSingleSignOn',
@@ -72,30 +77,53 @@ export function canonicalErrorCode(code: string): string {
   return KNOWN_ERROR_CODES.get(code.toLowerCase()) ?? code
 }
 
-function present(value: string, stable: string[], inV1: string[], view: EnumView): string {
-  if (stable.includes(value)) return value
-  if (!view.includeEvolvable) return SENTINEL
-  if (view.version === 'v1.0' && !inV1.includes(value)) return SENTINEL
-  return value
+function isMember<T extends string>(members: readonly T[], value: string): value is T {
+  return (members as readonly string[]).includes(value)
 }
 
-export function presentImageStatus(status: string, view: EnumView): string {
-  return present(status, STABLE_IMAGE_STATUSES, [], view)
+/** The one place an undeclared value reaches a rendered resource; see `Deviation`. */
+function deviation(value: string): Deviation {
+  return value as Deviation
 }
 
-export function presentErrorCode(code: string | null, view: EnumView): string | null {
+/**
+ * Stable members always show; later ones only to a caller that opted in, and on v1.0 only those
+ * v1.0 has. A value no list has is one a test scripted: shown verbatim where a newer member would be.
+ */
+function present<T extends string>(
+  value: string,
+  members: { stable: readonly T[]; evolvable: readonly T[]; inV1: readonly T[]; sentinel: T },
+  view: EnumView
+): T | Deviation {
+  if (isMember(members.stable, value)) return value
+  if (!view.includeEvolvable) return members.sentinel
+  if (view.version === 'v1.0' && !isMember(members.inV1, value)) return members.sentinel
+  return isMember(members.evolvable, value) ? value : deviation(value)
+}
+
+export function presentImageStatus(status: DeviceImageStatus, view: EnumView): DeviceImageStatus {
+  if (isMember(STABLE_IMAGE_STATUSES, status)) return status
+  return view.includeEvolvable && view.version === 'beta' ? status : SENTINEL
+}
+
+export function presentErrorCode(code: string | null, view: EnumView): DeviceImageErrorCode | Deviation | null {
   if (code === null) return null
-  const shown = present(code, STABLE_ERROR_CODES, V1_EVOLVABLE_ERROR_CODES, view)
-  return shown === 'vmAlreadyAzureAdjoined' && view.vmAlreadyAzureAdjoinedSpelling === 'prose' ? 'vmAlreadyAzureAdJoined' : shown
+  const members = { stable: STABLE_ERROR_CODES, evolvable: [...V1_EVOLVABLE_ERROR_CODES, ...BETA_ONLY_ERROR_CODES] }
+  const shown = present(code, { ...members, inV1: V1_EVOLVABLE_ERROR_CODES, sentinel: SENTINEL }, view)
+  // The reference prose spells member 6 with a capital J (graph-api.md §3.2); only a knob shows it so.
+  return shown === 'vmAlreadyAzureAdjoined' && view.vmAlreadyAzureAdjoinedSpelling === 'prose'
+    ? deviation('vmAlreadyAzureAdJoined')
+    : shown
 }
 
-export function presentCloudPcStatus(status: string, view: EnumView): string {
-  return present(status, STABLE_CLOUD_PC_STATUSES, [], view)
+export function presentCloudPcStatus(status: string, view: EnumView): CloudPcStatus | Deviation {
+  const members = { stable: STABLE_CLOUD_PC_STATUSES, evolvable: EVOLVABLE_CLOUD_PC_STATUSES }
+  return present(status, { ...members, inV1: [], sentinel: SENTINEL }, view)
 }
 
 /** Every member the emulator knows, split at the sentinel: `evolvable` ones need the Prefer header. */
 export const KNOWN_ENUMS = {
-  cloudPcDeviceImageStatus: { stable: STABLE_IMAGE_STATUSES, evolvable: ['warning'] },
+  cloudPcDeviceImageStatus: { stable: STABLE_IMAGE_STATUSES, evolvable: EVOLVABLE_IMAGE_STATUSES },
   cloudPcDeviceImageErrorCode: { stable: STABLE_ERROR_CODES, evolvable: [...V1_EVOLVABLE_ERROR_CODES, ...BETA_ONLY_ERROR_CODES] },
   cloudPcStatus: { stable: STABLE_CLOUD_PC_STATUSES, evolvable: EVOLVABLE_CLOUD_PC_STATUSES }
 }

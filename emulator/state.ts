@@ -22,7 +22,7 @@ const OS_FIELDS = {
   osVersionNumber: '10.0.26100.2033',
   sizeInGB: 64,
   osStatus: 'supported'
-}
+} as const
 
 /** The current upload: pending for `pendingMs` from `startedAt`, then `outcome`. */
 interface Phase {
@@ -55,7 +55,7 @@ export interface PolicyRecord {
   displayName: string
   imageId: string
   imageDisplayName: string
-  imageType: string
+  imageType: PolicyView['imageType']
 }
 
 export interface CloudPcRecord {
@@ -335,10 +335,12 @@ export class Store {
       lastModifiedDateTime: new Date(done ? action.endsAt : pc.modifiedAt).toISOString()
     }
     // v1.0 cloudPC has none of these (graph-api.md §7); beta's show a reprovision's progress (§15 rows 7-8).
-    if (view.version === 'beta') {
-      rendered.status = presentCloudPcStatus(busy ? 'provisioning' : pc.status, view)
-      rendered.provisionedDateTime = new Date(done ? action.endsAt : pc.provisionedAt).toISOString()
-      rendered.lastRemoteActionResult =
+    if (view.version === 'v1.0') return rendered
+    return {
+      ...rendered,
+      status: presentCloudPcStatus(busy ? 'provisioning' : pc.status, view),
+      provisionedDateTime: new Date(done ? action.endsAt : pc.provisionedAt).toISOString(),
+      lastRemoteActionResult:
         action === null
           ? null
           : {
@@ -349,6 +351,5 @@ export class Store {
               statusDetail: null
             }
     }
-    return rendered
   }
 }
