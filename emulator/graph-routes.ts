@@ -1,3 +1,4 @@
+import type * as Graph from '@microsoft/microsoft-graph-types-beta'
 import type { ApiVersion, EnumView } from './enums.js'
 import { decodePathSegment, defaultCode, errorReply, type Reply } from './http-util.js'
 import {
@@ -43,24 +44,27 @@ const IMAGES = 'deviceImages'
 const POLICIES = 'provisioningPolicies'
 const CLOUD_PCS = 'cloudPCs'
 
-/** Every property of cloudPcDeviceImage (graph-api.md §2.1); a create naming another is refused. */
-const IMAGE_PROPERTIES = [
-  'id',
-  'displayName',
-  'version',
-  'sourceImageResourceId',
-  'operatingSystem',
-  'osBuildNumber',
-  'osVersionNumber',
-  'sizeInGB',
-  'lastModifiedDateTime',
-  'status',
-  'errorCode',
-  'osStatus',
-  'expirationDate',
-  'scopeIds',
-  'statusDetails'
-]
+/**
+ * Every property of cloudPcDeviceImage (graph-api.md §2.1), checked against Microsoft's types in
+ * both directions; a create naming another is refused.
+ */
+const IMAGE_PROPERTIES = Object.keys({
+  id: true,
+  displayName: true,
+  version: true,
+  sourceImageResourceId: true,
+  operatingSystem: true,
+  osBuildNumber: true,
+  osVersionNumber: true,
+  sizeInGB: true,
+  lastModifiedDateTime: true,
+  status: true,
+  errorCode: true,
+  osStatus: true,
+  expirationDate: true,
+  scopeIds: true,
+  statusDetails: true
+} satisfies Record<keyof Graph.CloudPcDeviceImage, true>)
 
 const GUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}'
 const MANAGED_IMAGE_ID = new RegExp(
@@ -378,10 +382,26 @@ const reprovision: Handler = (env, req, id) => {
   return { status: 204 }
 }
 
-const ROUTES: { pattern: RegExp; methods: Record<string, [string, Handler]> }[] = [
-  { pattern: /^deviceImages$/i, methods: { GET: ['deviceImages.list', listImages], POST: ['deviceImages.create', createImage] } },
+/** The Graph type a route reads or writes, as Microsoft's metadata names it. */
+type GraphType = 'cloudPcDeviceImage' | 'cloudPcProvisioningPolicy' | 'cloudPC'
+
+interface Route {
+  pattern: RegExp
+  type: GraphType
+  /** The bound action the route's last segment names. */
+  action?: string
+  methods: Record<string, [string, Handler]>
+}
+
+const ROUTES: Route[] = [
+  {
+    pattern: /^deviceImages$/i,
+    type: 'cloudPcDeviceImage',
+    methods: { GET: ['deviceImages.list', listImages], POST: ['deviceImages.create', createImage] }
+  },
   {
     pattern: /^deviceImages\/([^/]+)$/i,
+    type: 'cloudPcDeviceImage',
     methods: {
       GET: ['deviceImages.get', getImage],
       PATCH: ['deviceImages.update', patchImage],
@@ -390,18 +410,43 @@ const ROUTES: { pattern: RegExp; methods: Record<string, [string, Handler]> }[] 
   },
   {
     pattern: /^deviceImages\/([^/]+)\/retryUpload$/i,
+    type: 'cloudPcDeviceImage',
+    action: 'retryUpload',
     methods: { POST: ['deviceImages.retryUpload', uploadAction('retryUpload')] }
   },
-  { pattern: /^deviceImages\/([^/]+)\/reupload$/i, methods: { POST: ['deviceImages.reupload', uploadAction('reupload')] } },
-  { pattern: /^provisioningPolicies$/i, methods: { GET: ['policies.list', listPolicies] } },
+  {
+    pattern: /^deviceImages\/([^/]+)\/reupload$/i,
+    type: 'cloudPcDeviceImage',
+    action: 'reupload',
+    methods: { POST: ['deviceImages.reupload', uploadAction('reupload')] }
+  },
+  { pattern: /^provisioningPolicies$/i, type: 'cloudPcProvisioningPolicy', methods: { GET: ['policies.list', listPolicies] } },
   {
     pattern: /^provisioningPolicies\/([^/]+)$/i,
+    type: 'cloudPcProvisioningPolicy',
     methods: { GET: ['policies.get', getPolicy], PATCH: ['policies.update', patchPolicy] }
   },
-  { pattern: /^cloudPCs$/i, methods: { GET: ['cloudPcs.list', listCloudPcs] } },
-  { pattern: /^cloudPCs\/([^/]+)$/i, methods: { GET: ['cloudPcs.get', getCloudPc] } },
-  { pattern: /^cloudPCs\/([^/]+)\/reprovision$/i, methods: { POST: ['cloudPcs.reprovision', reprovision] } }
+  { pattern: /^cloudPCs$/i, type: 'cloudPC', methods: { GET: ['cloudPcs.list', listCloudPcs] } },
+  { pattern: /^cloudPCs\/([^/]+)$/i, type: 'cloudPC', methods: { GET: ['cloudPcs.get', getCloudPc] } },
+  {
+    pattern: /^cloudPCs\/([^/]+)\/reprovision$/i,
+    type: 'cloudPC',
+    action: 'reprovision',
+    methods: { POST: ['cloudPcs.reprovision', reprovision] }
+  }
 ]
+
+/** Every route name the emulator serves, with its Graph type and bound action, for the conformance test. */
+export const SERVED_ROUTES: { name: string; method: string; pattern: string; type: GraphType; action?: string }[] =
+  ROUTES.flatMap(r =>
+    Object.entries(r.methods).map(([method, [name]]) => ({
+      name,
+      method,
+      pattern: r.pattern.source,
+      type: r.type,
+      action: r.action
+    }))
+  )
 
 /** Graph segment names are case-insensitive; a known path with another method answers 405. */
 export function matchGraphRoute(method: string, path: string): MatchedRoute {
