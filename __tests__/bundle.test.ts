@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals'
 import { type Emulator, startEmulator } from '../emulator/index.js'
 import { RUN_CONTEXT, runAction } from '../scripts/runner.js'
-import { baseInputs, CLIENT_SECRET } from './helpers/run-in-process.js'
+import { baseInputs, CLIENT_SECRET, OTHER_SOURCE } from './helpers/run-in-process.js'
 
 let emulator: Emulator | undefined
 afterEach(async () => {
@@ -58,5 +58,55 @@ describe('the bundled action', () => {
     expect(errors.join('\n')).toMatch(/title=Invalid input%3A graphEndpoint::/)
     expect(emulator.requests).toEqual([])
     expect(result.summary).toContain('invalid inputs')
+  })
+
+  it('takes a gallery source with a notice, falls back to reupload on a 400, and waits out stale reads after the retry', async () => {
+    const gallery =
+      '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-images/providers/Microsoft.Compute/galleries/cpc_gallery/images/win11-ent/versions/1.4.0'
+    emulator = await startEmulator({
+      knobs: { retryUpload: 'unknownSegment', reupload: 'working', staleReadsAfterRetryMs: 500 },
+      defaultUpload: [
+        { pendingMs: 200, outcome: 'failed', errorCode: 'internalServerError' },
+        { pendingMs: 200, outcome: 'ready' }
+      ]
+    })
+    const result = await runAction({
+      inputs: baseInputs(emulator.url, { sourceImageResourceId: gallery, pollIntervalSeconds: '0.1' }),
+      env: RUN_CONTEXT
+    })
+    expect(result.stderr).toBe('')
+    expect(result.code).toBe(0)
+    expect(result.stdout).toMatch(/::notice title=Gallery source \(preview\)::.*preview/)
+    expect(emulator.images()[0].sourceImageResourceId).toBe(gallery)
+    const writes = emulator.writes().map(w => `${w.route} ${w.status}`)
+    expect(writes).toEqual(['deviceImages.create 201', 'deviceImages.retryUpload 400', 'deviceImages.reupload 204'])
+    expect(result.outputs).toMatchObject({ status: 'ready', result: 'created', uploadAttempts: '2' })
+  })
+
+  it('refuses to update a ready image with another source before any write, and reports no update', async () => {
+    const image = '11111111-aaaa-4aaa-8aaa-111111111111'
+    emulator = await startEmulator({
+      knobs: { imagePatch: 'accept200' },
+      images: [{ id: image, displayName: 'Win11-Dev', version: '1.4.0', sourceImageResourceId: OTHER_SOURCE }]
+    })
+    const result = await runAction({ inputs: baseInputs(emulator.url, { onExisting: 'update' }), env: RUN_CONTEXT })
+    expect(result.code).toBe(1)
+    expect(emulator.writes()).toEqual([])
+    expect(result.stdout).toMatch(/::error title=Image cannot be updated::/)
+    expect(result.outputs).toMatchObject({ imageId: image, status: 'ready' })
+    expect(result.outputs.result).toBeUndefined()
+  })
+
+  it('quotes the request IDs of the read that saw a failed upload', async () => {
+    emulator = await startEmulator({
+      defaultUpload: [{ pendingMs: 200, outcome: 'failed', errorCode: 'sourceImageNotGeneralized' }]
+    })
+    const result = await runAction({ inputs: baseInputs(emulator.url, { pollIntervalSeconds: '0.1' }), env: RUN_CONTEXT })
+    expect(result.code).toBe(1)
+    const read = emulator.requests.filter(r => r.route === 'deviceImages.get').at(-1)!
+    const error = result.stdout.split('\n').find(line => line.startsWith('::error'))!
+    expect(error).toContain(`client-request-id: ${read.headers['client-request-id']}`)
+    expect(error).toMatch(/request-id: [0-9a-f-]{36};/)
+    expect(result.outputs).toMatchObject({ status: 'failed', errorCode: 'sourceImageNotGeneralized' })
   })
 })
