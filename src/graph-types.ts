@@ -1,5 +1,8 @@
 // Shapes of the Graph resources the action reads and writes (beta, deviceManagement/virtualEndpoint).
 
+// Microsoft's published beta types, a dev dependency: a type-only import, erased from dist/.
+import type * as Graph from '@microsoft/microsoft-graph-types-beta'
+
 const KNOWN_IMAGE_STATUSES = ['pending', 'ready', 'failed', 'warning', 'unknownFutureValue'] as const
 export type KnownImageStatus = (typeof KNOWN_IMAGE_STATUSES)[number]
 /** A status the action knows, or `unrecognised` for a member added after this version was built. */
@@ -21,6 +24,15 @@ export interface DeviceImage {
   lastModifiedDateTime?: string | null
   [property: string]: unknown
 }
+
+/**
+ * The request bodies the action sends, cut from Microsoft's declarations so the compiler refuses a
+ * property or an enum value the service does not declare. Read shapes stay loose (`DeviceImage`):
+ * the service may add properties and enum members at any time.
+ */
+export type ImageCreateBody = Required<Pick<Graph.CloudPcDeviceImage, 'displayName' | 'version' | 'sourceImageResourceId'>>
+export type ImageSourcePatch = Required<Pick<Graph.CloudPcDeviceImage, 'sourceImageResourceId'>>
+export type PolicyImagePatch = Required<Pick<Graph.CloudPcProvisioningPolicy, 'imageId' | 'imageDisplayName' | 'imageType'>>
 
 export interface GraphCollection<T> {
   value: T[]

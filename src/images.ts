@@ -3,7 +3,7 @@
 
 import { ActionError, GraphError, OutcomeUnknownError } from './errors.js'
 import type { GraphClient } from './graph-client.js'
-import type { DeviceImage } from './graph-types.js'
+import type { DeviceImage, ImageCreateBody, ImageSourcePatch } from './graph-types.js'
 import type { Logger } from './logger.js'
 import { type ImageRead, isRefusal, isStaleFailure } from './wait.js'
 
@@ -61,7 +61,11 @@ export async function createImage(
       const response = await client.request<DeviceImage>({
         method: 'POST',
         path: IMAGES_PATH,
-        body: { displayName: key.displayName, version: key.version, sourceImageResourceId: key.sourceImageResourceId }
+        body: {
+          displayName: key.displayName,
+          version: key.version,
+          sourceImageResourceId: key.sourceImageResourceId
+        } satisfies ImageCreateBody
       })
       if (response.body?.id) return { kind: 'created', image: response.body }
       throw new OutcomeUnknownError('POST', IMAGES_PATH, `HTTP ${response.status} without the created image`)
@@ -177,7 +181,11 @@ export async function deleteImage(client: GraphClient, id: string): Promise<void
 export async function updateImageSource(client: GraphClient, id: string, sourceImageResourceId: string): Promise<DeviceImage> {
   const path = `${IMAGES_PATH}/${encodeURIComponent(id)}`
   try {
-    const response = await client.request<DeviceImage>({ method: 'PATCH', path, body: { sourceImageResourceId } })
+    const response = await client.request<DeviceImage>({
+      method: 'PATCH',
+      path,
+      body: { sourceImageResourceId } satisfies ImageSourcePatch
+    })
     if (response.body?.id) return response.body
   } catch (error) {
     if (!(error instanceof OutcomeUnknownError)) throw error

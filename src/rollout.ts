@@ -5,7 +5,7 @@
 import type { Clock } from './clock.js'
 import { ActionError, GraphError, messageOf, OutcomeUnknownError } from './errors.js'
 import type { GraphClient } from './graph-client.js'
-import type { DeviceImage } from './graph-types.js'
+import type { DeviceImage, PolicyImagePatch } from './graph-types.js'
 import { POLICIES_PATH, type ProvisioningPolicy, usesImage } from './images.js'
 import type { Settings } from './inputs.js'
 import type { Logger } from './logger.js'
@@ -202,7 +202,7 @@ async function updatePolicy(client: GraphClient, policy: ProvisioningPolicy, ima
   const base = { id: policy.id, displayName: policy.displayName ?? '' }
   if (!needsUpdate(policy, image.id)) return { ...base, result: 'skipped' }
   const path = `${POLICIES_PATH}/${encodeURIComponent(policy.id)}`
-  const body = { imageId: image.id, imageDisplayName: image.displayName, imageType: 'custom' }
+  const body = { imageId: image.id, imageDisplayName: image.displayName, imageType: 'custom' } satisfies PolicyImagePatch
   for (let tries = 1; ; tries++) {
     try {
       await client.request({ method: 'PATCH', path, body })
