@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from '@jest/globals'
 import { KNOWN_ENUMS } from '../emulator/enums.js'
 import { SERVED_ROUTES } from '../emulator/graph-routes.js'
 import { startEmulator, type Emulator, type EmulatorOptions, type SeedCloudPc, type SeedImage } from '../emulator/index.js'
+import { readMetadataSlice } from '../scripts/graph-metadata.js'
 import type { GraphSlice } from '../scripts/graph-slice.js'
 import { ROOT } from '../scripts/runner.js'
 import { baseInputs, OTHER_SOURCE, runInProcess, SOURCE } from './helpers/run-in-process.js'
@@ -49,6 +50,8 @@ function checkEntity(type: string, value: unknown, where: string): string[] {
   return Object.entries(value).flatMap(([name, v]) => {
     if (name.startsWith('@odata.')) return []
     const propertyType = declared[name]
+    if (propertyType === undefined && slice.types[type].untyped?.includes(name))
+      return [`${where}.${name}: declared by the metadata, but the typings give it no type, so it cannot be checked`]
     if (propertyType === undefined) return [`${where}.${name}: not declared on ${type}`]
     return checkValue(propertyType, v, `${where}.${name}`)
   })
@@ -199,6 +202,29 @@ describe('the checker', () => {
     const pc = { lastRemoteActionResult: { actionName: 'reprovision', actionState: 'running' } }
     expect(checkEntity('cloudPC', pc, 'pc')).toEqual([
       'pc.lastRemoteActionResult.actionState: "running" is not a member of actionState'
+    ])
+  })
+})
+
+describe("the slice is Microsoft's metadata", () => {
+  const metadata = readMetadataSlice()
+  const own = (name: string): string[] => [...metadata.types[name].properties, ...metadata.types[name].navigationProperties]
+
+  it('declares exactly the properties the metadata lists for each type, its base types included', () => {
+    for (const [name, type] of Object.entries(slice.types)) {
+      const declared = [...Object.keys(type.properties), ...(type.untyped ?? [])].sort()
+      expect([name, declared]).toEqual([name, [...type.extends.flatMap(own), ...own(name)].sort()])
+    }
+  })
+
+  it('declares exactly the members the metadata lists for each enum', () => {
+    for (const [name, declared] of Object.entries(slice.enums))
+      expect([name, [...declared.members].sort()]).toEqual([name, [...metadata.enums[name]].sort()])
+  })
+
+  it('refuses a property the metadata declares but the typings do not type', () => {
+    expect(checkEntity('cloudPC', { lastLogoffDateTime: '2026-11-30T18:00:00Z' }, 'pc')).toEqual([
+      'pc.lastLogoffDateTime: declared by the metadata, but the typings give it no type, so it cannot be checked'
     ])
   })
 })

@@ -1,33 +1,21 @@
 // `tsx scripts/graph-slice.ts` writes conformance/graph-beta-slice.json: the part of Microsoft's
-// published Graph beta types that the action and the emulator use, plus what Microsoft's metadata
-// declares after that package (conformance/later-members.json). `--check` only exits 1 when the
-// committed slice differs from what the installed package gives.
+// published Graph beta types that the action and the emulator use, checked against and completed by
+// Microsoft's Graph metadata (conformance/msgraph-metadata/, see scripts/graph-metadata.ts), plus
+// the bound actions the type mappings do not list (conformance/later-members.json). `--check` only
+// exits 1 when the committed slice differs from what the installed package and the metadata give.
 
 import { readFileSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import * as prettier from 'prettier'
 import ts from 'typescript'
+import { BASE_TYPES, type MetadataSlice, readMetadataSlice, USED_ENUMS, USED_TYPES } from './graph-metadata.js'
 import { ROOT } from './runner.js'
 
 export const PACKAGE = '@microsoft/microsoft-graph-types-beta'
 export const SLICE_PATH = join(ROOT, 'conformance', 'graph-beta-slice.json')
 const LATER_PATH = join(ROOT, 'conformance', 'later-members.json')
-
-/** Entity and complex types the action sends or the emulator renders, by the package's names. */
-const USED_TYPES = ['CloudPcDeviceImage', 'CloudPcProvisioningPolicy', 'CloudPC', 'CloudPcRemoteActionResult']
-
-/** Enums those types use for the properties the action or the emulator touch, and the reprovision parameters. */
-const USED_ENUMS = [
-  'CloudPcDeviceImageStatus',
-  'CloudPcDeviceImageErrorCode',
-  'CloudPcDeviceImageOsStatus',
-  'CloudPcProvisioningPolicyImageType',
-  'CloudPcStatus',
-  'ActionState',
-  'CloudPcOperatingSystem',
-  'CloudPcUserAccountType'
-]
+const METADATA = 'msgraph-metadata type mappings'
 
 export interface SliceType {
   /** Base types, nearest first. */
@@ -36,6 +24,8 @@ export interface SliceType {
   properties: Record<string, string>
   /** Properties taken from later-members.json, with their source. */
   later?: Record<string, string>
+  /** Properties the metadata declares that the package does not type: a value of one cannot be checked. */
+  untyped?: string[]
 }
 
 export interface SliceEnum {
@@ -50,7 +40,7 @@ export interface SliceAction {
 }
 
 export interface GraphSlice {
-  source: { package: string; version: string; file: string }
+  source: { package: string; version: string; file: string; metadata: { repository: string; commit: string } }
   types: Record<string, SliceType>
   enums: Record<string, SliceEnum>
   /** Bound type → action name → parameters. */
@@ -58,13 +48,13 @@ export interface GraphSlice {
 }
 
 interface LaterMembers {
-  enumMembers?: { enum: string; members: string[]; source: string }[]
   properties?: { type: string; name: string; valueType: string; source: string }[]
   actions?: { boundTo: string; name: string; parameters: Record<string, string>; source: string }[]
 }
 
 /** Graph's name of a type: the package's interface name with a lower-case first letter. */
 const graphName = (tsName: string): string => tsName.charAt(0).toLowerCase() + tsName.slice(1)
+const packageName = (graph: string): string => graph.charAt(0).toUpperCase() + graph.slice(1)
 
 function valueType(node: ts.TypeNode): string {
   if (ts.isTypeReferenceNode(node)) {
@@ -133,33 +123,69 @@ export async function buildSlice(): Promise<string> {
     return { members: members as string[] }
   }
 
+  const metadata = readMetadataSlice()
   const slice: GraphSlice = {
-    source: { package: PACKAGE, version: pkg.version, file: pkg.file },
-    types: Object.fromEntries(USED_TYPES.map(n => [graphName(n), sliceType(n)])),
-    enums: Object.fromEntries(USED_ENUMS.map(n => [graphName(n), sliceEnum(n)])),
+    source: {
+      package: PACKAGE,
+      version: pkg.version,
+      file: pkg.file,
+      metadata: { repository: metadata.source.repository, commit: metadata.source.commit }
+    },
+    types: Object.fromEntries(USED_TYPES.map(n => [n, sliceType(packageName(n))])),
+    enums: Object.fromEntries(USED_ENUMS.map(n => [n, sliceEnum(packageName(n))])),
     actions: {}
   }
+  mergeMetadata(slice, metadata)
   mergeLater(slice, JSON.parse(readFileSync(LATER_PATH, 'utf8')) as LaterMembers)
   const options = (await prettier.resolveConfig(SLICE_PATH)) ?? {}
   return prettier.format(JSON.stringify(slice), { ...options, filepath: SLICE_PATH })
 }
 
-/** Adds what the metadata declares after the package; an entry the package already has is an error, so the list stays short. */
+/**
+ * The metadata decides: a property or member the package has and the metadata lacks is an error;
+ * members the metadata has and the package lacks are added after the package's own (evolvable, as
+ * Graph adds them after unknownFutureValue); properties it has that the package does not type are
+ * listed as untyped.
+ */
+function mergeMetadata(slice: GraphSlice, metadata: MetadataSlice): void {
+  const declared = (name: string): string[] => {
+    const own = metadata.types[name]
+    if (!own) throw new Error(`The ${METADATA} slice has no type ${name}: regenerate it with scripts/graph-metadata.ts`)
+    return [...own.properties, ...own.navigationProperties]
+  }
+  for (const [name, type] of Object.entries(slice.types)) {
+    const bases = type.extends.filter(base => BASE_TYPES.includes(base))
+    if (bases.length !== type.extends.length)
+      throw new Error(`${name} extends ${type.extends.join(', ')}: add its base types to BASE_TYPES in scripts/graph-metadata.ts`)
+    const names = [...bases.flatMap(declared), ...declared(name)]
+    const extra = Object.keys(type.properties).filter(p => !names.includes(p))
+    if (extra.length > 0) throw new Error(`${PACKAGE} types ${name}.${extra.join(', ')}, which the ${METADATA} do not declare`)
+    const untyped = names.filter(p => !(p in type.properties)).sort()
+    if (untyped.length > 0) type.untyped = untyped
+  }
+  for (const [name, target] of Object.entries(slice.enums)) {
+    const members = metadata.enums[name]
+    if (!members) throw new Error(`The ${METADATA} slice has no enum ${name}: regenerate it with scripts/graph-metadata.ts`)
+    const extra = target.members.filter(m => !members.includes(m))
+    if (extra.length > 0) throw new Error(`${PACKAGE} declares ${name} members ${extra.join(', ')}, which the ${METADATA} do not`)
+    const added = members.filter(m => !target.members.includes(m))
+    if (added.length === 0) continue
+    target.members.push(...added)
+    target.later = { members: added, source: METADATA }
+  }
+}
+
+/** Adds what the type mappings cannot show (bound actions; a property's type); an entry the package already has is an error, so the list stays short. */
 function mergeLater(slice: GraphSlice, later: LaterMembers): void {
   const stale = (what: string): never => {
     throw new Error(`${PACKAGE} ${slice.source.version} already declares ${what}: remove it from conformance/later-members.json`)
-  }
-  for (const entry of later.enumMembers ?? []) {
-    const target = slice.enums[entry.enum] ?? stale(`no enum ${entry.enum} in the slice; add it to USED_ENUMS`)
-    for (const m of entry.members) if (target.members.includes(m)) stale(`${entry.enum}.${m}`)
-    target.members.push(...entry.members)
-    target.later = { members: entry.members, source: entry.source }
   }
   for (const entry of later.properties ?? []) {
     const target = slice.types[entry.type] ?? stale(`no type ${entry.type} in the slice; add it to USED_TYPES`)
     if (entry.name in target.properties) stale(`${entry.type}.${entry.name}`)
     target.properties[entry.name] = entry.valueType
     target.later = { ...target.later, [entry.name]: entry.source }
+    target.untyped = target.untyped?.filter(p => p !== entry.name)
   }
   for (const entry of later.actions ?? []) {
     const bound = (slice.actions[entry.boundTo] ??= {})
