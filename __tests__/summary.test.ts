@@ -36,6 +36,9 @@ describe('job summary', () => {
       ['Upload attempts', '1']
     ])
       expect(summary).toContain(`<tr><th>${label}</th><td>${value}</td></tr>`)
+    // Rows without a value are left out, not shown as a dash.
+    expect(summary).not.toContain('<th>Error code</th>')
+    expect(summary).not.toContain('—')
     expect(summary).toMatch(/```mermaid\ngantt\n {2}dateFormat x\n/)
     expect(summary).toMatch(/ {2}created :milestone, p0, \d{13}, 0ms/)
     expect(summary).toMatch(/ {2}pending( [\d.]+s)? :active, p1, \d{13}, \d+ms/)

@@ -121,11 +121,10 @@ export function buildSummary(summary: Summary, report: RunReport, links: RunLink
 function addImageTable(summary: Summary, report: RunReport): void {
   const image = report.image
   if (!image && !report.displayName) return
-  const row = (label: string, value: unknown): [{ data: string; header: true }, string] => [
-    { data: label, header: true },
-    value === null || value === undefined || value === '' ? '—' : escapeHtml(value)
-  ]
-  summary.addTable([
+  const row = (label: string, value: unknown): [{ data: string; header: true }, string] | undefined =>
+    value === null || value === undefined || value === '' ? undefined : [{ data: label, header: true }, escapeHtml(value)]
+  // A row without a value says nothing the reader can use: it is left out.
+  const rows = [
     row('Name', image?.displayName ?? report.displayName),
     row('Version', image?.version ?? report.version),
     row('Image ID', image?.id),
@@ -140,7 +139,8 @@ function addImageTable(summary: Summary, report: RunReport): void {
     row('Source', image?.sourceImageResourceId ?? report.sourceImageResourceId),
     row('Result', report.result),
     row('Upload attempts', report.result && report.result !== 'planned' ? 1 + report.uploadRetries : undefined)
-  ])
+  ]
+  summary.addTable(rows.filter(r => r !== undefined))
 }
 
 interface Phase {
