@@ -64,6 +64,19 @@ describe('onExisting', () => {
     const r = await runInProcess(baseInputs(e.url, { maxUploadRetries: '0' }))
     expect(r.code).toBe(1)
     expect(writes(e)).toEqual([])
+    // Known from the list, the failure is quoted with the IDs of a read of the image itself.
+    const read = e.requests.filter(x => x.route === 'deviceImages.get').at(-1)!
+    const [error] = r.logger.of('error')
+    expect(error.message).toContain(`client-request-id: ${read.headers['client-request-id']}]`)
+    expect(error.message).toMatch(/request-id: [0-9a-f-]{36};/)
+  })
+
+  it('reuse with wait: false: a failed image that is not retried is quoted with the IDs of its read', async () => {
+    const e = await start({ status: 'failed', errorCode: 'sourceImageNotGeneralized' })
+    const r = await runInProcess(baseInputs(e.url, { wait: 'false', maxUploadRetries: '0' }))
+    expect(r.code).toBe(1)
+    const read = e.requests.filter(x => x.route === 'deviceImages.get').at(-1)!
+    expect(r.logger.of('error')[0].message).toContain(`client-request-id: ${read.headers['client-request-id']}]`)
   })
 
   it('update: same source behaves as reuse', async () => {

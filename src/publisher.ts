@@ -4,7 +4,7 @@
 import type { Clock } from './clock.js'
 import { ActionError, CancelledError, GraphError } from './errors.js'
 import type { GraphClient } from './graph-client.js'
-import type { DeviceImage } from './graph-types.js'
+import { type DeviceImage, parseImageStatus } from './graph-types.js'
 import { explainErrorCode } from './error-codes.js'
 import { imageHealthWarnings } from './image-health.js'
 import {
@@ -66,12 +66,20 @@ export async function publishImage(settings: Settings, report: RunReport, deps: 
     return
   }
 
-  const { image, result, failedBeforeRun, uploadNewSource } = await logger.group('Publish the image', () =>
-    execute(plan.decided, key, plan.all, report, deps)
-  )
-  report.image = image
+  const {
+    image: executed,
+    result,
+    failedBeforeRun,
+    uploadNewSource
+  } = await logger.group('Publish the image', () => execute(plan.decided, key, plan.all, report, deps))
   // `updated` means the new source was uploaded: it is set only once the upload is seen to succeed.
   if (result !== 'updated') report.result = result
+  // A failure is quoted with the IDs of the read that saw it, which Microsoft support asks for: an
+  // image known only from the list or a write's answer is read on its own first.
+  const first: ImageRead =
+    parseImageStatus(executed.status) === 'failed' ? await readImage(client, executed.id) : { image: executed }
+  const image = first.image
+  report.image = image
   const retryUpload = async (deadline: number | undefined, failed: DeviceImage): Promise<string> => {
     const route = await requestUploadRetry(client, failed, deadline)
     report.uploadRetries++
@@ -91,7 +99,7 @@ export async function publishImage(settings: Settings, report: RunReport, deps: 
       fail(
         report,
         settings,
-        { kind: 'failed', image, info: step.info, reason: step.retriesExhausted ? 'retriesExhausted' : 'final' },
+        { kind: 'failed', image, info: step.info, ids: first.ids, reason: step.retriesExhausted ? 'retriesExhausted' : 'final' },
         0
       )
     if (step.kind === 'retry') {
@@ -124,7 +132,7 @@ export async function publishImage(settings: Settings, report: RunReport, deps: 
   const state = { retriesUsed: 0, failedBeforeRun, uploadNewSource }
   const waited = await logger.group('Wait for the upload', () =>
     waitForImage(
-      { image },
+      first,
       { pollIntervalMs: settings.pollIntervalMs, timeoutMs: settings.timeoutMs, maxUploadRetries: settings.maxUploadRetries },
       state,
       {
