@@ -101,6 +101,10 @@ describe('onExisting', () => {
       expect(JSON.parse(e.writes()[0].body)).toEqual({ sourceImageResourceId: SOURCE })
       expect(e.images()[0].sourceImageResourceId).toBe(SOURCE)
       expect(r.outputs).toMatchObject({ result: 'updated', status: 'ready', uploadAttempts: '2', imageId: IMAGE_ID })
+      // One read between the PATCH and the retry: it confirms the source (204) or gives the IDs (200), never both.
+      const routes = e.requests.map(x => x.route)
+      const between = routes.slice(routes.indexOf('deviceImages.update') + 1, routes.indexOf('deviceImages.retryUpload'))
+      expect(between).toEqual(['deviceImages.get'])
     }
   )
 

@@ -177,8 +177,11 @@ export async function deleteImage(client: GraphClient, id: string): Promise<void
   }
 }
 
-/** Points the image at a new source (undocumented PATCH). Returns the image as the service now has it. */
-export async function updateImageSource(client: GraphClient, id: string, sourceImageResourceId: string): Promise<DeviceImage> {
+/**
+ * Points the image at a new source (undocumented PATCH). Returns the image as the service now has
+ * it, with the IDs of the read when one was needed to see it.
+ */
+export async function updateImageSource(client: GraphClient, id: string, sourceImageResourceId: string): Promise<ImageRead> {
   const path = `${IMAGES_PATH}/${encodeURIComponent(id)}`
   try {
     const response = await client.request<DeviceImage>({
@@ -186,16 +189,16 @@ export async function updateImageSource(client: GraphClient, id: string, sourceI
       path,
       body: { sourceImageResourceId } satisfies ImageSourcePatch
     })
-    if (response.body?.id) return response.body
+    if (response.body?.id) return { image: response.body }
   } catch (error) {
     if (!(error instanceof OutcomeUnknownError)) throw error
   }
   // 204, or an unknown outcome: the image as it is now tells whether the change took effect.
-  const { image } = await readImage(client, id)
-  if (!isSameSource(image.sourceImageResourceId, sourceImageResourceId))
+  const read = await readImage(client, id)
+  if (!isSameSource(read.image.sourceImageResourceId, sourceImageResourceId))
     throw new ActionError(
       'Image update failed',
-      `Image ${id} still has the source ${image.sourceImageResourceId} after the update.`
+      `Image ${id} still has the source ${read.image.sourceImageResourceId} after the update.`
     )
-  return image
+  return read
 }

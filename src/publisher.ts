@@ -66,18 +66,15 @@ export async function publishImage(settings: Settings, report: RunReport, deps: 
     return
   }
 
-  const {
-    image: executed,
-    result,
-    failedBeforeRun,
-    uploadNewSource
-  } = await logger.group('Publish the image', () => execute(plan.decided, key, plan.all, report, deps))
+  const { read, result, failedBeforeRun, uploadNewSource } = await logger.group('Publish the image', () =>
+    execute(plan.decided, key, plan.all, report, deps)
+  )
   // `updated` means the new source was uploaded: it is set only once the upload is seen to succeed.
   if (result !== 'updated') report.result = result
   // A failure is quoted with the IDs of the read that saw it, which Microsoft support asks for: an
   // image known only from the list or a write's answer is read on its own first.
   const first: ImageRead =
-    parseImageStatus(executed.status) === 'failed' ? await readImage(client, executed.id) : { image: executed }
+    parseImageStatus(read.image.status) === 'failed' && !read.ids ? await readImage(client, read.image.id) : read
   const image = first.image
   report.image = image
   const retryUpload = async (deadline: number | undefined, failed: DeviceImage): Promise<string> => {
@@ -229,7 +226,8 @@ function fail(report: RunReport, settings: Settings, failed: FailedWait, retries
 }
 
 interface Executed {
-  image: DeviceImage
+  /** The image as last seen: from the list, a write's answer, or a read with its IDs. */
+  read: ImageRead
   result: PublishResult
   failedBeforeRun: boolean
   /** The image now names a new source that has yet to be uploaded. */
@@ -247,11 +245,11 @@ async function execute(
   switch (plan.kind) {
     case 'reuse':
       report.timeline.push({ at: clock.now(), label: 'adopted', kind: 'action' })
-      return { image: plan.image, result: 'reused', failedBeforeRun: plan.alreadyFailed, uploadNewSource: false }
+      return { read: { image: plan.image }, result: 'reused', failedBeforeRun: plan.alreadyFailed, uploadNewSource: false }
     case 'update': {
-      let image: DeviceImage
+      let read: ImageRead
       try {
-        image = await updateImageSource(client, plan.image.id, key.sourceImageResourceId)
+        read = await updateImageSource(client, plan.image.id, key.sourceImageResourceId)
       } catch (error) {
         if (error instanceof GraphError && error.status < 500)
           throw new ActionError(
@@ -260,20 +258,20 @@ async function execute(
           )
         throw error
       }
-      logger.info(`Changed the source of image ${image.id} to ${key.sourceImageResourceId}; it has yet to be uploaded.`)
+      logger.info(`Changed the source of image ${read.image.id} to ${key.sourceImageResourceId}; it has yet to be uploaded.`)
       report.timeline.push({ at: clock.now(), label: 'source changed', kind: 'action' })
-      return { image, result: 'updated', failedBeforeRun: false, uploadNewSource: true }
+      return { read, result: 'updated', failedBeforeRun: false, uploadNewSource: true }
     }
     case 'replace': {
       await deleteImage(client, plan.image.id)
       logger.info(`Deleted image ${plan.image.id} to create it anew.`)
       report.timeline.push({ at: clock.now(), label: 'deleted', kind: 'action' })
       const created = await createOnce(key, all.length - 1, report, deps)
-      return { image: created, result: 'replaced', failedBeforeRun: false, uploadNewSource: false }
+      return { read: { image: created }, result: 'replaced', failedBeforeRun: false, uploadNewSource: false }
     }
     case 'create': {
       const created = await createOnce(key, all.length, report, deps)
-      return { image: created, result: 'created', failedBeforeRun: false, uploadNewSource: false }
+      return { read: { image: created }, result: 'created', failedBeforeRun: false, uploadNewSource: false }
     }
   }
 }
