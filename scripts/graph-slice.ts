@@ -185,7 +185,9 @@ function mergeLater(slice: GraphSlice, later: LaterMembers): void {
     if (entry.name in target.properties) stale(`${entry.type}.${entry.name}`)
     target.properties[entry.name] = entry.valueType
     target.later = { ...target.later, [entry.name]: entry.source }
-    target.untyped = target.untyped?.filter(p => p !== entry.name)
+    const untyped = target.untyped?.filter(p => p !== entry.name)
+    if (untyped?.length) target.untyped = untyped
+    else delete target.untyped
   }
   for (const entry of later.actions ?? []) {
     const bound = (slice.actions[entry.boundTo] ??= {})
