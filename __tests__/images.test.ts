@@ -3,6 +3,7 @@ import { type Emulator, startEmulator } from '../emulator/index.js'
 import { ActionError, GraphError } from '../src/errors.js'
 import { GraphClient } from '../src/graph-client.js'
 import { createImage, isUnknownAction } from '../src/images.js'
+import { Requester } from '../src/requester.js'
 import { FakeClock } from './helpers/fake-clock.js'
 import { RecordingLogger } from './helpers/recording-logger.js'
 import { OTHER_SOURCE, SOURCE } from './helpers/run-in-process.js'
@@ -36,11 +37,11 @@ afterEach(async () => {
 
 function clientFor(e: Emulator): GraphClient {
   const token = e.issueToken()
+  const logger = new RecordingLogger()
   return new GraphClient({
     graphEndpoint: e.url,
-    clock: new FakeClock(),
-    logger: new RecordingLogger(),
-    retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 1 },
+    logger,
+    requester: new Requester({ clock: new FakeClock(), logger, retry: { baseDelayMs: 1, maxDelayMs: 1, stepBudgetMs: 10 } }),
     tokens: {
       description: 'test token',
       renewable: false,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals'
-import { decideRetry, isOutcomeUnknown, isRetryable, parseRetryAfter } from '../src/retry-policy.js'
+import { backoffMs, decideRetry, DEFAULT_RETRY, isOutcomeUnknown, isRetryable, parseRetryAfter } from '../src/retry-policy.js'
 
-const options = { maxAttempts: 4, baseDelayMs: 1000, maxDelayMs: 5000 }
+const options = { baseDelayMs: 1000, maxDelayMs: 5000, stepBudgetMs: 60_000 }
 const NOW = Date.parse('2026-11-23T10:00:00Z')
 
 describe('retry policy', () => {
@@ -47,43 +47,57 @@ describe('retry policy', () => {
     )
   })
 
-  it('backs off exponentially with full jitter, capped', () => {
+  it('backs off exponentially with equal jitter, capped, never at zero', () => {
     const delays = [1, 2, 3].map(n =>
       decideRetry('read', { kind: 'response', status: 503 }, n, NOW, Infinity, options, () => 0.999)
     )
     expect(delays).toEqual([
-      { retry: true, delayMs: 999 },
-      { retry: true, delayMs: 1998 },
-      { retry: true, delayMs: 3996 }
+      { retry: true, delayMs: 1000 },
+      { retry: true, delayMs: 1999 },
+      { retry: true, delayMs: 3998 }
     ])
-    const capped = decideRetry(
-      'read',
-      { kind: 'response', status: 503 },
-      3,
-      NOW,
-      Infinity,
-      { ...options, maxAttempts: 10, maxDelayMs: 1500 },
-      () => 1
-    )
-    expect(capped).toEqual({ retry: true, delayMs: 1500 })
-    expect(decideRetry('read', { kind: 'response', status: 503 }, 1, NOW, Infinity, options, () => 0)).toEqual({
-      retry: true,
-      delayMs: 0
-    })
+    expect(backoffMs(1, options, () => 0)).toBe(500)
+    expect(backoffMs(3, { ...options, maxDelayMs: 1500 }, () => 1)).toBe(1500)
+    expect(backoffMs(3, { ...options, maxDelayMs: 1500 }, () => 0)).toBe(750)
+    // A long outage does not overflow the exponent.
+    expect(backoffMs(5000, options, () => 1)).toBe(5000)
   })
 
-  it('stops at the attempt limit, at the deadline and on final answers', () => {
-    expect(decideRetry('read', { kind: 'response', status: 503 }, 4, NOW, Infinity, options)).toEqual({
-      retry: false,
-      reason: 'attempts'
-    })
-    expect(decideRetry('read', { kind: 'response', status: 429, retryAfter: '10' }, 1, NOW, NOW + 9000, options)).toEqual({
+  it('retries until the deadline, the last attempt on it, and no further', () => {
+    const answer = { kind: 'response', status: 503 } as const
+    expect(decideRetry('read', answer, 40, NOW, NOW + 300, options, () => 1)).toEqual({ retry: true, delayMs: 300 })
+    expect(decideRetry('read', answer, 40, NOW, NOW, options)).toEqual({ retry: false, reason: 'deadline' })
+    expect(decideRetry('read', { kind: 'network', error: 'reset' }, 40, NOW + 1, NOW, options)).toEqual({
       retry: false,
       reason: 'deadline'
     })
+    expect(decideRetry('write', answer, 40, NOW, NOW + 300, options, () => 1)).toEqual({ retry: true, delayMs: 300 })
+  })
+
+  it('stops at once when Retry-After ends past the deadline, saying for how long', () => {
+    expect(decideRetry('read', { kind: 'response', status: 429, retryAfter: '10' }, 1, NOW, NOW + 9000, options)).toEqual({
+      retry: false,
+      reason: 'throttled',
+      retryAfterMs: 10_000
+    })
+    expect(decideRetry('read', { kind: 'response', status: 429, retryAfter: '9' }, 1, NOW, NOW + 9000, options)).toEqual({
+      retry: true,
+      delayMs: 9000
+    })
+  })
+
+  it('does not retry final answers', () => {
     expect(decideRetry('write', { kind: 'response', status: 500 }, 1, NOW, Infinity, options)).toEqual({
       retry: false,
       reason: 'final'
     })
+    expect(decideRetry('read', { kind: 'response', status: 404 }, 1, NOW, Infinity, options)).toEqual({
+      retry: false,
+      reason: 'final'
+    })
+  })
+
+  it('gives a request outside the wait ten minutes by default', () => {
+    expect(DEFAULT_RETRY).toEqual({ baseDelayMs: 2000, maxDelayMs: 120_000, stepBudgetMs: 600_000 })
   })
 })

@@ -242,7 +242,7 @@ describe('clouds', () => {
         cloud,
         ...credentials
       },
-      { retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1 } }
+      { retry: { baseDelayMs: 1, maxDelayMs: 1, stepBudgetMs: 0 } }
     )
     expect(r.code).toBe(1)
     return [...new Set(proxy.hosts)]

@@ -2,19 +2,18 @@
 // cached, renewed ahead of expiry, renewed again when Graph answers 401. Tokens go only to the
 // authority host (to get them) and to the Graph endpoint (to use them).
 
-import { HttpClient } from '@actions/http-client'
 import type { Clock } from './clock.js'
 import { ActionError, messageOf } from './errors.js'
 import type { CredentialSettings } from './inputs.js'
 import type { Logger } from './logger.js'
-import { decideRetry, DEFAULT_RETRY, type RetryOptions } from './retry-policy.js'
-import { USER_AGENT } from './version.js'
+import type { Exchange, Requester, Tried } from './requester.js'
 
 export interface TokenProvider {
   readonly description: string
   /** False for a token handed in as `accessToken`: nothing can renew it. */
   readonly renewable: boolean
-  getToken(): Promise<string>
+  /** A valid token; a request for a new one is retried until `deadline` (default: the step budget). */
+  getToken(deadline?: number): Promise<string>
   /** Forgets the cached token so the next `getToken` fetches a new one. */
   invalidate(): void
   /** When the current token expires (ms since the epoch), if known. */
@@ -29,8 +28,8 @@ export interface CredentialDeps {
   setSecret(value: string): void
   getIDToken(audience: string): Promise<string>
   runAz(args: string[]): Promise<AzResult>
-  retry?: RetryOptions
-  requestTimeoutMs?: number
+  /** The one retry path, shared with Graph requests. */
+  requester: Requester
 }
 
 export interface CredentialEndpoints {
@@ -71,17 +70,18 @@ export function createTokenProvider(
     case 'accessToken':
       return staticToken(credentials.accessToken, deps)
     case 'clientSecret':
-      return cachedToken(`client secret of app ${credentials.clientId}`, deps, () =>
+      return cachedToken(`client secret of app ${credentials.clientId}`, deps, deadline =>
         requestEntraToken(
           endpoints,
           credentials.tenantId,
           credentials.clientId,
           { client_secret: credentials.clientSecret },
-          deps
+          deps,
+          deadline
         )
       )
     case 'oidc':
-      return cachedToken(`GitHub OIDC federated credential of app ${credentials.clientId}`, deps, async () => {
+      return cachedToken(`GitHub OIDC federated credential of app ${credentials.clientId}`, deps, async deadline => {
         // GitHub's ID token lives about ten minutes: fetch a fresh one for every exchange.
         const assertion = await githubIdToken(credentials.audience, deps)
         return requestEntraToken(
@@ -90,6 +90,7 @@ export function createTokenProvider(
           credentials.clientId,
           { client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion },
           deps,
+          deadline,
           assertion
         )
       })
@@ -98,7 +99,7 @@ export function createTokenProvider(
   }
 }
 
-interface IssuedToken {
+export interface IssuedToken {
   token: string
   expiresAt: number
 }
@@ -121,7 +122,11 @@ function staticToken(token: string, deps: CredentialDeps): TokenProvider {
   }
 }
 
-function cachedToken(description: string, deps: CredentialDeps, fetch: () => Promise<IssuedToken>): TokenProvider {
+function cachedToken(
+  description: string,
+  deps: CredentialDeps,
+  fetch: (deadline: number | undefined) => Promise<IssuedToken>
+): TokenProvider {
   let current: (IssuedToken & { renewAt: number }) | undefined
   let inflight: Promise<IssuedToken> | undefined
   return {
@@ -131,12 +136,12 @@ function cachedToken(description: string, deps: CredentialDeps, fetch: () => Pro
     invalidate: () => {
       current = undefined
     },
-    async getToken() {
+    async getToken(deadline) {
       if (current && deps.clock.now() < current.renewAt) return current.token
-      // Concurrent callers (the roll-out) share one token request.
+      // Concurrent callers (the roll-out) share one token request, bounded by the first caller's deadline.
       inflight ??= (async () => {
         const issuedAt = deps.clock.now()
-        const issued = await fetch()
+        const issued = await fetch(deadline)
         // Masked before anything can use or print it.
         deps.setSecret(issued.token)
         current = { ...issued, renewAt: renewAt(issuedAt, issued.expiresAt) }
@@ -165,11 +170,11 @@ async function githubIdToken(audience: string, deps: CredentialDeps): Promise<st
 }
 
 interface EntraError {
-  error?: string
-  error_description?: string
-  error_codes?: number[]
-  trace_id?: string
-  correlation_id?: string
+  error?: unknown
+  error_description?: unknown
+  error_codes?: unknown
+  trace_id?: unknown
+  correlation_id?: unknown
 }
 
 const AADSTS_HINTS: Record<string, string> = {
@@ -190,6 +195,7 @@ async function requestEntraToken(
   clientId: string,
   secretFields: Record<string, string>,
   deps: CredentialDeps,
+  deadline: number | undefined,
   assertion?: string
 ): Promise<IssuedToken> {
   const url = `${endpoints.authorityHost}/${encodeURIComponent(tenantId)}/oauth2/v2.0/token`
@@ -199,61 +205,66 @@ async function requestEntraToken(
     scope: `${endpoints.graphEndpoint}/.default`,
     ...secretFields
   }).toString()
-  const http = new HttpClient(USER_AGENT, [], { socketTimeout: deps.requestTimeoutMs ?? 60_000, allowRetries: false })
-  const retry = deps.retry ?? DEFAULT_RETRY
-  for (let attemptNumber = 1; ; attemptNumber++) {
-    let status: number
-    let text: string
-    let retryAfter: string | undefined
-    try {
-      const response = await http.post(url, form, {
-        'Content-Type': 'application/x-www-form-urlencoded',
-        Accept: 'application/json'
-      })
-      status = response.message.statusCode ?? 0
-      retryAfter = response.message.headers['retry-after'] as string | undefined
-      text = await response.readBody()
-    } catch (error) {
-      const message = messageOf(error)
-      // A token request changes nothing, so it is as safe to repeat as a read.
-      const decision = decideRetry('read', { kind: 'network', error: 'other' }, attemptNumber, deps.clock.now(), Infinity, retry)
-      if (!decision.retry) throw new ActionError('Sign-in failed', `Could not reach ${endpoints.authorityHost}: ${message}.`)
-      deps.logger.info(`Token request failed (${message}); retrying in ${(decision.delayMs / 1000).toFixed(1)} s.`)
-      await deps.clock.sleep(decision.delayMs)
-      continue
+  const headers = { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' }
+  // A token request changes nothing, so it is as safe to repeat as a read.
+  const path = `token request to ${endpoints.authorityHost}`
+  return deps.requester.retrying({ kind: 'read', method: 'POST', path, url, deadline }, async () =>
+    interpretTokenAnswer(await deps.requester.exchange('POST', url, form, headers), deps.clock.now(), endpoints, assertion)
+  )
+}
+
+/** What the token endpoint's answer means: a token, a failure to weigh, or the sign-in error. Pure. */
+export function interpretTokenAnswer(
+  exchange: Exchange,
+  now: number,
+  endpoints: Pick<CredentialEndpoints, 'authorityHost'>,
+  assertion?: string
+): Tried<IssuedToken> {
+  if (exchange.kind === 'network')
+    return {
+      kind: 'failed',
+      attempt: { kind: 'network', error: exchange.error },
+      what: exchange.message,
+      error: () => new ActionError('Sign-in failed', `Could not reach ${endpoints.authorityHost}: ${exchange.message}.`)
     }
-    const body = status === 200 ? safeJson<{ access_token?: string; expires_in?: number | string }>(text) : undefined
-    if (body?.access_token) {
-      const lifetimeMs = Number(body.expires_in ?? 3600) * 1000
-      return { token: body.access_token, expiresAt: deps.clock.now() + lifetimeMs }
+  const { status, text } = exchange
+  const body = status === 200 ? safeJson<{ access_token?: unknown; expires_in?: unknown }>(text) : undefined
+  if (typeof body?.access_token === 'string' && body.access_token !== '') {
+    const seconds = Number(body.expires_in ?? 3600)
+    const lifetimeMs = (Number.isFinite(seconds) && seconds > 0 ? seconds : 3600) * 1000
+    return { kind: 'done', value: { token: body.access_token, expiresAt: now + lifetimeMs } }
+  }
+  // A 200 without a readable token is as transient as a lost answer.
+  if (status === 200)
+    return {
+      kind: 'failed',
+      attempt: { kind: 'network', error: 'other' },
+      what: 'HTTP 200 without a readable token',
+      error: () => new ActionError('Sign-in failed', 'The token endpoint kept answering 200 without a readable access_token.')
     }
-    // A 200 without a readable token is as transient as a 5xx.
-    const attempt =
-      status === 200 ? ({ kind: 'network', error: 'other' } as const) : ({ kind: 'response', status, retryAfter } as const)
-    const decision = decideRetry('read', attempt, attemptNumber, deps.clock.now(), Infinity, retry)
-    if (decision.retry) {
-      deps.logger.info(
-        `Token request answered HTTP ${status}${status === 200 ? ' without a readable token' : ''}; retrying in ${(decision.delayMs / 1000).toFixed(1)} s.`
-      )
-      await deps.clock.sleep(decision.delayMs)
-      continue
-    }
-    if (status === 200)
-      throw new ActionError('Sign-in failed', 'The token endpoint kept answering 200 without a readable access_token.')
-    throw entraError(status, safeJson<EntraError>(text), assertion)
+  const retryAfter = exchange.headers['retry-after']
+  return {
+    kind: 'failed',
+    attempt: { kind: 'response', status, retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter },
+    what: `HTTP ${status}`,
+    error: () => entraError(status, safeJson<EntraError>(text), assertion)
   }
 }
 
 function entraError(status: number, body: EntraError | undefined, assertion?: string): ActionError {
-  const description = (body?.error_description ?? '').split(/\r?\n/)[0]
-  const aadsts = /AADSTS(\d+)/.exec(description)?.[1] ?? body?.error_codes?.[0]?.toString()
-  const parts = [`The token endpoint answered HTTP ${status} ${body?.error ?? ''}: ${description || 'no description'}`.trim()]
+  // Only an Entra-shaped body has these as strings; a proxy or gateway may answer with anything.
+  const description = (typeof body?.error_description === 'string' ? body.error_description : '').split(/\r?\n/)[0]
+  const codes = Array.isArray(body?.error_codes) ? body.error_codes : []
+  const aadsts = /AADSTS(\d+)/.exec(description)?.[1] ?? (typeof codes[0] === 'number' ? String(codes[0]) : undefined)
+  const error = typeof body?.error === 'string' ? ` ${body.error}` : ''
+  const parts = [`The token endpoint answered HTTP ${status}${error}: ${description || 'no description'}`]
   if (aadsts && AADSTS_HINTS[aadsts]) parts.push(AADSTS_HINTS[aadsts])
   if (aadsts === '70021' && assertion) {
     const claims = jwtClaims(assertion)
     if (claims?.sub) parts.push(`GitHub sent the subject "${String(claims.sub)}" (issuer ${String(claims.iss ?? 'unknown')}).`)
   }
-  parts.push(`trace_id: ${body?.trace_id ?? 'none'}; correlation_id: ${body?.correlation_id ?? 'none'}`)
+  const id = (value: unknown) => (typeof value === 'string' ? value : 'none')
+  parts.push(`trace_id: ${id(body?.trace_id)}; correlation_id: ${id(body?.correlation_id)}`)
   return new ActionError(`Sign-in failed${aadsts ? `: AADSTS${aadsts}` : ''}`, parts.join(' '))
 }
 

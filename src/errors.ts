@@ -1,6 +1,8 @@
 // Errors the action reports to the user: each has a short title for the annotation and a message
 // that says what failed and what to do.
 
+import { formatDuration } from './duration.js'
+
 export class ActionError extends Error {
   constructor(
     readonly title: string,
@@ -53,11 +55,27 @@ export class OutcomeUnknownError extends ActionError {
   }
 }
 
-/** A retry would have waited past the run's deadline. */
+/** A request kept failing until the deadline of the step it serves. */
 export class DeadlineError extends ActionError {
-  constructor(what: string) {
-    super('Deadline reached', `${what}; no time is left before the deadline to try again.`)
+  constructor(what: string, title = 'Deadline reached', message = `${what}; no time is left before the deadline to try again.`) {
+    super(title, message)
     this.name = 'DeadlineError'
+  }
+}
+
+/** The service asked for a pause that would end past the deadline: the step stops now instead of sleeping. */
+export class ThrottledError extends DeadlineError {
+  constructor(
+    what: string,
+    readonly retryAfterMs: number,
+    leftMs: number
+  ) {
+    super(
+      what,
+      'Throttled',
+      `${what}: the service throttled the request and asked to wait ${formatDuration(retryAfterMs)} (Retry-After), longer than the ${formatDuration(leftMs)} left before the deadline; stopped instead of waiting.`
+    )
+    this.name = 'ThrottledError'
   }
 }
 
@@ -76,6 +94,11 @@ function formatGraphError(d: GraphErrorDetails): string {
     `date: ${d.date ?? 'none'}`
   ]
   return `${d.method} ${d.path} answered HTTP ${d.status}: ${d.message} [${ids.join('; ')}]`
+}
+
+/** A 4xx answer: the service refused the request and did not act on it. */
+export function isRefusal(error: unknown): error is GraphError {
+  return error instanceof GraphError && error.status >= 400 && error.status < 500
 }
 
 export function messageOf(error: unknown): string {

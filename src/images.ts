@@ -5,11 +5,11 @@ import { ActionError, GraphError, OutcomeUnknownError } from './errors.js'
 import type { GraphClient } from './graph-client.js'
 import type { DeviceImage, ImageCreateBody, ImageSourcePatch } from './graph-types.js'
 import type { Logger } from './logger.js'
-import { type ImageRead, isRefusal, isStaleFailure } from './wait.js'
+import { type Settled, settleWrite } from './settle.js'
+import { type ImageRead, isStaleFailure } from './wait.js'
 
 const IMAGES_PATH = '/deviceManagement/virtualEndpoint/deviceImages'
 export const POLICIES_PATH = '/deviceManagement/virtualEndpoint/provisioningPolicies'
-const MAX_CREATE_POSTS = 3
 /** Windows 365 keeps at most this many custom images per tenant. */
 export const IMAGE_LIMIT = 20
 
@@ -56,48 +56,48 @@ export async function createImage(
   key: ImageKey & { sourceImageResourceId: string },
   logger: Logger
 ): Promise<CreateOutcome> {
-  for (let post = 1; ; post++) {
-    try {
-      const response = await client.request<DeviceImage>({
-        method: 'POST',
-        path: IMAGES_PATH,
-        body: {
-          displayName: key.displayName,
-          version: key.version,
-          sourceImageResourceId: key.sourceImageResourceId
-        } satisfies ImageCreateBody
-      })
-      if (response.body?.id) return { kind: 'created', image: response.body }
-      throw new OutcomeUnknownError('POST', IMAGES_PATH, `HTTP ${response.status} without the created image`)
-    } catch (error) {
-      if (error instanceof GraphError && error.status === 409) return { kind: 'conflict', error }
-      if (!(error instanceof OutcomeUnknownError)) throw error
-      logger.info(`The create request's outcome is unknown (${error.cause}); listing images to see whether it took effect.`)
-      const found = (await listImages(client)).filter(image => isSameImage(image, key))
-      const ours = found.find(image => isSameSource(image.sourceImageResourceId, key.sourceImageResourceId))
-      if (ours) {
-        logger.info(`The image was created after all (${ours.id}); adopting it.`)
-        return { kind: 'adopted', image: ours }
+  let adopted = false
+  try {
+    const image = await settleWrite<DeviceImage>({
+      what: `Creating image "${key.displayName}" version ${key.version}`,
+      logger,
+      write: async () => {
+        const response = await client.request<DeviceImage>({
+          method: 'POST',
+          path: IMAGES_PATH,
+          body: {
+            displayName: key.displayName,
+            version: key.version,
+            sourceImageResourceId: key.sourceImageResourceId
+          } satisfies ImageCreateBody
+        })
+        if (response.body?.id) return response.body
+        throw new OutcomeUnknownError('POST', IMAGES_PATH, `HTTP ${response.status} without the created image`)
+      },
+      check: async () => {
+        const found = (await listImages(client)).filter(image => isSameImage(image, key))
+        const ours = found.find(image => isSameSource(image.sourceImageResourceId, key.sourceImageResourceId))
+        if (ours) {
+          logger.info(`The image was created after all (${ours.id}); adopting it.`)
+          adopted = true
+          return { kind: 'done', value: ours }
+        }
+        if (found.length > 0)
+          throw new ActionError(
+            'Image exists with another source',
+            `While the answer to the create was lost, image "${found[0].displayName}" version ${found[0].version} (${found[0].id}) appeared with the source ${found[0].sourceImageResourceId}, not ${key.sourceImageResourceId}: another run is publishing the same version. Serialize runs with a workflow concurrency group, and publish this source as a new version.`
+          )
+        return { kind: 'notDone' }
       }
-      if (found.length > 0)
-        throw new ActionError(
-          'Image exists with another source',
-          `While the answer to the create was lost, image "${found[0].displayName}" version ${found[0].version} (${found[0].id}) appeared with the source ${found[0].sourceImageResourceId}, not ${key.sourceImageResourceId}: another run is publishing the same version. Serialize runs with a workflow concurrency group, and publish this source as a new version.`
-        )
-      if (post >= MAX_CREATE_POSTS)
-        throw new ActionError(
-          'Image create failed',
-          `Creating the image failed ${post} times with no image appearing (${error.cause}). Run the workflow again later.`
-        )
-      logger.info('The image does not exist; sending the create again.')
-    }
+    })
+    return { kind: adopted ? 'adopted' : 'created', image }
+  } catch (error) {
+    if (error instanceof GraphError && error.status === 409) return { kind: 'conflict', error }
+    throw error
   }
 }
 
 export type RetryRoute = 'retryUpload' | 'reupload'
-
-/** How many times a retry request is sent when its answers are lost, with a read before each repeat. */
-const MAX_RETRY_POSTS = 3
 
 /**
  * Graph answers an action it does not offer with 404, 405, or 400 "Resource not found for the
@@ -116,37 +116,38 @@ export function isUnknownAction(error: unknown): boolean {
  * `failed`, shows the retry was taken. A repeat the service refuses after a lost answer means the
  * first request started an upload, which the wait then sees. Returns the route that took the request.
  */
-export async function requestUploadRetry(client: GraphClient, failed: DeviceImage, deadline?: number): Promise<RetryRoute> {
+export async function requestUploadRetry(
+  client: GraphClient,
+  failed: DeviceImage,
+  deadline: number | undefined,
+  logger: Logger
+): Promise<RetryRoute> {
   const base = `${IMAGES_PATH}/${encodeURIComponent(failed.id)}`
   let route: RetryRoute = 'retryUpload'
-  const post = async (): Promise<void> => {
-    if (route === 'retryUpload') {
-      try {
-        await client.request({ method: 'POST', path: `${base}/retryUpload`, deadline })
-        return
-      } catch (error) {
-        if (!isUnknownAction(error)) throw error
-        route = 'reupload'
+  await settleWrite({
+    what: `Asking the service to retry the upload of image ${failed.id} (${route})`,
+    logger,
+    write: async () => {
+      if (route === 'retryUpload') {
+        try {
+          await client.request({ method: 'POST', path: `${base}/retryUpload`, deadline })
+          return
+        } catch (error) {
+          if (!isUnknownAction(error)) throw error
+          route = 'reupload'
+        }
       }
-    }
-    await client.request({ method: 'POST', path: `${base}/reupload`, deadline })
-  }
-  for (let tries = 1; ; tries++) {
-    try {
-      await post()
-      return route
-    } catch (error) {
-      if (tries > 1 && isRefusal(error)) return route
-      if (!(error instanceof OutcomeUnknownError)) throw error
+      await client.request({ method: 'POST', path: `${base}/reupload`, deadline })
+    },
+    // A repeat is refused once the first request has started an upload, which the wait then sees;
+    // a read may still show the failure from before it for a while.
+    check: async reason => {
+      if (reason === 'refusedRepeat') return { kind: 'done', value: undefined }
       const { image } = await readImage(client, failed.id, deadline)
-      if (!isStaleFailure(image, failed.lastModifiedDateTime)) return route
-      if (tries >= MAX_RETRY_POSTS)
-        throw new ActionError(
-          'Upload retry failed',
-          `Asking the service to retry the upload of image ${failed.id} (${route}) failed ${tries} times, and the image still shows the failure: ${error.cause}. Run the workflow again later.`
-        )
+      return isStaleFailure(image, failed.lastModifiedDateTime) ? { kind: 'notDone' } : { kind: 'done', value: undefined }
     }
-  }
+  })
+  return route
 }
 
 export interface ProvisioningPolicy {
@@ -166,39 +167,60 @@ export function usesImage(policy: ProvisioningPolicy, imageId: string): boolean 
 }
 
 /** Deletes the image; a lost answer is settled by listing. */
-export async function deleteImage(client: GraphClient, id: string): Promise<void> {
-  try {
-    await client.request({ method: 'DELETE', path: `${IMAGES_PATH}/${encodeURIComponent(id)}` })
-  } catch (error) {
-    if (error instanceof GraphError && error.status === 404) return
-    if (!(error instanceof OutcomeUnknownError)) throw error
-    if ((await listImages(client)).some(image => image.id === id))
-      throw new ActionError('Image delete failed', `Deleting image ${id} failed (${error.cause}); it still exists.`)
-  }
+export async function deleteImage(client: GraphClient, id: string, logger: Logger): Promise<void> {
+  await settleWrite({
+    what: `Deleting image ${id}`,
+    logger,
+    write: async () => {
+      try {
+        await client.request({ method: 'DELETE', path: `${IMAGES_PATH}/${encodeURIComponent(id)}` })
+      } catch (error) {
+        // Already gone: what the delete was for.
+        if (!(error instanceof GraphError && error.status === 404)) throw error
+      }
+    },
+    check: async () =>
+      (await listImages(client)).some(image => image.id === id) ? { kind: 'notDone' } : { kind: 'done', value: undefined }
+  })
 }
 
 /**
  * Points the image at a new source (undocumented PATCH). Returns the image as the service now has
  * it, with the IDs of the read when one was needed to see it.
  */
-export async function updateImageSource(client: GraphClient, id: string, sourceImageResourceId: string): Promise<ImageRead> {
+export async function updateImageSource(
+  client: GraphClient,
+  id: string,
+  sourceImageResourceId: string,
+  logger: Logger
+): Promise<ImageRead> {
   const path = `${IMAGES_PATH}/${encodeURIComponent(id)}`
-  try {
-    const response = await client.request<DeviceImage>({
-      method: 'PATCH',
-      path,
-      body: { sourceImageResourceId } satisfies ImageSourcePatch
-    })
-    if (response.body?.id) return { image: response.body }
-  } catch (error) {
-    if (!(error instanceof OutcomeUnknownError)) throw error
+  let last: ImageRead | undefined
+  const confirm = async (): Promise<Settled<ImageRead>> => {
+    const read = (last = await readImage(client, id))
+    return isSameSource(read.image.sourceImageResourceId, sourceImageResourceId)
+      ? { kind: 'done', value: read }
+      : { kind: 'notDone' }
   }
-  // 204, or an unknown outcome: the image as it is now tells whether the change took effect.
-  const read = await readImage(client, id)
-  if (!isSameSource(read.image.sourceImageResourceId, sourceImageResourceId))
-    throw new ActionError(
-      'Image update failed',
-      `Image ${id} still has the source ${read.image.sourceImageResourceId} after the update.`
-    )
-  return read
+  const written = await settleWrite<ImageRead | undefined>({
+    what: `Changing the source of image ${id}`,
+    logger,
+    write: async () => {
+      const response = await client.request<DeviceImage>({
+        method: 'PATCH',
+        path,
+        body: { sourceImageResourceId } satisfies ImageSourcePatch
+      })
+      return response.body?.id ? { image: response.body } : undefined
+    },
+    check: confirm
+  })
+  if (written) return written
+  // 204: the image as it is now tells whether the change took effect.
+  const now = await confirm()
+  if (now.kind === 'done') return now.value
+  throw new ActionError(
+    'Image update failed',
+    `Image ${id} still has the source ${last?.image.sourceImageResourceId} after the update.`
+  )
 }

@@ -8,15 +8,17 @@ import { type Clock, systemClock } from './clock.js'
 import { type AzResult, createTokenProvider } from './credentials.js'
 import { accessHint, ActionError, CancelledError, GraphError, messageOf } from './errors.js'
 import { GraphClient } from './graph-client.js'
+import { parseImageStatus } from './graph-types.js'
 import { parseInputs, type Settings } from './inputs.js'
 import { coreLogger, type Logger } from './logger.js'
 import { outputsOf } from './outputs.js'
 import { publishImage } from './publisher.js'
+import { Requester } from './requester.js'
 import { newReport, type RunReport } from './report.js'
 import { checkRolloutTargets, planRollout, rollOut } from './rollout.js'
 import type { RetryOptions } from './retry-policy.js'
 import { buildSummary, type RunLinks, SUMMARY_LIMIT_BYTES } from './summary.js'
-import { formatDuration } from './wait.js'
+import { formatDuration } from './duration.js'
 
 export interface RunDependencies {
   getInput(name: string): string
@@ -58,14 +60,20 @@ export async function run(overrides: Partial<RunDependencies> = {}): Promise<num
     for (const warning of parsed.warnings) logger.warning(warning)
     for (const notice of parsed.notices) logger.notice(notice.message, { title: notice.title })
 
+    const requester = new Requester({
+      clock,
+      logger,
+      signal: deps.signal,
+      retry: deps.retry,
+      requestTimeoutMs: deps.requestTimeoutMs
+    })
     const tokens = createTokenProvider(settings.credentials, settings, {
       clock,
       logger,
       setSecret: deps.setSecret,
       getIDToken: deps.getIDToken,
       runAz: deps.runAz,
-      retry: deps.retry,
-      requestTimeoutMs: deps.requestTimeoutMs
+      requester
     })
     await logger.group('Set up', async () => {
       logger.info(describeRun(settings))
@@ -78,22 +86,14 @@ export async function run(overrides: Partial<RunDependencies> = {}): Promise<num
         `The accessToken expires in ${formatDuration(expiry - clock.now())}, before the wait may end (timeoutMinutes: ${settings.timeoutMs / 60_000}), and cannot be renewed. Sign in with a federated credential or a client secret for long waits.`,
         { title: 'Access token may expire during the wait' }
       )
-    const client = new GraphClient({
-      graphEndpoint: settings.graphEndpoint,
-      tokens,
-      clock,
-      logger,
-      retry: deps.retry,
-      requestTimeoutMs: deps.requestTimeoutMs,
-      signal: deps.signal
-    })
+    const client = new GraphClient({ graphEndpoint: settings.graphEndpoint, tokens, requester, logger })
     const rollingOut = settings.provisioningPolicyIds.length > 0 || settings.reprovision
     const targets = rollingOut
       ? await logger.group('Check the roll-out targets', () => checkRolloutTargets(client, settings))
       : undefined
     await publishImage(settings, report, { client, clock, logger, signal: deps.signal })
     if (targets) {
-      if (settings.dryRun) await logger.group('Plan the roll-out', () => planRollout(client, settings, targets, report, logger))
+      if (settings.dryRun) await logger.group('Plan the roll-out', async () => planRollout(settings, targets, report, logger))
       else if (report.image)
         await logger.group('Roll out', () =>
           rollOut(settings, report.image!, targets, report, { client, clock, logger, signal: deps.signal })
@@ -103,13 +103,7 @@ export async function run(overrides: Partial<RunDependencies> = {}): Promise<num
   } catch (error) {
     if (error instanceof CancelledError) {
       report.outcome = 'cancelled'
-      const image = report.image
-      report.failure = {
-        title: 'Cancelled',
-        message: image
-          ? `The run was cancelled. Image ${image.id} was ${String(image.status)}; the upload goes on in the service: run again with the same inputs to wait on it.`
-          : 'The run was cancelled before an image was created.'
-      }
+      report.failure ??= cancelledFailure(report)
     }
     report.failure ??= toFailure(error)
     report.outcome ??= 'failed'
@@ -123,6 +117,22 @@ export async function run(overrides: Partial<RunDependencies> = {}): Promise<num
     } catch (error) {
       logger.warning(`Could not write the job summary: ${messageOf(error)}`)
     }
+  }
+}
+
+/** What a cancellation left, in words true at that moment; the roll-out writes its own. */
+function cancelledFailure(report: RunReport): { title: string; message: string } {
+  const image = report.image
+  if (!image) return { title: 'Cancelled', message: 'The run was cancelled before an image was created.' }
+  const status = parseImageStatus(image.status)
+  if (status === 'ready' || status === 'warning')
+    return {
+      title: 'Cancelled',
+      message: `The run was cancelled after image ${image.id} was ${status}: ${report.updatedPolicyIds.length} of ${report.policies?.length ?? 0} policies were seen pointing at it, and no Cloud PC was reprovisioned. Run again with the same inputs to finish the roll-out.`
+    }
+  return {
+    title: 'Cancelled',
+    message: `The run was cancelled. Image ${image.id} was ${String(image.status)}; the upload goes on in the service: run again with the same inputs to wait on it.`
   }
 }
 

@@ -2,7 +2,7 @@
 // Everything learned goes into the report as soon as it is known.
 
 import type { Clock } from './clock.js'
-import { ActionError, CancelledError, GraphError } from './errors.js'
+import { ActionError, CancelledError, GraphError, isRefusal } from './errors.js'
 import type { GraphClient } from './graph-client.js'
 import { type DeviceImage, parseImageStatus } from './graph-types.js'
 import { explainErrorCode } from './error-codes.js'
@@ -24,7 +24,8 @@ import { isGallerySource, type Settings } from './inputs.js'
 import type { Logger } from './logger.js'
 import { type Plan, planImage, tenantFullMessage } from './plan.js'
 import type { PublishResult, RunReport } from './report.js'
-import { decideStep, type FailedWait, formatDuration, type ImageRead, isRefusal, waitForImage } from './wait.js'
+import { formatDuration } from './duration.js'
+import { decideStep, type FailedWait, type ImageRead, waitForImage } from './wait.js'
 
 type ImageKey = { displayName: string; version: string; sourceImageResourceId: string }
 
@@ -78,7 +79,7 @@ export async function publishImage(settings: Settings, report: RunReport, deps: 
   const image = first.image
   report.image = image
   const retryUpload = async (deadline: number | undefined, failed: DeviceImage): Promise<string> => {
-    const route = await requestUploadRetry(client, failed, deadline)
+    const route = await requestUploadRetry(client, failed, deadline, logger)
     report.uploadRetries++
     report.timeline.push({ at: deps.clock.now(), label: `retry ${report.uploadRetries}`, kind: 'action' })
     return route
@@ -167,7 +168,9 @@ export async function publishImage(settings: Settings, report: RunReport, deps: 
       report.outcome = 'timedOut'
       throw new ActionError(
         'Timed out waiting for the image',
-        `Image ${waited.image.id} was still ${String(waited.image.status)} after ${formatDuration(settings.timeoutMs)} (timeoutMinutes). The upload goes on in the service: run again with the same inputs to wait on it, or raise timeoutMinutes.`
+        waited.cause
+          ? `Image ${waited.image.id} was still ${String(waited.image.status)} when the wait had to stop: ${waited.cause} The upload goes on in the service: run again with the same inputs to wait on it.`
+          : `Image ${waited.image.id} was still ${String(waited.image.status)} after ${formatDuration(settings.timeoutMs)} (timeoutMinutes). The upload goes on in the service: run again with the same inputs to wait on it, or raise timeoutMinutes.`
       )
     case 'failed':
       fail(report, settings, waited, state.retriesUsed, uploadNewSource)
@@ -249,7 +252,7 @@ async function execute(
     case 'update': {
       let read: ImageRead
       try {
-        read = await updateImageSource(client, plan.image.id, key.sourceImageResourceId)
+        read = await updateImageSource(client, plan.image.id, key.sourceImageResourceId, logger)
       } catch (error) {
         if (error instanceof GraphError && error.status < 500)
           throw new ActionError(
@@ -263,7 +266,7 @@ async function execute(
       return { read, result: 'updated', failedBeforeRun: false, uploadNewSource: true }
     }
     case 'replace': {
-      await deleteImage(client, plan.image.id)
+      await deleteImage(client, plan.image.id, logger)
       logger.info(`Deleted image ${plan.image.id} to create it anew.`)
       report.timeline.push({ at: clock.now(), label: 'deleted', kind: 'action' })
       const created = await createOnce(key, all.length - 1, report, deps)

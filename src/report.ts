@@ -25,7 +25,7 @@ export interface CloudPcResult {
   id: string
   displayName: string
   userPrincipalName: string
-  result: 'pending' | 'reprovisioned' | 'failed' | 'would reprovision'
+  result: 'pending' | 'reprovisioned' | 'failed' | 'cancelled' | 'would reprovision'
   error?: string
 }
 

@@ -1,17 +1,27 @@
-// When to repeat a Graph request and how long to wait first. Pure: values in, values out.
+// When to repeat a request and how long to wait first. Pure: values in, values out.
 
 export type RequestKind = 'read' | 'write'
 
-export type Attempt =
-  { kind: 'response'; status: number; retryAfter?: string } | { kind: 'network'; error: 'reset' | 'timeout' | 'other' }
+export type NetworkError = 'reset' | 'timeout' | 'other'
+
+export type Attempt = { kind: 'response'; status: number; retryAfter?: string } | { kind: 'network'; error: NetworkError }
 
 export interface RetryOptions {
-  maxAttempts: number
   baseDelayMs: number
+  /** Backoff never waits longer than this between two attempts. */
   maxDelayMs: number
+  /** How long a request outside the wait is retried: its deadline when the caller names none. */
+  stepBudgetMs: number
 }
 
-export const DEFAULT_RETRY: RetryOptions = { maxAttempts: 6, baseDelayMs: 2000, maxDelayMs: 120_000 }
+/**
+ * A request outside the wait (sign-in, find, create, roll-out) rides out an outage or a throttle of
+ * up to ten minutes; past that the step fails and says why, long before a runner would kill the job.
+ * The wait has its own deadline, `timeoutMinutes`.
+ */
+export const STEP_BUDGET_MS = 10 * 60_000
+
+export const DEFAULT_RETRY: RetryOptions = { baseDelayMs: 2000, maxDelayMs: 120_000, stepBudgetMs: STEP_BUDGET_MS }
 
 /** Statuses after which the service is known not to have acted, so even a write may be sent again. */
 const NOT_ACTED = new Set([429, 503])
@@ -42,11 +52,17 @@ export function parseRetryAfter(header: string | undefined, now: number): number
   return Math.max(0, date - now)
 }
 
-export type RetryDecision = { retry: true; delayMs: number } | { retry: false; reason: 'final' | 'attempts' | 'deadline' }
+export type RetryDecision =
+  | { retry: true; delayMs: number }
+  | { retry: false; reason: 'final' | 'deadline' }
+  /** The service asked for a pause that ends past the deadline. */
+  | { retry: false; reason: 'throttled'; retryAfterMs: number }
 
 /**
  * Decides whether attempt number `attemptNumber` (1-based) is followed by another, and after how long.
- * `Retry-After` wins; otherwise full-jitter exponential backoff, capped. Never waits past `deadline`.
+ * A retryable failure is retried until `deadline`: `Retry-After` wins, and one that ends past the
+ * deadline stops now; otherwise exponential backoff with jitter, capped, and shortened so that the
+ * last attempt falls on the deadline.
  */
 export function decideRetry(
   kind: RequestKind,
@@ -58,10 +74,20 @@ export function decideRetry(
   random: () => number = Math.random
 ): RetryDecision {
   if (!isRetryable(kind, attempt)) return { retry: false, reason: 'final' }
-  if (attemptNumber >= options.maxAttempts) return { retry: false, reason: 'attempts' }
+  if (now >= deadline) return { retry: false, reason: 'deadline' }
   const hinted = attempt.kind === 'response' ? parseRetryAfter(attempt.retryAfter, now) : undefined
-  const ceiling = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** (attemptNumber - 1))
-  const delayMs = hinted ?? Math.round(random() * ceiling)
-  if (now + delayMs >= deadline) return { retry: false, reason: 'deadline' }
-  return { retry: true, delayMs }
+  if (hinted !== undefined) {
+    if (now + hinted > deadline) return { retry: false, reason: 'throttled', retryAfterMs: hinted }
+    return { retry: true, delayMs: hinted }
+  }
+  return { retry: true, delayMs: Math.min(backoffMs(attemptNumber, options, random), deadline - now) }
+}
+
+/**
+ * Equal jitter: half the capped exponential step, plus a random part of the other half. Spreads
+ * concurrent callers apart, and never comes out at zero, so a run of failures always moves time on.
+ */
+export function backoffMs(attemptNumber: number, options: RetryOptions, random: () => number): number {
+  const step = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** Math.min(attemptNumber - 1, 30))
+  return Math.round(step / 2 + (random() * step) / 2)
 }

@@ -3,18 +3,25 @@
 // and only for policies that now use the image.
 
 import type { Clock } from './clock.js'
-import { ActionError, GraphError, messageOf, OutcomeUnknownError } from './errors.js'
+import { ActionError, CancelledError, GraphError, messageOf } from './errors.js'
 import type { GraphClient } from './graph-client.js'
 import type { DeviceImage, PolicyImagePatch } from './graph-types.js'
 import { POLICIES_PATH, type ProvisioningPolicy, usesImage } from './images.js'
 import type { Settings } from './inputs.js'
 import type { Logger } from './logger.js'
 import type { CloudPcResult, PolicyResult, RunReport } from './report.js'
+import { settleWrite } from './settle.js'
 
 const CLOUD_PCS_PATH = '/deviceManagement/virtualEndpoint/cloudPCs'
-const CLOUD_PC_SELECT = '$select=id,displayName,userPrincipalName,provisioningPolicyId,status'
+const CLOUD_PC_SELECT = '$select=id,displayName,userPrincipalName,provisioningPolicyId,status,lastRemoteActionResult'
 const REPROVISION_CONCURRENCY = 8
 const MAX_NAMED = 20
+
+export interface RemoteActionResult {
+  actionName?: string | null
+  actionState?: string | null
+  startDateTime?: string | null
+}
 
 export interface CloudPc {
   id: string
@@ -22,17 +29,20 @@ export interface CloudPc {
   userPrincipalName?: string | null
   provisioningPolicyId?: string | null
   status?: string | null
+  lastRemoteActionResult?: RemoteActionResult | null
 }
 
 export interface RolloutTargets {
   policies: ProvisioningPolicy[]
   /** The `cloudPcIds` input, as the service knows them. */
   extraCloudPcs: CloudPc[]
+  /** The policies' Cloud PCs and the extra ones, each once, as listed before anything was changed. */
+  cloudPcs: CloudPc[]
 }
 
 /**
- * Reads the policies and extra Cloud PCs before anything is published, so an unknown ID fails the
- * step in seconds instead of after the upload.
+ * Reads the policies and Cloud PCs before anything is published, so an unknown ID, or a Cloud PC
+ * list the service will not filter, fails the step in seconds instead of after the upload.
  */
 export async function checkRolloutTargets(client: GraphClient, settings: Settings): Promise<RolloutTargets> {
   const policies = await getAll<ProvisioningPolicy>(
@@ -42,10 +52,35 @@ export async function checkRolloutTargets(client: GraphClient, settings: Setting
     'provisioningPolicyIds',
     'provisioning policy'
   )
-  const extraCloudPcs = settings.reprovision
-    ? await getAll<CloudPc>(client, CLOUD_PCS_PATH, settings.cloudPcIds, 'cloudPcIds', 'Cloud PC', CLOUD_PC_SELECT)
-    : []
-  return { policies, extraCloudPcs }
+  if (!settings.reprovision) return { policies, extraCloudPcs: [], cloudPcs: [] }
+  const extraCloudPcs = await getAll<CloudPc>(
+    client,
+    CLOUD_PCS_PATH,
+    settings.cloudPcIds,
+    'cloudPcIds',
+    'Cloud PC',
+    CLOUD_PC_SELECT
+  )
+  const cloudPcs = await collectCloudPcs(
+    client,
+    policies.map(p => p.id),
+    extraCloudPcs
+  )
+  return { policies, extraCloudPcs, cloudPcs }
+}
+
+/**
+ * A reprovision request whose answer was lost took effect when the Cloud PC's last remote action is
+ * a reprovision that started after the one seen before the request (the service's timestamps
+ * compared with each other, not with the runner's clock).
+ */
+export function reprovisionStarted(before: RemoteActionResult | null | undefined, after: CloudPc | undefined): boolean {
+  const action = after?.lastRemoteActionResult
+  if (String(action?.actionName ?? '').toLowerCase() !== 'reprovision') return false
+  const started = Date.parse(action?.startDateTime ?? '')
+  if (Number.isNaN(started)) return false
+  if (String(before?.actionName ?? '').toLowerCase() !== 'reprovision') return true
+  return !(started <= Date.parse(before?.startDateTime ?? ''))
 }
 
 async function getAll<T>(
@@ -96,13 +131,7 @@ function needsUpdate(policy: ProvisioningPolicy, imageId: string): boolean {
 }
 
 /** The dry run: what would be updated and reprovisioned, from reads only. */
-export async function planRollout(
-  client: GraphClient,
-  settings: Settings,
-  targets: RolloutTargets,
-  report: RunReport,
-  logger: Logger
-): Promise<void> {
+export function planRollout(settings: Settings, targets: RolloutTargets, report: RunReport, logger: Logger): void {
   const imageId = report.image?.id
   report.policies = targets.policies.map(p => ({
     id: p.id,
@@ -114,11 +143,7 @@ export async function planRollout(
       `Policy "${p.displayName}" (${p.id}): ${p.result === 'would skip' ? 'already uses the image' : 'would be pointed at the image'}.`
     )
   if (!settings.reprovision) return
-  const pcs = await collectCloudPcs(
-    client,
-    targets.policies.map(p => p.id),
-    targets.extraCloudPcs
-  )
+  const pcs = targets.cloudPcs
   report.cloudPcs = pcs.map(pc => ({ ...describePc(pc), result: 'would reprovision' }))
   logger.info(`Would reprovision ${pcs.length} Cloud PC${pcs.length === 1 ? '' : 's'}, erasing their local data:`)
   for (const pc of report.cloudPcs) logger.info(`  ${pc.id}  ${pc.displayName || '—'}  ${pc.userPrincipalName || '—'}`)
@@ -145,33 +170,38 @@ export async function rollOut(
 ): Promise<void> {
   const { client, logger } = deps
   report.timeline.push({ at: deps.clock.now(), label: 'roll-out', kind: 'action' })
+  // Each result goes into the report as soon as it is known, so an error or a cancellation later
+  // leaves the outputs saying what was done.
   report.policies = []
   for (const policy of targets.policies) {
-    const result = await updatePolicy(client, policy, image)
+    const result = await updatePolicy(client, policy, image, logger)
     report.policies.push(result)
+    if (result.result === 'updated' || result.result === 'skipped') report.updatedPolicyIds.push(result.id)
     logger.info(`Policy "${result.displayName}" (${result.id}): ${result.result}${result.error ? ` (${result.error})` : ''}.`)
   }
-  const pointing = report.policies.filter(p => p.result === 'updated' || p.result === 'skipped')
-  report.updatedPolicyIds = pointing.map(p => p.id)
 
   if (settings.reprovision) {
     // Only Cloud PCs of policies that now use the image: the others would be rebuilt from the old one.
-    const pcs = await collectCloudPcs(
-      client,
-      pointing.map(p => p.id),
-      targets.extraCloudPcs
-    )
+    const pcs = await collectCloudPcs(client, report.updatedPolicyIds, targets.extraCloudPcs)
     report.cloudPcs = pcs.map(pc => ({ ...describePc(pc), result: 'pending' }))
     logger.info(
       `Reprovisioning ${pcs.length} Cloud PC${pcs.length === 1 ? '' : 's'} (${deps.concurrency ?? REPROVISION_CONCURRENCY} at a time).`
     )
-    await reprovisionAll(client, report.cloudPcs, deps, done => {
+    await reprovisionAll(client, pcs, report.cloudPcs, deps, done => {
       if (done === pcs.length || done % Math.max(1, Math.ceil(pcs.length / 10)) === 0) {
         const failed = report.cloudPcs!.filter(pc => pc.result === 'failed').length
         logger.info(`Reprovision: ${done} of ${pcs.length} answered (${done - failed} accepted, ${failed} failed).`)
       }
     })
     report.reprovisionedCloudPcIds = report.cloudPcs.filter(pc => pc.result === 'reprovisioned').map(pc => pc.id)
+    if (deps.signal?.aborted) {
+      const count = (result: CloudPcResult['result']) => report.cloudPcs!.filter(pc => pc.result === result).length
+      report.failure = {
+        title: 'Cancelled',
+        message: `The run was cancelled during the roll-out. Image ${image.id} is ready and ${report.updatedPolicyIds.length} of ${report.policies.length} policies use it; ${count('reprovisioned')} Cloud PC reprovisions were accepted, ${count('failed')} failed and ${count('cancelled')} were cancelled (see the job summary: one in flight may have started). Run again to reprovision the rest.`
+      }
+      throw new CancelledError()
+    }
   }
 
   const failedPolicies = report.policies.filter(p => p.result === 'failed')
@@ -198,27 +228,38 @@ export async function rollOut(
   }
 }
 
-async function updatePolicy(client: GraphClient, policy: ProvisioningPolicy, image: DeviceImage): Promise<PolicyResult> {
+/** Points the policy at the image; a lost answer is settled by reading the policy. */
+async function updatePolicy(
+  client: GraphClient,
+  policy: ProvisioningPolicy,
+  image: DeviceImage,
+  logger: Logger
+): Promise<PolicyResult> {
   const base = { id: policy.id, displayName: policy.displayName ?? '' }
   if (!needsUpdate(policy, image.id)) return { ...base, result: 'skipped' }
   const path = `${POLICIES_PATH}/${encodeURIComponent(policy.id)}`
   const body = { imageId: image.id, imageDisplayName: image.displayName, imageType: 'custom' } satisfies PolicyImagePatch
-  for (let tries = 1; ; tries++) {
-    try {
-      await client.request({ method: 'PATCH', path, body })
-      return { ...base, result: 'updated' }
-    } catch (error) {
-      if (!(error instanceof OutcomeUnknownError)) return { ...base, result: 'failed', error: briefError(error) }
-      // The answer was lost: read before writing again.
-      const now = await client.get<ProvisioningPolicy>(path)
-      if (now.body && !needsUpdate(now.body, image.id)) return { ...base, result: 'updated' }
-      if (tries >= 2) return { ...base, result: 'failed', error: briefError(error) }
-    }
+  try {
+    await settleWrite({
+      what: `Pointing policy ${policy.id} at the image`,
+      logger,
+      write: async () => void (await client.request({ method: 'PATCH', path, body })),
+      check: async () => {
+        const now = await client.get<ProvisioningPolicy>(path)
+        return now.body && !needsUpdate(now.body, image.id) ? { kind: 'done', value: undefined } : { kind: 'notDone' }
+      }
+    })
+    return { ...base, result: 'updated' }
+  } catch (error) {
+    // One policy's trouble does not stop the others; a cancellation stops the roll-out.
+    if (error instanceof CancelledError) throw error
+    return { ...base, result: 'failed', error: briefError(error) }
   }
 }
 
 async function reprovisionAll(
   client: GraphClient,
+  listed: CloudPc[],
   pcs: CloudPcResult[],
   deps: RolloutDeps,
   onAnswer: (done: number) => void
@@ -227,20 +268,43 @@ async function reprovisionAll(
   let done = 0
   const worker = async (): Promise<void> => {
     while (next < pcs.length && !deps.signal?.aborted) {
-      const pc = pcs[next++]
+      const index = next++
+      const pc = pcs[index]
+      const path = `${CLOUD_PCS_PATH}/${encodeURIComponent(pc.id)}`
       try {
-        await client.request({ method: 'POST', path: `${CLOUD_PCS_PATH}/${encodeURIComponent(pc.id)}/reprovision` })
+        await settleWrite({
+          what: `Reprovisioning Cloud PC ${pc.id}`,
+          logger: deps.logger,
+          // Never sent twice: a reprovision erases the Cloud PC, and one whose answer was lost may have started.
+          maxWrites: 1,
+          write: async () => void (await client.request({ method: 'POST', path: `${path}/reprovision` })),
+          check: async () => {
+            const now = await client.get<CloudPc>(`${path}?${CLOUD_PC_SELECT}`)
+            return reprovisionStarted(listed[index].lastRemoteActionResult, now.body)
+              ? { kind: 'done', value: undefined }
+              : { kind: 'notDone' }
+          }
+        })
         pc.result = 'reprovisioned'
       } catch (error) {
-        // Never repeated blindly: a reprovision whose answer was lost may have started.
-        pc.result = 'failed'
-        pc.error = briefError(error)
-        deps.logger.info(`Cloud PC ${pc.id}${pc.displayName ? ` "${pc.displayName}"` : ''} was not reprovisioned: ${pc.error}`)
+        if (error instanceof CancelledError) {
+          pc.result = 'cancelled'
+          pc.error = 'cancelled while the request was in flight: it may have started'
+        } else {
+          pc.result = 'failed'
+          pc.error = briefError(error)
+          deps.logger.info(`Cloud PC ${pc.id}${pc.displayName ? ` "${pc.displayName}"` : ''} was not reprovisioned: ${pc.error}`)
+        }
       }
       onAnswer(++done)
     }
   }
   await Promise.all(Array.from({ length: Math.min(deps.concurrency ?? REPROVISION_CONCURRENCY, pcs.length) }, worker))
+  for (const pc of pcs)
+    if (pc.result === 'pending') {
+      pc.result = 'cancelled'
+      pc.error = 'not started: the run was cancelled'
+    }
 }
 
 function describePc(pc: CloudPc): Pick<CloudPcResult, 'id' | 'displayName' | 'userPrincipalName'> {

@@ -4,7 +4,7 @@
 import type * as core from '@actions/core'
 import { parseImageStatus } from './graph-types.js'
 import type { RunReport, TimelineEvent } from './report.js'
-import { formatDuration } from './wait.js'
+import { formatDuration } from './duration.js'
 
 export interface RunLinks {
   runUrl?: string

@@ -2,7 +2,8 @@
 // loop going, final states end it, a retryable failure asks the service to upload again.
 
 import type { Clock } from './clock.js'
-import { DeadlineError, type GraphError, messageOf } from './errors.js'
+import { formatDuration } from './duration.js'
+import { DeadlineError, type GraphError, isRefusal } from './errors.js'
 import { type ErrorCodeInfo, explainErrorCode, isRetryableErrorCode } from './error-codes.js'
 import type { RequestIds } from './graph-client.js'
 import { type DeviceImage, parseImageStatus } from './graph-types.js'
@@ -88,12 +89,6 @@ export function staleGraceMs(pollIntervalMs: number): number {
   return Math.max(STALE_GRACE_MIN_MS, STALE_GRACE_POLLS * pollIntervalMs)
 }
 
-/** A 4xx answer to a retry request: the service did not take it. */
-export function isRefusal(error: unknown): error is GraphError {
-  const status = (error as GraphError | undefined)?.details?.status
-  return typeof status === 'number' && status >= 400 && status < 500
-}
-
 export interface ImageRead {
   image: DeviceImage
   /** The identifiers of the read, when it came from a request of its own. */
@@ -114,7 +109,8 @@ export type FailedWait = {
 export type WaitResult =
   | { kind: 'ready' | 'warning'; image: DeviceImage }
   | FailedWait
-  | { kind: 'timedOut'; image: DeviceImage }
+  /** `cause`: why the wait could not go on to the deadline (requests failing or throttled until it). */
+  | { kind: 'timedOut'; image: DeviceImage; cause?: string }
   | { kind: 'cancelled'; image: DeviceImage }
 
 export interface WaitOptions {
@@ -165,6 +161,21 @@ export async function waitForImage(
   let lastLine = started
 
   const elapsed = (): string => formatDuration(clock.now() - started)
+  // Reads are retried until the deadline, so an outage that ends before it is ridden out. One that
+  // lasts (or a throttle that would end past it) ends the wait as a time-out, never as a failure of
+  // the image: the upload may still succeed and be seen by a later run.
+  const readUntil = async (until: number): Promise<ImageRead | DeadlineError> => {
+    try {
+      return await deps.read(until)
+    } catch (error) {
+      if (error instanceof DeadlineError) return error
+      throw error
+    }
+  }
+  const timedOut = (image: DeviceImage, cause: DeadlineError): WaitResult => {
+    logger.info(`Stopped waiting after ${elapsed()}: ${cause.message}`)
+    return { kind: 'timedOut', image, cause: cause.message }
+  }
   for (;;) {
     const image = read.image
     deps.onImage(image)
@@ -211,10 +222,13 @@ export async function waitForImage(
         try {
           route = await deps.retryUpload(deadline, image)
         } catch (error) {
+          if (error instanceof DeadlineError) return timedOut(image, error)
           if (!isRefusal(error)) throw error
           // Refused: an upload may already be running (pending), or the image cannot be retried (still failed).
           forceRetry = freeRetry = false
-          read = await deps.read(deadline)
+          const after = await readUntil(deadline)
+          if (after instanceof DeadlineError) return timedOut(image, after)
+          read = after
           if (parseImageStatus(read.image.status) !== 'failed') {
             logger.info(
               `The service refused the retry (${error.details.code}) and the image is ${String(read.image.status)}: an upload is already under way; waiting on.`
@@ -254,26 +268,8 @@ export async function waitForImage(
     }
     await clock.sleep(Math.min(options.pollIntervalMs, deadline - now), deps.signal)
     if (deps.signal?.aborted) return { kind: 'cancelled', image }
-    try {
-      read = await deps.read(deadline)
-    } catch (error) {
-      // A read the service cannot answer before the deadline (throttled, down) ends in a time-out,
-      // but only at the deadline: the image may still become ready and be seen by a later run.
-      if (!(error instanceof DeadlineError) && clock.now() < deadline) throw error
-      logger.info(`Status reads fail until the deadline: ${messageOf(error)}`)
-      await clock.sleep(deadline - clock.now(), deps.signal)
-      return { kind: deps.signal?.aborted ? 'cancelled' : 'timedOut', image }
-    }
+    const next = await readUntil(deadline)
+    if (next instanceof DeadlineError) return timedOut(image, next)
+    read = next
   }
-}
-
-export function formatDuration(ms: number): string {
-  const totalSeconds = Math.max(0, Math.round(ms / 1000))
-  const h = Math.floor(totalSeconds / 3600)
-  const m = Math.floor((totalSeconds % 3600) / 60)
-  const s = totalSeconds % 60
-  if (h > 0) return `${h}h ${m}m`
-  if (m > 0) return `${m}m ${s}s`
-  if (ms < 1000) return `${(ms / 1000).toFixed(1)}s`
-  return `${s}s`
 }

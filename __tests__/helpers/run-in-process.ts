@@ -58,7 +58,7 @@ export async function runInProcess(
       core.summary.emptyBuffer()
     },
     logger,
-    retry: { maxAttempts: 4, baseDelayMs: 5, maxDelayMs: 50 },
+    retry: { baseDelayMs: 5, maxDelayMs: 50, stepBudgetMs: 2000 },
     requestTimeoutMs: 2000,
     ...extra
   })

@@ -1,0 +1,139 @@
+// The one retry path, against a loopback server that answers as each test scripts it, on a clock
+// the test moves by hand.
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { afterEach, describe, expect, it } from '@jest/globals'
+import { CancelledError, OutcomeUnknownError, ThrottledError } from '../src/errors.js'
+import { Requester, type Tried } from '../src/requester.js'
+import { ManualClock } from './helpers/manual-clock.js'
+import { RecordingLogger } from './helpers/recording-logger.js'
+
+type Answer = { status: number; headers?: Record<string, string> }
+
+const servers: Server[] = []
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map(s => new Promise(resolve => s.close(resolve))))
+})
+
+/** A server that answers each request with the next scripted answer (the last one repeats). */
+async function serve(...answers: Answer[]): Promise<{ url: string; hits: number[] }> {
+  const hits: number[] = []
+  const server = createServer((_req, res) => {
+    const answer = answers[Math.min(hits.length, answers.length - 1)]
+    hits.push(answer.status)
+    res.writeHead(answer.status, answer.headers ?? {})
+    res.end()
+  })
+  servers.push(server)
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/x`, hits }
+}
+
+function requester(clock: ManualClock, signal?: AbortSignal): Requester {
+  return new Requester({
+    clock,
+    logger: new RecordingLogger(),
+    signal,
+    retry: { baseDelayMs: 1000, maxDelayMs: 4000, stepBudgetMs: 60_000 },
+    random: () => 0.5
+  })
+}
+
+/** One GET or POST through the retry path; a 2xx is done. */
+function send(r: Requester, url: string, kind: 'read' | 'write' = 'read', deadline?: number): Promise<number> {
+  const method = kind === 'read' ? 'GET' : 'POST'
+  return r.retrying({ kind, method, path: '/x', url, deadline }, async (): Promise<Tried<number>> => {
+    const ex = await r.exchange(method, url, null, {})
+    if (ex.kind === 'response' && ex.status < 300) return { kind: 'done', value: ex.status }
+    const status = ex.kind === 'response' ? ex.status : 0
+    const retryAfter = ex.kind === 'response' ? (ex.headers['retry-after'] as string | undefined) : undefined
+    return {
+      kind: 'failed',
+      attempt: ex.kind === 'response' ? { kind: 'response', status, retryAfter } : { kind: 'network', error: ex.error },
+      what: `HTTP ${status}`,
+      error: () => new Error(`final ${status}`)
+    }
+  })
+}
+
+/** Lets pending I/O and timers run until `done` holds. */
+async function until(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !done(); i++) await new Promise(resolve => setTimeout(resolve, 2))
+  expect(done()).toBe(true)
+}
+
+describe('the retry path', () => {
+  it('holds every request to the host while one is told to retry after a while', async () => {
+    const clock = new ManualClock()
+    const throttled = await serve({ status: 429, headers: { 'Retry-After': '5' } }, { status: 200 })
+    const r = requester(clock)
+    const first = send(r, throttled.url)
+    await until(() => clock.sleeping === 1)
+    // A second request to the same host now waits, without being sent.
+    const other = await serve({ status: 200 })
+    const second = send(r, throttled.url.replace(/\/x$/, '/y'))
+    await until(() => clock.sleeping === 2)
+    expect(throttled.hits).toEqual([429])
+    // A request to another host is not held.
+    await expect(send(r, other.url)).resolves.toBe(200)
+    clock.advance(5000)
+    await expect(Promise.all([first, second])).resolves.toEqual([200, 200])
+    expect(throttled.hits).toEqual([429, 200, 200])
+  })
+
+  it('fails a request at once when the hold ends past its deadline', async () => {
+    const clock = new ManualClock()
+    const s = await serve({ status: 429, headers: { 'Retry-After': '30' } }, { status: 200 })
+    const r = requester(clock)
+    const first = send(r, s.url)
+    await until(() => clock.sleeping === 1)
+    const error = await send(r, s.url, 'read', clock.now() + 10_000).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(ThrottledError)
+    expect((error as ThrottledError).message).toMatch(/asked to wait 30s \(Retry-After\), longer than the 10s left/)
+    expect(s.hits).toEqual([429])
+    clock.advance(30_000)
+    await expect(first).resolves.toBe(200)
+  })
+
+  it('stops retrying when cancelled during a pause', async () => {
+    const clock = new ManualClock()
+    const s = await serve({ status: 503 })
+    const controller = new AbortController()
+    const r = requester(clock, controller.signal)
+    const pending = send(r, s.url).catch((e: unknown) => e)
+    await until(() => clock.sleeping === 1)
+    controller.abort()
+    expect(await pending).toBeInstanceOf(CancelledError)
+    expect(s.hits).toEqual([503])
+  })
+
+  it('repeats a write the service did not act on, and never one whose outcome is unknown', async () => {
+    const clock = new ManualClock()
+    const notActed = await serve({ status: 503 }, { status: 204 })
+    const r = requester(clock)
+    const write = send(r, notActed.url, 'write')
+    await until(() => clock.sleeping === 1)
+    clock.advance(1000)
+    await expect(write).resolves.toBe(204)
+    const unknown = await serve({ status: 500 }, { status: 204 })
+    await expect(send(r, unknown.url, 'write')).rejects.toBeInstanceOf(OutcomeUnknownError)
+    expect(unknown.hits).toEqual([500])
+  })
+
+  it('makes its last attempt on the deadline, not after it', async () => {
+    const clock = new ManualClock()
+    const s = await serve({ status: 503 })
+    const r = requester(clock)
+    const started = clock.now()
+    const pending = send(r, s.url, 'read', started + 2500).catch((e: unknown) => e)
+    // Backoff with jitter 0.5: 750 ms, then 1500 ms, then what is left (250 ms) to the deadline.
+    for (const step of [750, 1500, 250]) {
+      await until(() => clock.sleeping === 1)
+      clock.advance(step)
+    }
+    const error = await pending
+    expect((error as Error).message).toMatch(/GET \/x: HTTP 503 \(attempt 4\); no time is left/)
+    expect(s.hits).toHaveLength(4)
+    expect(clock.now()).toBe(started + 2500)
+  })
+})

@@ -1,0 +1,176 @@
+// The one retry path: every HTTP request the action makes (Graph and the token endpoint alike) is
+// sent here, held by the rate gate of its host, raced against cancellation, and repeated as the
+// retry policy decides, never past its deadline.
+
+import { HttpClient } from '@actions/http-client'
+import type { OutgoingHttpHeaders } from 'node:http'
+import type { Clock } from './clock.js'
+import { CancelledError, DeadlineError, messageOf, OutcomeUnknownError, ThrottledError } from './errors.js'
+import type { Logger } from './logger.js'
+import { RateGate } from './rate-gate.js'
+import {
+  type Attempt,
+  decideRetry,
+  DEFAULT_RETRY,
+  isOutcomeUnknown,
+  type NetworkError,
+  type RequestKind,
+  type RetryOptions
+} from './retry-policy.js'
+import { USER_AGENT } from './version.js'
+
+export type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE'
+
+export type Exchange =
+  | { kind: 'response'; status: number; headers: Record<string, string | string[] | undefined>; text: string }
+  | { kind: 'network'; error: NetworkError; message: string }
+
+/** What one attempt came to, as the caller reads the exchange. */
+export type Tried<T> =
+  | { kind: 'done'; value: T }
+  | {
+      kind: 'failed'
+      attempt: Attempt
+      /** The answer in a few words, for the log and the error. */
+      what: string
+      requestId?: string
+      /** The error to throw when this failure is final. */
+      error: () => Error
+    }
+
+export interface RetriedRequest {
+  kind: RequestKind
+  method: Method
+  /** The path as the log and the errors show it. */
+  path: string
+  /** Where the request goes: its host's rate gate holds it. */
+  url: string
+  /** No retry waits past this instant (ms since the epoch); default: the step budget from the first attempt. */
+  deadline?: number
+}
+
+export interface RequesterOptions {
+  clock: Clock
+  logger: Logger
+  signal?: AbortSignal
+  retry?: RetryOptions
+  requestTimeoutMs?: number
+  random?: () => number
+}
+
+const DEFAULT_REQUEST_TIMEOUT_MS = 100_000
+
+export class Requester {
+  private readonly http: HttpClient
+  private readonly gates = new Map<string, RateGate>()
+  readonly retry: RetryOptions
+
+  constructor(private readonly options: RequesterOptions) {
+    this.retry = options.retry ?? DEFAULT_RETRY
+    this.http = new HttpClient(USER_AGENT, [], {
+      socketTimeout: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+      allowRetries: false,
+      // Reused connections spare a TLS handshake and a socket per poll. A pooled socket the service
+      // has closed can only turn a write into an unknown outcome, which is settled by a read anyway.
+      keepAlive: true
+    })
+  }
+
+  get signal(): AbortSignal | undefined {
+    return this.options.signal
+  }
+
+  /** The deadline of a request that names none: the step budget from now. */
+  stepDeadline(): number {
+    return this.options.clock.now() + this.retry.stepBudgetMs
+  }
+
+  /**
+   * Runs `once` until it is done or its failure is final. A write whose outcome is unknown is never
+   * repeated here: it ends in `OutcomeUnknownError` for the caller to settle with a read.
+   */
+  async retrying<T>(request: RetriedRequest, once: (attemptNumber: number) => Promise<Tried<T>>): Promise<T> {
+    const { clock, logger } = this.options
+    const deadline = request.deadline ?? this.stepDeadline()
+    const label = `${request.method} ${request.path}`
+    const gate = this.gateFor(request.url)
+    for (let attemptNumber = 1; ; attemptNumber++) {
+      this.throwIfCancelled()
+      if (!(await gate.pass(deadline, this.options.signal))) {
+        this.throwIfCancelled()
+        throw new ThrottledError(label, gate.heldForMs(), deadline - clock.now())
+      }
+      const tried = await once(attemptNumber)
+      if (tried.kind === 'done') return tried.value
+      const { attempt, what } = tried
+      const decision = decideRetry(request.kind, attempt, attemptNumber, clock.now(), deadline, this.retry, this.options.random)
+      if (decision.retry) {
+        // The service named a time: hold every request to this host until then, not only this one.
+        if (attempt.kind === 'response' && attempt.retryAfter !== undefined) gate.holdFor(decision.delayMs)
+        logger.info(
+          `${label}: ${what}; retrying in ${(decision.delayMs / 1000).toFixed(1)} s (attempt ${attemptNumber + 1}${tried.requestId ? `, request-id ${tried.requestId}` : ''}).`
+        )
+        await clock.sleep(decision.delayMs, this.options.signal)
+        continue
+      }
+      if (isOutcomeUnknown(request.kind, attempt)) throw new OutcomeUnknownError(request.method, request.path, what)
+      if (decision.reason === 'throttled')
+        throw new ThrottledError(`${label} (${what})`, decision.retryAfterMs, deadline - clock.now())
+      if (decision.reason === 'deadline') throw new DeadlineError(`${label}: ${what} (attempt ${attemptNumber})`)
+      throw tried.error()
+    }
+  }
+
+  /** One HTTP exchange; a network failure is an answer too. Rejects only on cancellation. */
+  async exchange(method: Method, url: string, data: string | null, headers: OutgoingHttpHeaders): Promise<Exchange> {
+    const exchange = (async (): Promise<Exchange> => {
+      try {
+        const response = await this.http.request(method, url, data, headers)
+        const text = await response.readBody()
+        return { kind: 'response', status: response.message.statusCode ?? 0, headers: response.message.headers, text }
+      } catch (error) {
+        return classifyNetworkError(error)
+      }
+    })()
+    const signal = this.options.signal
+    if (!signal) return exchange
+    if (signal.aborted) throw new CancelledError()
+    // One listener per request, removed when the request ends: a long wait makes thousands of them.
+    let onAbort: () => void = () => undefined
+    const cancelled = new Promise<never>((_, reject) => {
+      onAbort = () => reject(new CancelledError())
+      signal.addEventListener('abort', onAbort, { once: true })
+    })
+    try {
+      return await Promise.race([exchange, cancelled])
+    } finally {
+      signal.removeEventListener('abort', onAbort)
+    }
+  }
+
+  private gateFor(url: string): RateGate {
+    const origin = new URL(url).origin
+    let gate = this.gates.get(origin)
+    if (!gate) this.gates.set(origin, (gate = new RateGate(this.options.clock)))
+    return gate
+  }
+
+  private throwIfCancelled(): void {
+    if (this.options.signal?.aborted) throw new CancelledError()
+  }
+}
+
+/** What a failed exchange was, from the error Node or the HTTP client raised. */
+export function classifyNetworkError(error: unknown): Extract<Exchange, { kind: 'network' }> {
+  const message = messageOf(error)
+  const code = (error as { code?: string } | undefined)?.code ?? ''
+  if (/^Request timeout/i.test(message) || code === 'ETIMEDOUT') return { kind: 'network', error: 'timeout', message }
+  if (['ECONNRESET', 'EPIPE', 'ECONNREFUSED', 'ECONNABORTED'].includes(code) || /socket hang up/i.test(message))
+    return { kind: 'network', error: 'reset', message: `${code || 'connection reset'}: ${message}` }
+  return { kind: 'network', error: 'other', message }
+}
+
+export function header(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
+  const value = headers[name]
+  return Array.isArray(value) ? value[0] : value
+}
