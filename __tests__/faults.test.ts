@@ -68,6 +68,8 @@ const figures = {
   wrongExitCodes: 0,
   wrongOutcomes: 0,
   failedRuns: 0,
+  soakRunsWithoutFatalFault: 0,
+  soakRunsWithoutFatalFaultSucceeded: 0,
   badInputsTried: 0,
   badInputsSentRequest: 0,
   failureReasons: {} as Record<string, number>
@@ -146,7 +148,7 @@ function tally(e: Emulator, r: InProcessResult, verdict: Verdict): void {
     const [error] = r.logger.of('error')
     const reason =
       error?.title === 'Roll-out incomplete' && !/Policies not updated/.test(error.message)
-        ? 'a reprovision answer was lost'
+        ? 'a reprovision lost before it took effect'
         : (error?.title ?? 'no error annotation')
     figures.failureReasons[reason] = (figures.failureReasons[reason] ?? 0) + 1
     // FAULT_SUITE_DEBUG=1 shows why a run failed; its seed replays it.
@@ -214,6 +216,8 @@ describe(`seeded random soak: ${SOAK_RUNS} runs, ${FAULT_RATE * 100} % of reques
     expect(e.requests.length).toBeLessThan(150)
     // Every fault the design can absorb is absorbed: only a fatal one may fail the run.
     const fatal = fatalFaults(e)
+    if (fatal.length === 0) figures.soakRunsWithoutFatalFault++
+    if (fatal.length === 0 && r.code === 0) figures.soakRunsWithoutFatalFaultSucceeded++
     if (fatal.length === 0) expect({ code: r.code, error: r.logger.of('error')[0]?.message }).toEqual({ code: 0 })
     else expect(r.code).toBe(1)
   })

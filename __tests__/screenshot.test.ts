@@ -1,27 +1,22 @@
 // Renders the demo's job summary in headless Chromium, as GitHub would show it, and takes a picture.
-import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { afterAll, describe, expect, it } from '@jest/globals'
 import { ROOT } from '../scripts/runner.js'
 import { demoSummary, findChromium, renderPage, summaryPage } from '../scripts/summary-screenshot.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'summary-shot-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
-beforeAll(() => {
-  // The test's own set-up: Debian's Chromium, installed when the machine has none.
-  execFileSync(join(ROOT, 'scripts', 'ensure-chromium.sh'), { stdio: 'inherit', timeout: 10 * 60_000 })
-}, 10 * 60_000)
-
 describe('the summary as people see it', () => {
   it('renders the demo summary with its timeline chart and takes a screenshot', async () => {
+    // The browser is set up outside the tests: `npm run browser` (which .ci/run calls).
     const chromium = findChromium()
-    expect(chromium).toBeDefined()
+    if (!chromium) throw new Error('No Chromium found: run `npm run browser`, or set CHROMIUM_PATH.')
     const summary = await demoSummary(0.2)
     const png = join(dir, 'summary.png')
-    const dom = await renderPage(summaryPage(summary), png, chromium!)
+    const dom = await renderPage(summaryPage(summary), png, chromium)
     expect(dom).toContain('✅ Cloud PC image ready')
     // Mermaid drew the gantt chart: an SVG with a bar per phase and the retry as a milestone.
     const chart = /<pre class="mermaid"[^>]*>([\s\S]*?)<\/pre>/.exec(dom)?.[1] ?? ''

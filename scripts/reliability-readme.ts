@@ -20,7 +20,8 @@ await writeReadmeBlock(
     `| duplicate images created | ${f.duplicates} | 0 |`,
     `| wrong exit codes (success reported for a state not reached) | ${f.wrongExitCodes} | 0 |`,
     `| wrong outcomes (outputs unlike the tenant, a Cloud PC reprovisioned twice, a crash) | ${f.wrongOutcomes} | 0 |`,
-    `| runs that ended in a failure, each with an error annotation (a reprovision whose answer was lost is reported as failed, never repeated) | ${f.failedRuns} (${reasons || 'none'}) | |`,
+    `| soak runs without a fault the design cannot absorb / that succeeded | ${f.soakRunsWithoutFatalFault} / ${f.soakRunsWithoutFatalFaultSucceeded} | all |`,
+    `| runs that ended in a failure, each with an error annotation (a reprovision lost before it took effect is reported as failed, never repeated) | ${f.failedRuns} (${reasons || 'none'}) | |`,
     `| bad inputs tried / that sent a request | ${f.badInputsTried} / ${f.badInputsSentRequest} | … / 0 |`,
     `| Node.js | ${f.node} | |`
   ].join('\n')
