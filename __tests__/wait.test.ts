@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals'
-import { GraphError } from '../src/errors.js'
+import { DeadlineError, GraphError, ThrottledError } from '../src/errors.js'
 import type { DeviceImage } from '../src/graph-types.js'
 import {
   decideStep,
@@ -116,7 +116,7 @@ describe('decideStep', () => {
   })
 })
 
-type Scripted = [status: string | null, errorCode: string | null, unchanged?: 'unchanged']
+type Scripted = [status: string | null, errorCode: string | null, unchanged?: 'unchanged'] | Error
 
 /**
  * Reads return the scripted statuses in order; the last one repeats. Each read is stamped with the
@@ -143,7 +143,9 @@ function harness(statuses: Scripted[], options: Partial<WaitOptions> = {}, retry
         logger,
         read: async () => {
           reads.push(clock.now() - start)
-          const [status, code, unchanged] = statuses[Math.min(next++, statuses.length - 1)]
+          const scripted = statuses[Math.min(next++, statuses.length - 1)]
+          if (scripted instanceof Error) throw scripted
+          const [status, code, unchanged] = scripted
           if (!unchanged) stamp = new Date(clock.now()).toISOString()
           return {
             image: { ...image(status, code), lastModifiedDateTime: stamp },
@@ -346,5 +348,42 @@ describe('waitForImage under a fake clock', () => {
     expect(result.kind).toBe('ready')
     expect(h.retries).toEqual([0, 120_000])
     expect(h.logger.of('info').map(l => l.message)).toContainEqual(expect.stringContaining('upload the new source'))
+  })
+
+  it('ends as a time-out, with the reason, when reads fail until the deadline', async () => {
+    const h = harness([['pending', null], new DeadlineError('GET /x: HTTP 503 (attempt 9)')])
+    const result = await h.go(image('pending'))
+    expect(result).toMatchObject({ kind: 'timedOut', cause: expect.stringMatching(/HTTP 503 \(attempt 9\)/) })
+    expect(h.reads).toHaveLength(2)
+  })
+
+  it('ends as a time-out when a read is throttled past the deadline', async () => {
+    const h = harness([new ThrottledError('GET /x', 3600_000, 60_000)])
+    const result = await h.go(image('pending'))
+    expect(result).toMatchObject({ kind: 'timedOut', cause: expect.stringMatching(/asked to wait 1h 0m/) })
+  })
+
+  it('fails on a read error that is not about time: the image was deleted, access was lost', async () => {
+    const refused = new GraphError({ method: 'GET', path: '/x', status: 403, code: 'Forbidden', message: 'no' })
+    const h = harness([refused])
+    await expect(h.go(image('pending'))).rejects.toBe(refused)
+  })
+
+  it('ends as a time-out when the upload retry cannot be sent before the deadline', async () => {
+    const h = harness([['ready', null]], {}, async () => {
+      throw new ThrottledError('POST /x/retryUpload', 3600_000, 60_000)
+    })
+    const result = await h.go(image('failed', 'internalServerError'))
+    expect(result).toMatchObject({ kind: 'timedOut', cause: expect.stringMatching(/retryUpload/) })
+    expect(h.reads).toEqual([])
+  })
+
+  it('ends as a time-out when the read after a refused retry fails until the deadline', async () => {
+    const refused = new GraphError({ method: 'POST', path: '/x/retryUpload', status: 400, code: 'BadRequest', message: 'no' })
+    const h = harness([new DeadlineError('GET /x: HTTP 503')], {}, async () => {
+      throw refused
+    })
+    const result = await h.go(image('failed', 'internalServerError'))
+    expect(result).toMatchObject({ kind: 'timedOut', cause: expect.stringMatching(/HTTP 503/) })
   })
 })
