@@ -305,6 +305,7 @@ describe('cancellation, in process', () => {
     const results = r.report.cloudPcs!.map(pc => pc.result)
     expect(results).not.toContain('failed')
     expect(results.filter(x => x === 'cancelled').length).toBeGreaterThan(0)
+    expect(r.summary).toMatch(/Cloud PCs reprovisioned, 0 failed, \d+ cancelled/)
     for (const id of JSON.parse(r.outputs.reprovisionedCloudPcIds) as string[]) expect(e.reprovisionCount(id)).toBe(1)
     expect(JSON.parse(r.outputs.updatedPolicyIds)).toEqual([P1])
   })

@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from '@jest/globals'
 import { CancelledError, OutcomeUnknownError, ThrottledError } from '../src/errors.js'
-import { Requester, type Tried } from '../src/requester.js'
+import { classifyNetworkError, Requester, type Tried } from '../src/requester.js'
 import { ManualClock } from './helpers/manual-clock.js'
 import { RecordingLogger } from './helpers/recording-logger.js'
 
@@ -135,5 +135,28 @@ describe('the retry path', () => {
     expect((error as Error).message).toMatch(/GET \/x: HTTP 503 \(attempt 4\); no time is left/)
     expect(s.hits).toHaveLength(4)
     expect(clock.now()).toBe(started + 2500)
+  })
+})
+
+describe('classifyNetworkError', () => {
+  const failure = (code: string, message: string) => Object.assign(new Error(message), { code })
+
+  it.each([
+    ['ECONNRESET', 'socket hang up', 'reset'],
+    ['ECONNREFUSED', 'connect ECONNREFUSED 127.0.0.1:9', 'reset'],
+    ['EPIPE', 'write EPIPE', 'reset'],
+    ['', 'socket hang up', 'reset'],
+    ['ETIMEDOUT', 'connect ETIMEDOUT', 'timeout'],
+    ['', 'Request timeout: /x', 'timeout'],
+    ['ENOTFOUND', 'getaddrinfo ENOTFOUND graph.microsft.com', 'unresolved'],
+    ['EAI_AGAIN', 'getaddrinfo EAI_AGAIN graph.microsoft.com', 'other']
+  ])('%s "%s" → %s', (code, message, expected) => {
+    expect(classifyNetworkError(failure(code, message)).error).toBe(expected)
+  })
+
+  it('says a host name that does not exist is a matter of the endpoint input', () => {
+    expect(classifyNetworkError(failure('ENOTFOUND', 'getaddrinfo ENOTFOUND graph.microsft.com')).message).toMatch(
+      /graph\.microsft\.com \(the host name does not exist: check the endpoint\)/
+    )
   })
 })

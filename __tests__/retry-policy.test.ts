@@ -33,6 +33,12 @@ describe('retry policy', () => {
     expect(isOutcomeUnknown('read', { kind: 'response', status: 504 })).toBe(false)
   })
 
+  it('does not retry a host name that does not exist, and knows a write to it was never sent', () => {
+    expect(isRetryable('read', { kind: 'network', error: 'unresolved' })).toBe(false)
+    expect(isOutcomeUnknown('write', { kind: 'network', error: 'unresolved' })).toBe(false)
+    expect(isRetryable('read', { kind: 'network', error: 'other' })).toBe(true)
+  })
+
   it('reads Retry-After as seconds or as an HTTP date', () => {
     expect(parseRetryAfter('7', NOW)).toBe(7000)
     expect(parseRetryAfter(new Date(NOW + 12_000).toUTCString(), NOW)).toBe(12_000)

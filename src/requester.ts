@@ -165,6 +165,8 @@ export function classifyNetworkError(error: unknown): Extract<Exchange, { kind: 
   const message = messageOf(error)
   const code = (error as { code?: string } | undefined)?.code ?? ''
   if (/^Request timeout/i.test(message) || code === 'ETIMEDOUT') return { kind: 'network', error: 'timeout', message }
+  if (code === 'ENOTFOUND')
+    return { kind: 'network', error: 'unresolved', message: `${message} (the host name does not exist: check the endpoint)` }
   if (['ECONNRESET', 'EPIPE', 'ECONNREFUSED', 'ECONNABORTED'].includes(code) || /socket hang up/i.test(message))
     return { kind: 'network', error: 'reset', message: `${code || 'connection reset'}: ${message}` }
   return { kind: 'network', error: 'other', message }

@@ -2,7 +2,8 @@
 
 export type RequestKind = 'read' | 'write'
 
-export type NetworkError = 'reset' | 'timeout' | 'other'
+/** `unresolved`: the host name does not exist (ENOTFOUND), which no retry mends; a typo in an endpoint. */
+export type NetworkError = 'reset' | 'timeout' | 'unresolved' | 'other'
 
 export type Attempt = { kind: 'response'; status: number; retryAfter?: string } | { kind: 'network'; error: NetworkError }
 
@@ -28,7 +29,7 @@ const NOT_ACTED = new Set([429, 503])
 const READ_RETRYABLE = new Set([429, 500, 502, 503, 504])
 
 export function isRetryable(kind: RequestKind, attempt: Attempt): boolean {
-  if (attempt.kind === 'network') return kind === 'read'
+  if (attempt.kind === 'network') return kind === 'read' && attempt.error !== 'unresolved'
   return kind === 'read' ? READ_RETRYABLE.has(attempt.status) : NOT_ACTED.has(attempt.status)
 }
 
@@ -38,7 +39,8 @@ export function isRetryable(kind: RequestKind, attempt: Attempt): boolean {
  */
 export function isOutcomeUnknown(kind: RequestKind, attempt: Attempt): boolean {
   if (kind !== 'write') return false
-  if (attempt.kind === 'network') return true
+  // A request to a host that does not resolve was never sent.
+  if (attempt.kind === 'network') return attempt.error !== 'unresolved'
   return attempt.status >= 500 && !NOT_ACTED.has(attempt.status)
 }
 

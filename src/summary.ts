@@ -225,7 +225,7 @@ function addRollout(summary: Summary, report: RunReport, maxRows: number): void 
   const planned = count('would reprovision')
   const line = planned
     ? `${planned} Cloud PC${planned === 1 ? '' : 's'} would be reprovisioned.`
-    : `${count('reprovisioned')} Cloud PCs reprovisioned, ${count('failed')} failed${count('pending') ? `, ${count('pending')} not reached` : ''}.`
+    : `${count('reprovisioned')} Cloud PCs reprovisioned, ${count('failed')} failed${count('cancelled') ? `, ${count('cancelled')} cancelled` : ''}.`
   summary.addHeading('Cloud PCs', 3)
   summary.addRaw(`<p>${escapeHtml(line)}</p>`, true)
   // Failures first, so they are seen even when the table is long or cut.
