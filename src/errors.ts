@@ -57,7 +57,11 @@ export class OutcomeUnknownError extends ActionError {
 
 /** A request kept failing until the deadline of the step it serves. */
 export class DeadlineError extends ActionError {
-  constructor(what: string, title = 'Deadline reached', message = `${what}; no time is left before the deadline to try again.`) {
+  constructor(
+    what: string,
+    title = 'Deadline reached',
+    message = `${what}. The service is down or overloaded: run the workflow again later.`
+  ) {
     super(title, message)
     this.name = 'DeadlineError'
   }

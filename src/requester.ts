@@ -5,6 +5,7 @@
 import { HttpClient } from '@actions/http-client'
 import type { OutgoingHttpHeaders } from 'node:http'
 import type { Clock } from './clock.js'
+import { formatDuration } from './duration.js'
 import { CancelledError, DeadlineError, messageOf, OutcomeUnknownError, ThrottledError } from './errors.js'
 import type { Logger } from './logger.js'
 import { RateGate } from './rate-gate.js'
@@ -93,6 +94,7 @@ export class Requester {
     const { clock, logger } = this.options
     const deadline = request.deadline ?? this.stepDeadline()
     const label = `${request.method} ${request.path}`
+    const firstAt = clock.now()
     const gate = this.gateFor(request.url)
     for (let attemptNumber = 1; ; attemptNumber++) {
       this.throwIfCancelled()
@@ -114,9 +116,13 @@ export class Requester {
         continue
       }
       if (isOutcomeUnknown(request.kind, attempt)) throw new OutcomeUnknownError(request.method, request.path, what)
+      const last = `${what}${tried.requestId ? `, request-id ${tried.requestId}` : ''}`
       if (decision.reason === 'throttled')
-        throw new ThrottledError(`${label} (${what})`, decision.retryAfterMs, deadline - clock.now())
-      if (decision.reason === 'deadline') throw new DeadlineError(`${label}: ${what} (attempt ${attemptNumber})`)
+        throw new ThrottledError(`${label} (${last})`, decision.retryAfterMs, deadline - clock.now())
+      if (decision.reason === 'deadline')
+        throw new DeadlineError(
+          `${label} kept failing until the deadline of this step, ${formatDuration(clock.now() - firstAt)} after its first attempt (last answer: ${last}; attempt ${attemptNumber})`
+        )
       throw tried.error()
     }
   }
