@@ -173,11 +173,12 @@ describe('publish against the emulator', () => {
   })
 
   it('times out with the outputs still set and says the upload goes on', async () => {
-    const e = await start({ defaultUpload: [{ pendingMs: 60_000, outcome: 'ready' }] })
-    const started = Date.now()
-    const r = await runInProcess(baseInputs(e.url, { timeoutMinutes: '0.01', pollIntervalSeconds: '0.1' }))
+    const clock = new FakeClock()
+    const e = await start({ now: () => clock.now(), defaultUpload: [{ pendingMs: 60_000, outcome: 'ready' }] })
+    const r = await runInProcess(baseInputs(e.url, { timeoutMinutes: '0.01', pollIntervalSeconds: '0.1' }), { clock })
     expect(r.code).toBe(1)
-    expect(Date.now() - started).toBeGreaterThanOrEqual(600)
+    // Polls until the deadline (0.6 s), the last one on it.
+    expect(clock.sleeps.reduce((a, b) => a + b, 0)).toBe(600)
     const [image] = e.images()
     expect(r.outputs).toMatchObject({ imageId: image.id, status: 'pending', result: 'created', uploadAttempts: '1' })
     const [error] = r.logger.of('error')
