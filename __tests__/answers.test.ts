@@ -24,6 +24,15 @@ describe('interpretGraphAnswer', () => {
     })
   })
 
+  it('takes only 2xx as success', () => {
+    expect(interpretGraphAnswer('read', 'GET', '/x', answer(299, '{}'), 'c')).toMatchObject({ kind: 'done' })
+    for (const status of [199, 300, 304])
+      expect(interpretGraphAnswer('read', 'GET', '/x', answer(status, '{}'), 'c')).toMatchObject({
+        kind: 'failed',
+        attempt: { kind: 'response', status }
+      })
+  })
+
   it('takes a 204 as done for a write, and an empty read as a lost answer', () => {
     expect(interpretGraphAnswer('write', 'PATCH', '/x', answer(204), 'c')).toMatchObject({ kind: 'done', value: { status: 204 } })
     expect(interpretGraphAnswer('read', 'GET', '/x', answer(200), 'c')).toMatchObject({
@@ -117,6 +126,24 @@ describe('interpretTokenAnswer', () => {
     expect(interpretTokenAnswer(answer(200, '{"access_token":"t","expires_in":"x"}'), NOW, at)).toMatchObject({
       value: { expiresAt: NOW + 3600_000 }
     })
+  })
+
+  it('takes a lifetime that is not a positive number as an hour', () => {
+    for (const expires of ['0', '-5', '"soon"', 'null'])
+      expect(interpretTokenAnswer(answer(200, `{"access_token":"t","expires_in":${expires}}`), NOW, at)).toMatchObject({
+        value: { expiresAt: NOW + 3600_000 }
+      })
+    expect(interpretTokenAnswer(answer(200, '{"access_token":"t"}'), NOW, at)).toMatchObject({
+      value: { expiresAt: NOW + 3600_000 }
+    })
+  })
+
+  it('takes only a 200 with a token as success', () => {
+    expect(interpretTokenAnswer(answer(201, '{"access_token":"t"}'), NOW, at)).toMatchObject({
+      kind: 'failed',
+      attempt: { kind: 'response', status: 201 }
+    })
+    expect(interpretTokenAnswer(answer(200, '{"access_token":""}'), NOW, at)).toMatchObject({ kind: 'failed' })
   })
 
   it('takes a 200 without a token as a lost answer', () => {

@@ -81,6 +81,22 @@ describe('the retry path', () => {
     expect(throttled.hits).toEqual([429, 200, 200])
   })
 
+  it('holds only the request itself on a backoff the service did not name', async () => {
+    const clock = new ManualClock()
+    const s = await serve({ status: 503 }, { status: 200 })
+    const r = requester(clock)
+    const first = send(r, s.url)
+    await until(() => clock.sleeping === 1)
+    const other = await serve({ status: 200 })
+    await expect(send(r, other.url)).resolves.toBe(200)
+    // Same host, no Retry-After: not held back.
+    const second = send(r, s.url)
+    await expect(second).resolves.toBe(200)
+    expect(clock.sleeping).toBe(1)
+    clock.advance(1000)
+    await expect(first).resolves.toBe(200)
+  })
+
   it('fails a request at once when the hold ends past its deadline', async () => {
     const clock = new ManualClock()
     const s = await serve({ status: 429, headers: { 'Retry-After': '30' } }, { status: 200 })

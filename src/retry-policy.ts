@@ -90,6 +90,7 @@ export function decideRetry(
  * concurrent callers apart, and never comes out at zero, so a run of failures always moves time on.
  */
 export function backoffMs(attemptNumber: number, options: RetryOptions, random: () => number): number {
-  const step = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** Math.min(attemptNumber - 1, 30))
+  // 2 ** n is Infinity for a long outage, and the cap still holds.
+  const step = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** (attemptNumber - 1))
   return Math.round(step / 2 + (random() * step) / 2)
 }
