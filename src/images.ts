@@ -125,7 +125,7 @@ export async function requestUploadRetry(
   const base = `${IMAGES_PATH}/${encodeURIComponent(failed.id)}`
   let route: RetryRoute = 'retryUpload'
   await settleWrite({
-    what: `Asking the service to retry the upload of image ${failed.id} (${route})`,
+    what: `Asking the service to retry the upload of image ${failed.id}`,
     logger,
     write: async () => {
       if (route === 'retryUpload') {
