@@ -3,7 +3,7 @@ import globals from 'globals'
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  { ignores: ['dist/', 'lib/', 'coverage/', 'node_modules/'] },
+  { ignores: ['dist/', 'lib/', 'coverage/', 'node_modules/', 'reports/', '.stryker-tmp/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -19,6 +19,11 @@ export default tseslint.config(
     // Scripts, benchmarks, the emulator's command line and tests print to the console by design.
     files: ['scripts/**', 'bench/**', 'emulator/cli.ts', '__tests__/**'],
     rules: { 'no-console': 'off' }
+  },
+  {
+    // Stryker loads its jest plugins with require(), so they are CommonJS.
+    files: ['scripts/stryker/*.cjs'],
+    rules: { '@typescript-eslint/no-require-imports': 'off' }
   },
   {
     // Graph bodies are free-form JSON in the emulator's own tests.
