@@ -14,7 +14,7 @@ export const MUTATED_MODULES = [
   'src/rate-gate.ts',
   'src/credentials.ts',
   'src/images.ts',
-  'src/retry.ts',
+  'src/requester.ts',
   'src/settle.ts',
   'src/graph-answers.ts'
 ]
