@@ -64,7 +64,7 @@ const DEFAULT_REQUEST_TIMEOUT_MS = 100_000
 export class Requester {
   private readonly http: HttpClient
   private readonly gates = new Map<string, RateGate>()
-  readonly retry: RetryOptions
+  private readonly retry: RetryOptions
 
   constructor(private readonly options: RequesterOptions) {
     this.retry = options.retry ?? DEFAULT_RETRY
@@ -75,10 +75,6 @@ export class Requester {
       // has closed can only turn a write into an unknown outcome, which is settled by a read anyway.
       keepAlive: true
     })
-  }
-
-  get signal(): AbortSignal | undefined {
-    return this.options.signal
   }
 
   /** The deadline of a request that names none: the step budget from now. */
