@@ -8,6 +8,7 @@
 
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import type { MutantResult, MutantStatus, MutationTestResult } from 'mutation-testing-report-schema'
 import { formatMarkdown, replaceBlock } from './readme-blocks.js'
 import { ROOT } from './runner.js'
@@ -127,19 +128,24 @@ async function main(): Promise<void> {
   const files = Object.fromEntries(names.map(name => [name, figures(report.files[name].mutants)]))
   const all = figures(names.flatMap(name => report.files[name].mutants))
 
+  // A run narrowed with `stryker run --mutate` says which listed modules it left out.
+  const config = (await import(pathToFileURL(join(ROOT, 'stryker.config.js')).href)) as { MUTATED_MODULES: string[] }
+  const notRun = config.MUTATED_MODULES.filter(file => existsSync(join(ROOT, file)) && !(file in report.files))
+
   const started = Number(process.env.MUTATION_STARTED_AT)
   const durationSeconds = Number.isFinite(started) && started > 0 ? Math.round(Date.now() / 1000 - started) : null
   const date = new Date().toISOString()
   writeFileSync(
     FIGURES,
-    JSON.stringify({ node: process.version, date, durationSeconds, target: TARGET, files, allFiles: all }, null, 2) + '\n'
+    JSON.stringify({ node: process.version, date, durationSeconds, target: TARGET, files, allFiles: all, notRun }, null, 2) + '\n'
   )
 
   const minutes = durationSeconds === null ? 'not timed' : `${Math.floor(durationSeconds / 60)} min ${durationSeconds % 60} s`
   const block = [
     `Last run: ${date.slice(0, 10)}, Node.js ${process.version}, ${minutes} wall clock; raw figures in \`bench/mutation.json\`.`,
     '',
-    table(files, all)
+    table(files, all),
+    ...(notRun.length > 0 ? ['', `Not mutated in this run: ${notRun.map(file => `\`${file}\``).join(', ')}.`] : [])
   ].join('\n')
   for (const doc of DOCS) {
     const text = readFileSync(doc, 'utf8')
