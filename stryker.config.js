@@ -71,6 +71,9 @@ export default {
   htmlReporter: { fileName: 'reports/mutation/mutation.html' },
   jsonReporter: { fileName: 'reports/mutation/mutation.json' },
   tempDirName: '.stryker-tmp',
+  // A rerun reuses the results of mutants whose code and covering tests did not change.
+  incremental: true,
+  incrementalFile: 'reports/mutation/stryker-incremental.json',
   // Target 85 % per file (see BENCHMARKS.md); reported, not enforced, so the report is always written.
   thresholds: { high: 85, low: 70, break: null }
 }

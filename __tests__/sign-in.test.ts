@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from '@jest/globals'
 import { type Emulator, type EmulatorOptions, startEmulator } from '../emulator/index.js'
 import { RUN_CONTEXT, runAction } from '../scripts/runner.js'
 import { startRecordingProxy } from './helpers/connect-proxy.js'
+import { FakeClock } from './helpers/fake-clock.js'
 import { baseInputs, CLIENT_SECRET, runInProcess } from './helpers/run-in-process.js'
 
 const TENANT = '00000000-0000-0000-0000-000000000001'
@@ -77,8 +78,13 @@ describe('access token', () => {
   })
 
   it('fails clearly when the token expires during the wait', async () => {
-    const e = await start({ defaultUpload: [{ pendingMs: 5000, outcome: 'ready' }] })
-    const r = await runInProcess(inputs(e, { accessToken: e.issueToken({ lifetimeSeconds: 1 }) }, { pollIntervalSeconds: '0.2' }))
+    // On a clock the emulator shares, the token expires after exactly five polls, however busy the machine.
+    const clock = new FakeClock()
+    const e = await start({ defaultUpload: [{ pendingMs: 5000, outcome: 'ready' }], now: () => clock.now() })
+    const r = await runInProcess(
+      inputs(e, { accessToken: e.issueToken({ lifetimeSeconds: 1 }) }, { pollIntervalSeconds: '0.2' }),
+      { clock }
+    )
     expect(r.code).toBe(1)
     const [error] = r.logger.of('error')
     expect(error.title).toBe('Access token expired')
