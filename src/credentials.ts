@@ -112,10 +112,11 @@ function staticToken(token: string, deps: CredentialDeps): TokenProvider {
     expiresAt: () => expiry,
     invalidate: () => undefined,
     async getToken() {
-      if (expiry !== undefined && deps.clock.now() >= expiry)
+      // A token without a readable expiry is used until Graph refuses it.
+      if (deps.clock.now() >= (expiry ?? Infinity))
         throw new ActionError(
           'Access token expired',
-          `The token given as accessToken expired at ${new Date(expiry).toISOString()} and cannot be renewed. Sign in with clientSecret or a GitHub OIDC federated credential (tenantId and clientId) for long waits.`
+          `The token given as accessToken expired at ${new Date(expiry!).toISOString()} and cannot be renewed. Sign in with clientSecret or a GitHub OIDC federated credential (tenantId and clientId) for long waits.`
         )
       return token
     }
@@ -274,7 +275,7 @@ async function azCliToken(graphEndpoint: string, deps: CredentialDeps): Promise<
     if (result.missing) throw noCredentials()
     throw new ActionError(
       'Azure CLI sign-in failed',
-      `"az account get-access-token" failed: ${result.message.trim().split(/\r?\n/)[0]}. Run azure/login earlier in the job, or give the action its own credentials.`
+      `"az account get-access-token" failed: ${result.message.trim().split(/\r?\n/)[0].replace(/\.$/, '')}. Run azure/login earlier in the job, or give the action its own credentials.`
     )
   }
   const body = safeJson<{ accessToken?: string; expires_on?: number | string; expiresOn?: string }>(result.stdout)
