@@ -1,6 +1,7 @@
 // The one retry path, against a loopback server that answers as each test scripts it, on a clock
 // the test moves by hand.
 import { createServer, type Server } from 'node:http'
+import { getEventListeners } from 'node:events'
 import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from '@jest/globals'
 import { CancelledError, OutcomeUnknownError, ThrottledError } from '../src/errors.js'
@@ -167,14 +168,62 @@ describe('classifyNetworkError', () => {
     ['ETIMEDOUT', 'connect ETIMEDOUT', 'timeout'],
     ['', 'Request timeout: /x', 'timeout'],
     ['ENOTFOUND', 'getaddrinfo ENOTFOUND graph.microsft.com', 'unresolved'],
+    ['', 'Proxy said: Request timeout', 'other'],
     ['EAI_AGAIN', 'getaddrinfo EAI_AGAIN graph.microsoft.com', 'other']
   ])('%s "%s" → %s', (code, message, expected) => {
     expect(classifyNetworkError(failure(code, message)).error).toBe(expected)
+  })
+
+  it('names the reset in its message, and copes with a thrown value that is not an error', () => {
+    expect(classifyNetworkError(failure('ECONNRESET', 'read ECONNRESET')).message).toBe('ECONNRESET: read ECONNRESET')
+    expect(classifyNetworkError(failure('', 'socket hang up')).message).toBe('connection reset: socket hang up')
+    expect(classifyNetworkError(undefined)).toEqual({ kind: 'network', error: 'other', message: 'undefined' })
   })
 
   it('says a host name that does not exist is a matter of the endpoint input', () => {
     expect(classifyNetworkError(failure('ENOTFOUND', 'getaddrinfo ENOTFOUND graph.microsft.com')).message).toMatch(
       /graph\.microsft\.com \(the host name does not exist: check the endpoint\)/
     )
+  })
+})
+
+describe('an exchange in flight', () => {
+  /** A server that takes requests and never answers them. */
+  async function silent(): Promise<{ url: string; server: Server }> {
+    const server = createServer(() => undefined)
+    servers.push(server)
+    await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/x`, server }
+  }
+
+  it('ends at once when the run is cancelled, and leaves no listener on the signal', async () => {
+    const { url, server } = await silent()
+    const cancel = new AbortController()
+    const r = requester(new ManualClock(), cancel.signal)
+    const pending = r.exchange('GET', url, null, {})
+    await new Promise(resolve => setTimeout(resolve, 20))
+    cancel.abort()
+    await expect(pending).rejects.toBeInstanceOf(CancelledError)
+    expect(getEventListeners(cancel.signal, 'abort')).toHaveLength(0)
+    // The request the client gave up on would keep the server open.
+    server.closeAllConnections()
+  })
+
+  it('is not sent once the run is cancelled', async () => {
+    const { url, hits } = await serve({ status: 200 })
+    const cancel = new AbortController()
+    cancel.abort()
+    await expect(requester(new ManualClock(), cancel.signal).exchange('GET', url, null, {})).rejects.toBeInstanceOf(
+      CancelledError
+    )
+    expect(hits).toEqual([])
+  })
+
+  it('removes its listener when it ends normally', async () => {
+    const { url } = await serve({ status: 204 })
+    const cancel = new AbortController()
+    const r = requester(new ManualClock(), cancel.signal)
+    for (let i = 0; i < 3; i++) expect(await r.exchange('GET', url, null, {})).toMatchObject({ kind: 'response', status: 204 })
+    expect(getEventListeners(cancel.signal, 'abort')).toHaveLength(0)
   })
 })
