@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals'
 import { explainErrorCode, ERROR_CODES, isRetryableErrorCode } from '../src/error-codes.js'
 import type { DeviceImage } from '../src/graph-types.js'
-import { nextPatch, planImage } from '../src/plan.js'
+import { nextPatch, planImage, tenantFullMessage } from '../src/plan.js'
 
 const SOURCE = '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Compute/images/a'
 const OTHER = SOURCE.replace(/a$/, 'b')
@@ -77,6 +77,37 @@ describe('planImage', () => {
 
   it('suggests the next patch version', () => {
     expect(nextPatch('1.9.9')).toBe('1.9.10')
+  })
+})
+
+describe('the tenant-full message', () => {
+  const image = (id: string, lastModifiedDateTime?: string): DeviceImage => ({
+    ...existing(SOURCE),
+    id,
+    displayName: `Old ${id}`,
+    lastModifiedDateTime
+  })
+
+  it('explains the cap and lists the unused images oldest first, with the day each last changed', () => {
+    const images = [
+      image('a', '2026-01-15T08:30:00Z'),
+      image('c'),
+      image('b', '2026-03-01T10:00:00Z'),
+      image('used', '2025-01-01T00:00:00Z')
+    ]
+    const lines = tenantFullMessage(images, [{ id: 'p', imageId: 'used' }]).split('\n')
+    expect(lines[0]).toBe(
+      'The tenant already holds 4 custom images, the most Windows 365 allows (20), so no new image can be created.'
+    )
+    expect(lines.filter(line => line.startsWith('- '))).toEqual([
+      '- "Old a" 1.0.0 (a, last modified 2026-01-15)',
+      '- "Old b" 1.0.0 (b, last modified 2026-03-01)',
+      '- "Old c" 1.0.0 (c, last modified unknown)'
+    ])
+  })
+
+  it('says so when every image is in use', () => {
+    expect(tenantFullMessage([image('a')], [{ id: 'p', imageId: 'a' }])).toContain('Every image is used by a provisioning policy')
   })
 })
 

@@ -43,7 +43,11 @@ describe('retry policy', () => {
     expect(parseRetryAfter('7', NOW)).toBe(7000)
     expect(parseRetryAfter(new Date(NOW + 12_000).toUTCString(), NOW)).toBe(12_000)
     expect(parseRetryAfter(new Date(NOW - 12_000).toUTCString(), NOW)).toBe(0)
+    expect(parseRetryAfter(' 7 ', NOW)).toBe(7000)
+    expect(parseRetryAfter('1.25', NOW)).toBe(1250)
     expect(parseRetryAfter('soon', NOW)).toBeUndefined()
+    // Neither delta-seconds nor a date: ignored, so backoff decides.
+    for (const odd of ['x7', '7 seconds', '1.5s']) expect(parseRetryAfter(odd, NOW)).toBeUndefined()
     expect(parseRetryAfter(undefined, NOW)).toBeUndefined()
   })
 

@@ -69,7 +69,13 @@ export function nextPatch(version: string): string {
 function unusedImages(images: DeviceImage[], policies: ProvisioningPolicy[]): DeviceImage[] {
   return images
     .filter(image => !policies.some(policy => usesImage(policy, image.id)))
-    .sort((a, b) => Date.parse(a.lastModifiedDateTime ?? '') - Date.parse(b.lastModifiedDateTime ?? '') || 0)
+    .sort((a, b) => modifiedAt(a) - modifiedAt(b))
+}
+
+/** When the image last changed; one that does not say sorts last. */
+function modifiedAt(image: DeviceImage): number {
+  const at = Date.parse(image.lastModifiedDateTime ?? '')
+  return Number.isNaN(at) ? Number.MAX_SAFE_INTEGER : at
 }
 
 export function tenantFullMessage(images: DeviceImage[], policies: ProvisioningPolicy[]): string {
