@@ -87,6 +87,17 @@ describe('parseInputs: valid inputs', () => {
       { graphEndpoint: 'https://graph.microsoft.com' }
     ],
     ['accepts decimals', { timeoutMinutes: '0.5', pollIntervalSeconds: '0.25' }, { timeoutMs: 30_000, pollIntervalMs: 250 }],
+    ['accepts a leading dot', { timeoutMinutes: '.55' }, { timeoutMs: 33_000 }],
+    [
+      'accepts the upper bounds',
+      { timeoutMinutes: '10080', pollIntervalSeconds: '3600', maxUploadRetries: '10' },
+      { timeoutMs: 10080 * 60_000, pollIntervalMs: 3600_000, maxUploadRetries: 10 }
+    ],
+    [
+      'reprovisions cloudPcIds without a policy',
+      { reprovision: 'true', cloudPcIds: '44444444-4444-4444-4444-444444444444' },
+      { reprovision: true, cloudPcIds: ['44444444-4444-4444-4444-444444444444'], provisioningPolicyIds: [] }
+    ],
     ['accepts False', { wait: 'False', dryRun: 'TRUE' }, { wait: false, dryRun: true }],
     [
       'splits policy IDs on commas and lines, without duplicates',
@@ -118,6 +129,7 @@ describe('parseInputs: valid inputs', () => {
       warnings: [expect.stringContaining('pollIntervalSeconds')]
     })
     expect(parse({ pollIntervalSeconds: '5', graphEndpoint: 'http://127.0.0.1:1' })).toMatchObject({ ok: true, warnings: [] })
+    expect(parse({ pollIntervalSeconds: '10' })).toMatchObject({ ok: true, warnings: [] })
   })
 })
 

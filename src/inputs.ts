@@ -252,10 +252,8 @@ function parseCredentials(value: (name: string) => string, audience: string, fai
   }
   if (!valid) return undefined
   if (clientSecret) return { kind: 'clientSecret', tenantId, clientId, clientSecret }
-  if (tenantId) {
-    if (!audience) fail('audience', 'audience must not be empty; the default is api://AzureADTokenExchange.')
-    return { kind: 'oidc', tenantId, clientId, audience }
-  }
+  // An empty audience input takes the default, so audience is never empty here.
+  if (tenantId) return { kind: 'oidc', tenantId, clientId, audience }
   return { kind: 'azureCli' }
 }
 
@@ -274,7 +272,8 @@ function parseEndpoint(input: string, raw: string, fail: Fail): string | undefin
     )
     return undefined
   }
-  if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash || url.username || url.password) {
+  // A URL with an http(s) scheme always has a path, '/' at least.
+  if (url.pathname !== '/' || url.search || url.hash || url.username || url.password) {
     fail(
       input,
       `${input} must be the root URL only, without a path, query or credentials (for example ${url.origin}); got "${raw}".`

@@ -51,6 +51,7 @@ export const BAD_INPUTS: [input: string, overrides: Record<string, string>, mess
   ['graphEndpoint', { graphEndpoint: 'http://graph.example.com' }, /https:\/\/.*loopback/],
   ['graphEndpoint', { graphEndpoint: 'http://10.0.0.1' }, /loopback/],
   ['graphEndpoint', { graphEndpoint: 'graph.microsoft.com' }, /absolute URL/],
+  ['graphEndpoint', { graphEndpoint: 'ftp://127.0.0.1:21' }, /must use https:\/\//],
   ['graphEndpoint', { graphEndpoint: 'https://graph.microsoft.com/beta' }, /root URL only/],
   ['authorityHost', { authorityHost: 'http://login.example.com' }, /https:\/\//],
   ['onExisting', { onExisting: 'overwrite' }, /reuse, update, replace or fail/],
@@ -62,6 +63,11 @@ export const BAD_INPUTS: [input: string, overrides: Record<string, string>, mess
   ['timeoutMinutes', { timeoutMinutes: 'ten' }, /greater than 0/],
   ['timeoutMinutes', { timeoutMinutes: '100000' }, /at most 10080/],
   ['pollIntervalSeconds', { pollIntervalSeconds: '0' }, /greater than 0/],
+  ['pollIntervalSeconds', { pollIntervalSeconds: '3601' }, /at most 3600/],
+  ['timeoutMinutes', { timeoutMinutes: '1.5x' }, /decimals allowed/],
+  ['timeoutMinutes', { timeoutMinutes: 'x.5' }, /decimals allowed/],
+  ['timeoutMinutes', { timeoutMinutes: '.5.5' }, /decimals allowed/],
+  ['timeoutMinutes', { timeoutMinutes: '5.' }, /decimals allowed/],
   ['maxUploadRetries', { maxUploadRetries: '-1' }, /whole number/],
   ['maxUploadRetries', { maxUploadRetries: '1.5' }, /whole number/],
   ['maxUploadRetries', { maxUploadRetries: '11' }, /from 0 to 10/],
@@ -70,5 +76,10 @@ export const BAD_INPUTS: [input: string, overrides: Record<string, string>, mess
   ['cloudPcIds', { cloudPcIds: POLICY }, /set reprovision: true/],
   ['cloud', { cloud: 'usgovdod' }, /not offered in US Government L5/],
   ['reprovision', { reprovision: 'true' }, /nothing to reprovision/],
-  ['provisioningPolicyIds', { provisioningPolicyIds: POLICY, wait: 'false' }, /needs the image to be ready/]
+  ['provisioningPolicyIds', { provisioningPolicyIds: POLICY, wait: 'false' }, /needs the image to be ready/],
+  [
+    'reprovision',
+    { reprovision: 'true', cloudPcIds: '44444444-4444-4444-4444-444444444444', wait: 'false' },
+    /needs the image to be ready/
+  ]
 ]
