@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals'
-import { DeadlineError, GraphError, ThrottledError } from '../src/errors.js'
+import { DeadlineError, GraphError, OutcomeUnknownError, ThrottledError } from '../src/errors.js'
 import type { DeviceImage } from '../src/graph-types.js'
 import {
   decideStep,
@@ -376,6 +376,31 @@ describe('waitForImage under a fake clock', () => {
     const result = await h.go(image('failed', 'internalServerError'))
     expect(result).toMatchObject({ kind: 'timedOut', cause: expect.stringMatching(/retryUpload/) })
     expect(h.reads).toEqual([])
+  })
+
+  it('passes on an upload retry that failed other than by a refusal, without reading', async () => {
+    const lost = new OutcomeUnknownError('POST', '/x/retryUpload', 'HTTP 500')
+    const h = harness([['ready', null]], {}, async () => {
+      throw lost
+    })
+    await expect(h.go(image('failed', 'internalServerError'))).rejects.toBe(lost)
+    expect(h.reads).toEqual([])
+  })
+
+  it('does not give a new source a second free retry after a refusal left the upload running', async () => {
+    const h = harness(
+      [
+        ['pending', null],
+        ['failed', 'internalServerError']
+      ],
+      { maxUploadRetries: 0 },
+      async () => {
+        throw refusal()
+      }
+    )
+    const result = await h.go(image('failed', 'sourceImageNotGeneralized'), { uploadNewSource: true })
+    expect(result).toMatchObject({ kind: 'failed', reason: 'retriesExhausted' })
+    expect(h.retries).toHaveLength(1)
   })
 
   it('ends as a time-out when the read after a refused retry fails until the deadline', async () => {
