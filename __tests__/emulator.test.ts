@@ -624,6 +624,27 @@ describe('image knobs', () => {
     expect(e.images().map(i => i.id)).toEqual(['used'])
   })
 
+  test('another administrator can point a policy at an image just before a chosen request', async () => {
+    const e = await start({
+      images: [{ id: 'free', displayName: 'Free', version: '1.0.0', sourceImageResourceId: SOURCE }],
+      policies: [{ id: 'pol-1', displayName: 'Developers' }]
+    })
+    e.before({ method: 'DELETE' }, emu => emu.pointPolicy('pol-1', 'free'))
+    expect((await call(e, 'GET', `${IMAGES}/free`)).status).toBe(200)
+    expect(e.policies()[0].imageId).not.toBe('free')
+    const refused = await call(e, 'DELETE', `${IMAGES}/free`)
+    expect(refused.status).toBe(409)
+    expect(e.policies()[0]).toMatchObject({ imageId: 'free', imageDisplayName: 'Free', imageType: 'custom' })
+    // Once, and only for a matching request.
+    let acted = 0
+    e.before({ method: 'GET', path: /provisioningPolicies$/ }, () => void acted++)
+    await call(e, 'GET', `${IMAGES}/free`)
+    await call(e, 'GET', `/beta${VE}/provisioningPolicies`)
+    await call(e, 'GET', `/beta${VE}/provisioningPolicies`)
+    expect(acted).toBe(1)
+    expect(() => e.pointPolicy('pol-1', 'nope')).toThrow("No policy 'pol-1' or image 'nope'")
+  })
+
   test('image PATCH: 405 by default, 400 notAllowed, or accepted without restarting the upload', async () => {
     const e = await start({
       images: [

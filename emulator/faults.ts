@@ -8,7 +8,7 @@ interface ArmedRule {
   fired: number
 }
 
-function pathMatches(pattern: string | RegExp | undefined, path: string): boolean {
+export function pathMatches(pattern: string | RegExp | undefined, path: string): boolean {
   if (pattern === undefined) return true
   if (typeof pattern === 'string') return pattern === path
   // A global or sticky RegExp keeps its position between calls; every request starts afresh.

@@ -1,7 +1,7 @@
 import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http'
 import { Authority, authFailure, GithubIdTokens } from './auth.js'
 import type { ApiVersion, EnumView } from './enums.js'
-import { FaultBook } from './faults.js'
+import { FaultBook, pathMatches } from './faults.js'
 import { matchGraphRoute } from './graph-routes.js'
 import {
   decodePathSegment,
@@ -58,6 +58,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const budget = new WriteBudget()
   const requests: LoggedRequest[] = []
   const sleepers = new Set<() => void>()
+  const hooks: { method?: string; path?: string | RegExp; act: (e: Emulator) => void }[] = []
   let closed = false
   let url = ''
 
@@ -163,6 +164,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
     const t = target(method, parsed.pathname, headers, query, entry.body)
     entry.route = t.route
+    const hook = hooks.findIndex(
+      h => (h.method === undefined || h.method.toUpperCase() === method.toUpperCase()) && pathMatches(h.path, t.faultPath)
+    )
+    if (hook >= 0) hooks.splice(hook, 1)[0].act(emulator)
     const fault = faults.pick(method, t.faultPath)
     if (fault) entry.fault = fault.kind
     if (fault?.kind === 'delay') {
@@ -226,7 +231,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const port = typeof address === 'object' && address !== null ? address.port : 0
   url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`
 
-  return {
+  const emulator: Emulator = {
     url,
     requests,
     writes: () => requests.filter(r => GRAPH_PATH.test(r.path) && WRITE_METHODS.has(r.method)),
@@ -258,6 +263,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       if (!img) throw new Error(`No image with id '${id}'`)
       store.flip(img, status, errorCode)
     },
+    before: (match, act) => void hooks.push({ ...match, act }),
+    pointPolicy: (policyId, imageId) => {
+      const policy = store.findPolicy(policyId)
+      const image = store.findImage(imageId)
+      if (!policy || !image) throw new Error(`No policy '${policyId}' or image '${imageId}'`)
+      Object.assign(policy, { imageId: image.id, imageDisplayName: image.displayName, imageType: 'custom' })
+    },
     close: () =>
       new Promise<void>((resolve, reject) => {
         closed = true
@@ -266,4 +278,5 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         server.closeAllConnections()
       })
   }
+  return emulator
 }

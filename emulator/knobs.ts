@@ -8,8 +8,13 @@ export const DEFAULT_KNOBS: Knobs = {
   createValidationError: { status: 400, code: 'BadRequest' },
   duplicateOnCreate: 'reject',
   duplicateError: { status: 409, code: 'Conflict' },
+  // Documented: "Upload up to 20 of your own custom device images" (Windows 365 "Device images
+  // overview", graph-api.md §9.1, §15 row 5). Lower it to play a tenant that is full sooner.
   imageCap: 20,
+  // Assumption: the answer to a create past the cap is undocumented.
   imageCapError: { status: 400, code: 'BadRequest' },
+  // Documented: an image a provisioning policy uses cannot be deleted ("Add device images",
+  // graph-api.md §5). Assumption: the HTTP status and code of that refusal are undocumented.
   deleteInUseError: { status: 409, code: 'Conflict' },
   // retryUpload is documented for images whose upload failed (§15 row 1), so the others are refused;
   // the refusal's status and code (400 BadRequest) are an assumption.

@@ -264,5 +264,12 @@ export interface Emulator {
   githubOidc: GithubOidcIssuer
   revokeTokens(): void
   flip(imageId: string, status: ImageStatus, errorCode?: string): void
+  /**
+   * Runs `act` once, just before the first matching request is handled: how a test plays another
+   * administrator changing the tenant while a run is under way.
+   */
+  before(match: { method?: string; path?: string | RegExp }, act: (e: Emulator) => void): void
+  /** Points a policy at an image, as an administrator would in the Intune admin center. */
+  pointPolicy(policyId: string, imageId: string): void
   close(): Promise<void>
 }
