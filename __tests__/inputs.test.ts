@@ -39,6 +39,7 @@ describe('parseInputs: valid inputs', () => {
       provisioningPolicyIds: [],
       reprovision: false,
       cloudPcIds: [],
+      keepVersions: undefined,
       dryRun: false,
       credentials: { kind: 'clientSecret', tenantId: TENANT, clientId: CLIENT, clientSecret: 's3cret' }
     })
@@ -99,6 +100,8 @@ describe('parseInputs: valid inputs', () => {
       { reprovision: true, cloudPcIds: ['44444444-4444-4444-4444-444444444444'], provisioningPolicyIds: [] }
     ],
     ['accepts False', { wait: 'False', dryRun: 'TRUE' }, { wait: false, dryRun: true }],
+    ['accepts keepVersions 1', { keepVersions: '1' }, { keepVersions: 1 }],
+    ['accepts keepVersions 20', { keepVersions: ' 20 ' }, { keepVersions: 20 }],
     [
       'splits policy IDs on commas and lines, without duplicates',
       { provisioningPolicyIds: `${POLICY},\n ${POLICY.toUpperCase()}\n` },

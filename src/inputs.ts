@@ -27,6 +27,8 @@ export interface Settings {
   provisioningPolicyIds: string[]
   reprovision: boolean
   cloudPcIds: string[]
+  /** Unset: keep every version. */
+  keepVersions?: number
   dryRun: boolean
 }
 
@@ -78,6 +80,8 @@ const BOOLEAN_FALSE = ['false', 'False', 'FALSE']
 const MAX_TIMEOUT_MINUTES = 7 * 24 * 60
 const MAX_POLL_SECONDS = 3600
 const MAX_UPLOAD_RETRIES = 10
+/** A tenant holds at most 20 images, so keeping more versions of one name than that means nothing. */
+const MAX_KEEP_VERSIONS = 20
 
 /** Reads every input through `get` (which returns '' for an unset input) and validates all of them. */
 export function parseInputs(get: (name: string) => string): ParsedInputs {
@@ -190,6 +194,17 @@ export function parseInputs(get: (name: string) => string): ParsedInputs {
       'Rolling out needs the image to be ready first: remove wait: false, or roll out in a later run.'
     )
 
+  const keepRaw = value('keepVersions')
+  let keepVersions: number | undefined
+  if (keepRaw) {
+    if (!/^\d+$/.test(keepRaw) || Number(keepRaw) < 1 || Number(keepRaw) > MAX_KEEP_VERSIONS)
+      fail(
+        'keepVersions',
+        `keepVersions must be a whole number from 1 to ${MAX_KEEP_VERSIONS}: how many versions of "${displayName || 'the image'}" to keep, the published one included. Leave it unset to keep every version; got "${keepRaw}".`
+      )
+    else keepVersions = Number(keepRaw)
+  }
+
   if (errors.length > 0) return { ok: false, errors }
   return {
     ok: true,
@@ -211,6 +226,7 @@ export function parseInputs(get: (name: string) => string): ParsedInputs {
       provisioningPolicyIds,
       reprovision: reprovision!,
       cloudPcIds,
+      keepVersions,
       dryRun: dryRun!
     }
   }

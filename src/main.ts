@@ -12,6 +12,7 @@ import { parseImageStatus } from './graph-types.js'
 import { parseInputs, type Settings } from './inputs.js'
 import { coreLogger, type Logger } from './logger.js'
 import { outputsOf } from './outputs.js'
+import { applyRetention } from './prune.js'
 import { publishImage } from './publisher.js'
 import { Requester } from './requester.js'
 import { newReport, type RunReport } from './report.js'
@@ -57,6 +58,7 @@ export async function run(overrides: Partial<RunDependencies> = {}): Promise<num
     report.displayName = settings.displayName
     report.version = settings.version
     report.sourceImageResourceId = settings.sourceImageResourceId
+    if (settings.keepVersions !== undefined) report.retention = { keepVersions: settings.keepVersions, entries: [], ran: false }
     for (const warning of parsed.warnings) logger.warning(warning)
     for (const notice of parsed.notices) logger.notice(notice.message, { title: notice.title })
 
@@ -99,6 +101,8 @@ export async function run(overrides: Partial<RunDependencies> = {}): Promise<num
           rollOut(settings, report.image!, targets, report, { client, clock, logger, signal: deps.signal })
         )
     }
+    if (report.retention)
+      await logger.group('Retention', () => applyRetention(settings, report, { client, logger, signal: deps.signal }))
     return 0
   } catch (error) {
     if (error instanceof CancelledError) {
@@ -107,6 +111,9 @@ export async function run(overrides: Partial<RunDependencies> = {}): Promise<num
     }
     report.failure ??= toFailure(error)
     report.outcome ??= 'failed'
+    if (report.retention && !report.retention.ran)
+      report.retention.notRun ??=
+        'Nothing was deleted after the publish: the run did not succeed, and keepVersions deletes old versions only after a successful publish and roll-out.'
     logger.error(report.failure.message, { title: report.failure.title })
     return 1
   } finally {

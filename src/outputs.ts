@@ -17,14 +17,16 @@ export const OUTPUT_NAMES = [
   'expirationDate',
   'image',
   'updatedPolicyIds',
-  'reprovisionedCloudPcIds'
+  'reprovisionedCloudPcIds',
+  'deletedImageIds'
 ] as const
 export type OutputName = (typeof OUTPUT_NAMES)[number]
 
 export function outputsOf(report: RunReport): Partial<Record<OutputName, string>> {
   const out: Partial<Record<OutputName, string>> = {
     updatedPolicyIds: JSON.stringify(report.updatedPolicyIds),
-    reprovisionedCloudPcIds: JSON.stringify(report.reprovisionedCloudPcIds)
+    reprovisionedCloudPcIds: JSON.stringify(report.reprovisionedCloudPcIds),
+    deletedImageIds: JSON.stringify(report.deletedImageIds)
   }
   if (report.result) out.result = report.result
   const image = report.image

@@ -4,6 +4,7 @@ import type { DeviceImage } from './graph-types.js'
 import { parseImageStatus } from './graph-types.js'
 import { IMAGE_LIMIT, isSameSource, type ProvisioningPolicy, usesImage } from './images.js'
 import type { OnExisting } from './inputs.js'
+import type { RetentionDecision } from './retention.js'
 
 export type Plan =
   | { kind: 'create' }
@@ -78,7 +79,17 @@ function modifiedAt(image: DeviceImage): number {
   return Number.isNaN(at) ? Number.MAX_SAFE_INTEGER : at
 }
 
-export function tenantFullMessage(images: DeviceImage[], policies: ProvisioningPolicy[]): string {
+export interface FullTenantRetention {
+  displayName: string
+  version: string
+  keepVersions?: number
+  /** How many images must go to make room for one. */
+  need: number
+  /** What retention decided about the images of this displayName. */
+  decisions: RetentionDecision[]
+}
+
+export function tenantFullMessage(images: DeviceImage[], policies: ProvisioningPolicy[], retention: FullTenantRetention): string {
   const unused = unusedImages(images, policies)
   const lines = [
     `The tenant already holds ${images.length} custom images, the most Windows 365 allows (${IMAGE_LIMIT}), so no new image can be created.`
@@ -95,5 +106,16 @@ export function tenantFullMessage(images: DeviceImage[], policies: ProvisioningP
     lines.push(
       'Every image is used by a provisioning policy: point a policy at another image, then delete the one it no longer uses.'
     )
+  const name = `"${retention.displayName}"`
+  if (retention.keepVersions === undefined)
+    lines.push(
+      `Or set keepVersions (for example 3): the action then deletes older versions of ${name} that no policy uses, to make room before a create and after each successful publish.`
+    )
+  else {
+    const deletable = retention.decisions.filter(d => d.delete).length
+    lines.push(
+      `keepVersions is ${retention.keepVersions}, but ${deletable === 0 ? 'no image' : `only ${deletable} image${deletable === 1 ? '' : 's'}`} of ${name} may be deleted to make room (${retention.need} must go): the others are among the ${retention.keepVersions} newest versions, not older than ${retention.version}, or used by a policy. Nothing was deleted.`
+    )
+  }
   return lines.join('\n')
 }

@@ -23,6 +23,8 @@ import {
 import { isGallerySource, type Settings } from './inputs.js'
 import type { Logger } from './logger.js'
 import { type Plan, planImage, tenantFullMessage } from './plan.js'
+import { makeRoom } from './prune.js'
+import { planRoom, type RetentionDecision } from './retention.js'
 import type { PublishResult, RunReport } from './report.js'
 import { formatDuration } from './duration.js'
 import { decideStep, type FailedWait, type ImageRead, waitForImage } from './wait.js'
@@ -56,9 +58,17 @@ export async function publishImage(settings: Settings, report: RunReport, deps: 
     if (decided.kind === 'refuse') throw new ActionError(decided.title, decided.message)
     const described = describePlan(decided, settings)
     logger.info(described)
-    await checkPlan(decided, all, client)
-    if (settings.dryRun) report.plan.push(described)
-    return { decided, all }
+    const room = await checkPlan(decided, all, client, settings)
+    if (settings.dryRun) {
+      report.plan.push(described)
+      if (room) {
+        await makeRoom(room.images, room.decisions, all.length, settings, report, deps)
+        report.plan.push(
+          `Delete ${room.images.map(i => `"${i.displayName}" ${i.version} (${i.id})`).join(', ')} first, to make room: the tenant holds ${all.length} of ${IMAGE_LIMIT} images.`
+        )
+      }
+    }
+    return { decided, all, room }
   })
 
   if (settings.dryRun) {
@@ -68,7 +78,7 @@ export async function publishImage(settings: Settings, report: RunReport, deps: 
   }
 
   const { read, result, failedBeforeRun, uploadNewSource } = await logger.group('Publish the image', () =>
-    execute(plan.decided, key, plan.all, report, deps)
+    execute(plan.decided, plan.room, settings, plan.all, report, deps)
   )
   // `updated` means the new source was uploaded: it is set only once the upload is seen to succeed.
   if (result !== 'updated') report.result = result
@@ -239,12 +249,14 @@ interface Executed {
 
 async function execute(
   plan: Exclude<Plan, { kind: 'refuse' }>,
-  key: ImageKey,
+  room: Room | undefined,
+  settings: Settings,
   all: DeviceImage[],
   report: RunReport,
   deps: PublishDeps
 ): Promise<Executed> {
   const { client, logger, clock } = deps
+  const key: ImageKey = settings
   switch (plan.kind) {
     case 'reuse':
       report.timeline.push({ at: clock.now(), label: 'adopted', kind: 'action' })
@@ -273,7 +285,13 @@ async function execute(
       return { read: { image: created }, result: 'replaced', failedBeforeRun: false, uploadNewSource: false }
     }
     case 'create': {
-      const created = await createOnce(key, all.length, report, deps)
+      let held = all.length
+      if (room) {
+        await makeRoom(room.images, room.decisions, held, settings, report, deps)
+        held -= room.images.length
+        report.timeline.push({ at: clock.now(), label: 'room made', kind: 'action' })
+      }
+      const created = await createOnce(key, held, report, deps)
       return { read: { image: created }, result: 'created', failedBeforeRun: false, uploadNewSource: false }
     }
   }
@@ -292,8 +310,22 @@ async function readDuringWait(client: GraphClient, id: string, deadline: number)
   }
 }
 
-/** Read-only checks that make a plan impossible; the dry run runs them too. */
-async function checkPlan(plan: Exclude<Plan, { kind: 'refuse' }>, all: DeviceImage[], client: GraphClient): Promise<void> {
+/** Images to delete before the create, so the tenant has room for one more. */
+interface Room {
+  images: DeviceImage[]
+  decisions: RetentionDecision[]
+}
+
+/**
+ * Read-only checks that make a plan impossible, and the room a create needs in a full tenant; the
+ * dry run runs them too.
+ */
+async function checkPlan(
+  plan: Exclude<Plan, { kind: 'refuse' }>,
+  all: DeviceImage[],
+  client: GraphClient,
+  settings: Settings
+): Promise<Room | undefined> {
   if (plan.kind === 'replace') {
     const users = (await listPolicies(client)).filter(policy => usesImage(policy, plan.image.id))
     if (users.length > 0)
@@ -302,8 +334,13 @@ async function checkPlan(plan: Exclude<Plan, { kind: 'refuse' }>, all: DeviceIma
         `Image ${plan.image.id} cannot be replaced: provisioning policies use it (${users.map(p => `"${p.displayName ?? ''}" ${p.id}`).join(', ')}). Point them at another image first, or publish a new version.`
       )
   }
-  if (plan.kind === 'create' && all.length >= IMAGE_LIMIT)
-    throw new ActionError('Tenant image limit reached', tenantFullMessage(all, await listPolicies(client)))
+  if (plan.kind !== 'create' || all.length < IMAGE_LIMIT) return undefined
+  const policies = await listPolicies(client)
+  const room = planRoom({ images: all, policies, ...settings })
+  if (room.kind === 'delete') return room
+  if (room.kind === 'full')
+    throw new ActionError('Tenant image limit reached', tenantFullMessage(all, policies, { ...settings, ...room }))
+  return undefined
 }
 
 /** `held` is how many images the tenant holds before the create, for an error the action cannot name. */

@@ -29,6 +29,28 @@ export interface CloudPcResult {
   error?: string
 }
 
+export interface RetentionEntry {
+  id: string
+  displayName: string
+  version: string
+  status: string
+  outcome: 'kept' | 'deleted' | 'not deleted' | 'would delete'
+  /** Deleted (or to be deleted) before the create, to make room in a full tenant. */
+  toMakeRoom: boolean
+  /** Kept because a provisioning policy uses it, the one reason a due deletion is held back. */
+  inUse: boolean
+  why: string
+}
+
+export interface RetentionReport {
+  keepVersions: number
+  entries: RetentionEntry[]
+  /** Retention ran after the publish (or was planned, in a dry run). */
+  ran: boolean
+  /** Why it did not run after the publish. */
+  notRun?: string
+}
+
 export interface Failure {
   title: string
   message: string
@@ -52,6 +74,9 @@ export interface RunReport {
   cloudPcs?: CloudPcResult[]
   updatedPolicyIds: string[]
   reprovisionedCloudPcIds: string[]
+  /** Set when keepVersions is. */
+  retention?: RetentionReport
+  deletedImageIds: string[]
   failure?: Failure
   /** Warnings about a usable image: its OS support state or its expiry. */
   imageWarnings: string[]
@@ -66,6 +91,7 @@ export function newReport(now: number): RunReport {
     plan: [],
     updatedPolicyIds: [],
     reprovisionedCloudPcIds: [],
+    deletedImageIds: [],
     imageWarnings: [],
     inputErrors: []
   }

@@ -109,6 +109,7 @@ export function buildSummary(summary: Summary, report: RunReport, links: RunLink
   }
   addTimeline(summary, report)
   addRollout(summary, report, options.maxCloudPcRows ?? MAX_CLOUD_PC_ROWS)
+  addRetention(summary, report)
 
   const footer: string[] = []
   if (links.runUrl) footer.push(`<a href="${escapeHtml(links.runUrl)}">Workflow run</a>`)
@@ -239,5 +240,36 @@ function addRollout(summary: Summary, report: RunReport, maxRows: number): void 
   if (shown.length === 0) return void summary.addRaw(more, true)
   const table = `<table><tr><th>Cloud PC</th><th>Name</th><th>User</th><th>Result</th></tr>${rows.join('')}</table>${more}`
   if (pcs.length > FOLD_ABOVE_ROWS) summary.addDetails(`All ${pcs.length} Cloud PCs`, table)
+  else summary.addRaw(table, true)
+}
+
+function addRetention(summary: Summary, report: RunReport): void {
+  const retention = report.retention
+  if (!retention) return
+  const entries = retention.entries
+  const count = (outcome: string, toMakeRoom?: boolean) =>
+    entries.filter(e => e.outcome === outcome && (toMakeRoom === undefined || e.toMakeRoom === toMakeRoom)).length
+  const parts: string[] = []
+  if (count('would delete') > 0 || report.outcome === 'planned') {
+    parts.push(`would delete ${count('would delete', true)} now to make room and ${count('would delete', false)} after a success`)
+    if (retention.ran) parts.push(`would keep ${count('kept')}`)
+  } else {
+    parts.push(`deleted ${count('deleted')}${count('deleted', true) ? ` (${count('deleted', true)} to make room)` : ''}`)
+    if (retention.ran) parts.push(`kept ${count('kept')}`)
+    if (count('not deleted')) parts.push(`could not delete ${count('not deleted')}`)
+  }
+  const inUse = entries.filter(e => e.inUse).length
+  if (inUse > 0) parts.push(`${inUse} kept because a provisioning policy uses ${inUse === 1 ? 'it' : 'them'}`)
+  summary.addHeading('Retention', 3)
+  summary.addRaw(`<p>${escapeHtml(`keepVersions: ${retention.keepVersions}: ${parts.join(', ')}.`)}</p>`, true)
+  if (retention.notRun) summary.addRaw(`<p>${escapeHtml(retention.notRun)}</p>`, true)
+  if (entries.length === 0) return
+  const rows = entries.map(
+    e =>
+      `<tr><td>${escapeHtml(e.version)}</td><td><code>${escapeHtml(e.id)}</code></td><td>${escapeHtml(e.status || '—')}</td><td>${escapeHtml(e.outcome)}</td><td>${escapeHtml(e.why)}</td></tr>`
+  )
+  const table = `<table><tr><th>Version</th><th>Image ID</th><th>Status</th><th>Outcome</th><th>Why</th></tr>${rows.join('')}</table>`
+  if (entries.length > FOLD_ABOVE_ROWS)
+    summary.addDetails(`All ${entries.length} versions of ${escapeHtml(report.displayName ?? '')}`, table)
   else summary.addRaw(table, true)
 }
