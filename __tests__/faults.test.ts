@@ -8,7 +8,7 @@ import { type Emulator, type Fault, type FaultRule, type LoggedRequest, startEmu
 import { MAX_WRITES } from '../src/settle.js'
 import { ROOT } from '../scripts/runner.js'
 import { BAD_INPUTS } from './helpers/bad-inputs.js'
-import { baseInputs, type InProcessResult, runInProcess } from './helpers/run-in-process.js'
+import { baseInputs, type InProcessResult, runInProcess, SOURCE } from './helpers/run-in-process.js'
 
 const FULL = process.env.FAULT_SUITE === 'full'
 const SOAK_RUNS = FULL ? 200 : 20
@@ -17,16 +17,25 @@ const REQUEST_TIMEOUT_MS = 300
 
 const guid = (prefix: string, n: number) => `${prefix}-0000-4000-8000-${String(n).padStart(12, '0')}`
 const POLICY = guid('aaaaaaaa', 1)
+/** A policy the run does not roll out, which keeps using an old version. */
+const OTHER_POLICY = guid('aaaaaaaa', 2)
 const PCS = [1, 2].map(n => guid('cccccccc', n))
+/**
+ * Older versions for keepVersions 1: 1.2.0 is due for deletion; 1.3.0 stays (OTHER_POLICY uses it),
+ * and so does 2.0.0 (newer than the 1.4.0 the run publishes).
+ */
+const OLD = { due: guid('dddddddd', 120), inUse: guid('dddddddd', 130), newer: guid('dddddddd', 200) }
 
 const VE = '/deviceManagement/virtualEndpoint'
+const SOURCE_OF = (version: string) => SOURCE.replace(/win11-dev$/, `win11-dev-${version}`)
 const OPERATIONS: Record<string, { method: string; path: RegExp }> = {
   list: { method: 'GET', path: new RegExp(`^${VE}/deviceImages$`) },
   create: { method: 'POST', path: new RegExp(`^${VE}/deviceImages$`) },
   get: { method: 'GET', path: new RegExp(`^${VE}/deviceImages/[^/]+$`) },
   retryUpload: { method: 'POST', path: /\/retryUpload$/ },
   policyPatch: { method: 'PATCH', path: new RegExp(`^${VE}/provisioningPolicies/[^/]+$`) },
-  reprovision: { method: 'POST', path: /\/reprovision$/ }
+  reprovision: { method: 'POST', path: /\/reprovision$/ },
+  delete: { method: 'DELETE', path: new RegExp(`^${VE}/deviceImages/[^/]+$`) }
 }
 
 const FAULTS: Record<string, () => Fault> = {
@@ -82,7 +91,15 @@ async function scenario(faults: FaultRule[], seed?: number): Promise<{ e: Emulat
       { pendingMs: 30, outcome: 'failed', errorCode: 'internalServerError' },
       { pendingMs: 30, outcome: 'ready' }
     ],
-    policies: [{ id: POLICY, displayName: 'Developers', imageType: 'gallery', imageId: 'gallery-image' }],
+    images: [
+      { id: OLD.due, displayName: 'Win11-Dev', version: '1.2.0', sourceImageResourceId: SOURCE_OF('1.2.0') },
+      { id: OLD.inUse, displayName: 'Win11-Dev', version: '1.3.0', sourceImageResourceId: SOURCE_OF('1.3.0') },
+      { id: OLD.newer, displayName: 'Win11-Dev', version: '2.0.0', sourceImageResourceId: SOURCE_OF('2.0.0') }
+    ],
+    policies: [
+      { id: POLICY, displayName: 'Developers', imageType: 'gallery', imageId: 'gallery-image' },
+      { id: OTHER_POLICY, displayName: 'Designers', imageId: OLD.inUse }
+    ],
     cloudPcs: PCS.map((id, i) => ({
       id,
       displayName: `CPC-${i}`,
@@ -97,7 +114,8 @@ async function scenario(faults: FaultRule[], seed?: number): Promise<{ e: Emulat
         pollIntervalSeconds: '0.02',
         timeoutMinutes: '0.5',
         provisioningPolicyIds: POLICY,
-        reprovision: 'true'
+        reprovision: 'true',
+        keepVersions: '1'
       }),
       { requestTimeoutMs: REQUEST_TIMEOUT_MS, retry: { baseDelayMs: 2, maxDelayMs: 20, stepBudgetMs: 2000 } }
     )
@@ -122,8 +140,18 @@ function judge(e: Emulator, r: InProcessResult): Verdict {
   const image = images[0]
   const policy = e.policies().find(p => p.id === POLICY)
   const counts = PCS.map(id => e.reprovisionCount(id))
-  const fullyDone = image?.status === 'ready' && policy?.imageId === image.id && counts.every(c => c === 1)
+  const left = new Set(e.images().map(i => i.id))
+  const dueGone = !left.has(OLD.due)
+  const fullyDone = image?.status === 'ready' && policy?.imageId === image.id && counts.every(c => c === 1) && dueGone
   const wrong: string[] = []
+  if (!left.has(OLD.inUse) || !left.has(OLD.newer))
+    wrong.push('retention deleted an image in use or newer than the published one')
+  const deleted = JSON.parse(r.outputs.deletedImageIds ?? '[]') as string[]
+  if (deleted.some(id => left.has(id))) wrong.push('deletedImageIds names an image that still exists')
+  if (dueGone && !deleted.includes(OLD.due)) wrong.push('an image was deleted but deletedImageIds does not say so')
+  if (r.code !== 0 && dueGone) wrong.push('retention deleted an image in a failed run')
+  const warnedNotDeleted = r.logger.of('warning').some(w => w.title === 'Old image not deleted' && w.message.includes(OLD.due))
+  if (r.code === 0 && !dueGone && !warnedNotDeleted) wrong.push('an image due for deletion was left without a warning')
   if (image && r.outputs.imageId !== image.id) wrong.push('imageId output is not the image')
   if (image && r.outputs.status && r.outputs.status !== image.status && r.code === 0)
     wrong.push('status output is not the status')
@@ -134,7 +162,9 @@ function judge(e: Emulator, r: InProcessResult): Verdict {
   const errors = r.logger.of('error')
   if (r.code !== 0 && errors.length === 0) wrong.push('failed without an error annotation')
   if (errors.some(x => x.title === 'Unexpected error')) wrong.push(`crashed: ${errors[0].message}`)
-  return { duplicate: images.length > 1, falseSuccess: r.code === 0 && !fullyDone, wrongOutcome: wrong, fullyDone }
+  // A delete that fails after a success is a warning by design, not a false success.
+  const published = fullyDone || (!dueGone && warnedNotDeleted)
+  return { duplicate: images.length > 1, falseSuccess: r.code === 0 && !published, wrongOutcome: wrong, fullyDone }
 }
 
 function tally(e: Emulator, r: InProcessResult, verdict: Verdict): void {
@@ -164,10 +194,13 @@ function faultLeftNoEffect(x: LoggedRequest): boolean {
 
 /**
  * The faults no run can absorb by design: a reprovision lost before it took effect (never sent
- * twice), and a write lost before taking effect as often as it may be sent.
+ * twice), and a write lost before taking effect as often as it may be sent. A delete after the
+ * publish is not among them: it ends in a warning, and the step succeeds.
  */
 function fatalFaults(e: Emulator): LoggedRequest[] {
-  const lost = e.requests.filter(x => x.fault && x.method !== 'GET' && x.route !== 'token' && faultLeftNoEffect(x))
+  const lost = e.requests.filter(
+    x => x.fault && x.method !== 'GET' && x.route !== 'token' && x.route !== 'deviceImages.delete' && faultLeftNoEffect(x)
+  )
   const perWrite = new Map<string, LoggedRequest[]>()
   for (const x of lost) perWrite.set(`${x.method} ${x.path}`, [...(perWrite.get(`${x.method} ${x.path}`) ?? []), x])
   return [
@@ -175,6 +208,8 @@ function fatalFaults(e: Emulator): LoggedRequest[] {
     ...[...perWrite.values()].filter(xs => xs.length >= MAX_WRITES).flat()
   ]
 }
+
+const failsByDesignOf = (op: string, kind: string) => op === 'reprovision' && !REPROVISION_ACCEPTED.has(kind)
 
 describe('fault matrix: every fault kind against every operation', () => {
   const cases = Object.keys(OPERATIONS).flatMap(op => Object.keys(FAULTS).map(kind => [op, kind] as const))
@@ -187,16 +222,22 @@ describe('fault matrix: every fault kind against every operation', () => {
     expect(e.requests.filter(x => x.fault)).toHaveLength(1)
     expect(verdict.duplicate).toBe(false)
     expect(verdict.wrongOutcome).toEqual([])
-    // The image, its retry and the policy always end right; only a reprovision that did not take effect fails the step.
-    expect(e.images()).toHaveLength(1)
+    // The image, its retry, the policy and retention always end right; only a reprovision that did
+    // not take effect fails the step (and then retention deletes nothing).
+    expect(
+      e
+        .images()
+        .map(i => i.version)
+        .sort()
+    ).toEqual(failsByDesignOf(op, kind) ? ['1.2.0', '1.3.0', '1.4.0', '2.0.0'] : ['1.3.0', '1.4.0', '2.0.0'])
     expect(r.outputs).toMatchObject({ status: 'ready', uploadAttempts: '2', updatedPolicyIds: JSON.stringify([POLICY]) })
-    const failsByDesign = op === 'reprovision' && !REPROVISION_ACCEPTED.has(kind)
+    const failsByDesign = failsByDesignOf(op, kind)
     expect(r.code).toBe(failsByDesign ? 1 : 0)
     if (failsByDesign) expect(r.logger.of('error')[0].title).toBe('Roll-out incomplete')
     else expect(verdict.fullyDone).toBe(true)
     // Bounded work: one repeat at most for the faulted write, a few extra reads.
-    expect(e.writes().filter(w => w.status !== 429 && w.status !== 503).length).toBeLessThanOrEqual(6)
-    expect(e.requests.length).toBeLessThan(60)
+    expect(e.writes().filter(w => w.status !== 429 && w.status !== 503).length).toBeLessThanOrEqual(7)
+    expect(e.requests.length).toBeLessThan(65)
   })
 })
 
