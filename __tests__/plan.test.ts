@@ -81,6 +81,7 @@ describe('planImage', () => {
 })
 
 describe('the tenant-full message', () => {
+  const noRetention = { displayName: 'Win11', version: '1.0.0', need: 1, decisions: [] }
   const image = (id: string, lastModifiedDateTime?: string): DeviceImage => ({
     ...existing(SOURCE),
     id,
@@ -95,7 +96,7 @@ describe('the tenant-full message', () => {
       image('b', '2026-03-01T10:00:00Z'),
       image('used', '2025-01-01T00:00:00Z')
     ]
-    const lines = tenantFullMessage(images, [{ id: 'p', imageId: 'used' }]).split('\n')
+    const lines = tenantFullMessage(images, [{ id: 'p', imageId: 'used' }], noRetention).split('\n')
     expect(lines[0]).toBe(
       'The tenant already holds 4 custom images, the most Windows 365 allows (20), so no new image can be created.'
     )
@@ -107,7 +108,18 @@ describe('the tenant-full message', () => {
   })
 
   it('says so when every image is in use', () => {
-    expect(tenantFullMessage([image('a')], [{ id: 'p', imageId: 'a' }])).toContain('Every image is used by a provisioning policy')
+    expect(tenantFullMessage([image('a')], [{ id: 'p', imageId: 'a' }], noRetention)).toContain(
+      'Every image is used by a provisioning policy'
+    )
+  })
+
+  it('suggests keepVersions when it is unset, and says why it could not help when it is set', () => {
+    expect(tenantFullMessage([image('a')], [], noRetention)).toContain(
+      'Or set keepVersions (for example 3): the action then deletes older versions of "Win11" that no policy uses'
+    )
+    const set = tenantFullMessage([image('a')], [], { ...noRetention, keepVersions: 2, need: 2, decisions: [] })
+    expect(set).toContain('keepVersions is 2, but no image of "Win11" may be deleted to make room (2 must go)')
+    expect(set).not.toContain('Or set keepVersions')
   })
 })
 
