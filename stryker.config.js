@@ -16,7 +16,8 @@ export const MUTATED_MODULES = [
   'src/images.ts',
   'src/requester.ts',
   'src/settle.ts',
-  'src/graph-answers.ts'
+  'src/graph-answers.ts',
+  'src/retention.ts'
 ]
 
 /**
