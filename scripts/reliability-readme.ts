@@ -19,7 +19,7 @@ await writeReadmeBlock(
     `| faults injected | ${f.faultsInjected} | |`,
     `| duplicate images created | ${f.duplicates} | 0 |`,
     `| wrong exit codes (success reported for a state not reached) | ${f.wrongExitCodes} | 0 |`,
-    `| wrong outcomes (outputs unlike the tenant, a Cloud PC reprovisioned twice, a crash) | ${f.wrongOutcomes} | 0 |`,
+    `| wrong outcomes (outputs unlike the tenant, a Cloud PC reprovisioned twice, an image retention must keep deleted, a crash) | ${f.wrongOutcomes} | 0 |`,
     `| soak runs without a fault the design cannot absorb / that succeeded | ${f.soakRunsWithoutFatalFault} / ${f.soakRunsWithoutFatalFaultSucceeded} | all |`,
     `| runs that ended in a failure, each with an error annotation (a reprovision lost before it took effect is reported as failed, never repeated) | ${f.failedRuns} (${reasons || 'none'}) | |`,
     `| bad inputs tried / that sent a request | ${f.badInputsTried} / ${f.badInputsSentRequest} | … / 0 |`,
