@@ -66,7 +66,7 @@ describe('keepVersions after a successful publish', () => {
       `Deleted image "Win11-Dev" 1.2.10 (${old[2].id}): older than the 2 newest versions, and no provisioning policy uses it.`
     ])
     expect(r.summary).toContain('<h3>Retention</h3>')
-    expect(r.summary).toContain('keepVersions: 2: deleted 2, kept 2.')
+    expect(r.summary).toContain('With keepVersions 2: deleted 2, kept 2.')
   })
 
   it('takes the images of the displayName in any case, and leaves other names alone', async () => {

@@ -261,7 +261,7 @@ function addRetention(summary: Summary, report: RunReport): void {
   const inUse = entries.filter(e => e.inUse).length
   if (inUse > 0) parts.push(`${inUse} kept because a provisioning policy uses ${inUse === 1 ? 'it' : 'them'}`)
   summary.addHeading('Retention', 3)
-  summary.addRaw(`<p>${escapeHtml(`keepVersions: ${retention.keepVersions}: ${parts.join(', ')}.`)}</p>`, true)
+  summary.addRaw(`<p>${escapeHtml(`With keepVersions ${retention.keepVersions}: ${parts.join(', ')}.`)}</p>`, true)
   if (retention.notRun) summary.addRaw(`<p>${escapeHtml(retention.notRun)}</p>`, true)
   if (entries.length === 0) return
   const rows = entries.map(
