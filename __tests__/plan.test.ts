@@ -120,6 +120,11 @@ describe('the tenant-full message', () => {
     const set = tenantFullMessage([image('a')], [], { ...noRetention, keepVersions: 2, need: 2, decisions: [] })
     expect(set).toContain('keepVersions is 2, but no image of "Win11" may be deleted to make room (2 must go)')
     expect(set).not.toContain('Or set keepVersions')
+    const due = { image: image('a'), delete: true, reason: 'older' as const, usedBy: [] }
+    const one = tenantFullMessage([image('a')], [], { ...noRetention, keepVersions: 1, need: 2, decisions: [due] })
+    expect(one).toContain('keepVersions is 1, but only 1 image of "Win11" may be deleted to make room (2 must go)')
+    const two = tenantFullMessage([image('a')], [], { ...noRetention, keepVersions: 1, need: 3, decisions: [due, due] })
+    expect(two).toContain('only 2 images of "Win11" may be deleted')
   })
 })
 
