@@ -836,6 +836,312 @@ describe('provisioning policies and Cloud PCs', () => {
   })
 })
 
+describe('reprovision outcomes, eligibility and reads', () => {
+  const PCS = `/beta${VE}/cloudPCs`
+  const iso = (ms: number): string => new Date(ms).toISOString()
+  const seeded = '2025-11-02T10:00:00.000Z'
+  const reprovisionOf = (e: Emulator, id: string): Promise<Answer> => call(e, 'POST', `${PCS}/${id}/reprovision`)
+  const read = async (e: Emulator, id: string) => (await call(e, 'GET', `${PCS}/${id}`)).json
+  const listed = async (e: Emulator, id: string) =>
+    (await call(e, 'GET', PCS)).json.value.find((pc: { id: string }) => pc.id === id)
+
+  test('a rebuild scripted to fail: provisioning until its own duration ends, then failed with a statusDetail', async () => {
+    const clock = manualClock()
+    const e = await start({
+      now: clock.now,
+      policies: [{ id: 'pol-a', displayName: 'A' }],
+      cloudPcs: [
+        {
+          id: 'pc-1',
+          displayName: 'PC 1',
+          provisioningPolicyId: 'pol-a',
+          provisionedDateTime: seeded,
+          reprovision: { durationMs: 300, outcome: 'failed' }
+        },
+        { id: 'pc-2', displayName: 'PC 2', provisioningPolicyId: 'pol-a' }
+      ],
+      knobs: { reprovisionMs: 500 }
+    })
+    clock.advance(1000)
+    const requestedAt = clock.now()
+    expect((await reprovisionOf(e, 'pc-1')).status).toBe(204)
+    expect((await reprovisionOf(e, 'pc-2')).status).toBe(204)
+    clock.advance(299)
+    expect(await read(e, 'pc-1')).toMatchObject({
+      status: 'provisioning',
+      provisionedDateTime: seeded,
+      lastModifiedDateTime: iso(requestedAt),
+      lastRemoteActionResult: {
+        actionName: 'reprovision',
+        actionState: 'active',
+        startDateTime: iso(requestedAt),
+        lastUpdatedDateTime: iso(requestedAt),
+        statusDetail: null
+      }
+    })
+    clock.advance(1)
+    const endedAt = requestedAt + 300
+    const failed = {
+      status: 'failed',
+      provisionedDateTime: seeded,
+      lastModifiedDateTime: iso(endedAt),
+      lastRemoteActionResult: {
+        actionName: 'reprovision',
+        actionState: 'failed',
+        startDateTime: iso(requestedAt),
+        lastUpdatedDateTime: iso(endedAt),
+        statusDetail: {
+          code: 'internalServerError',
+          message: expect.stringContaining('reprovision of the Cloud PC failed'),
+          additionalInformation: []
+        }
+      }
+    }
+    expect(await read(e, 'pc-1')).toMatchObject(failed)
+    expect(await listed(e, 'pc-1')).toMatchObject(failed)
+    expect(e.cloudPcs()[0]).toMatchObject(failed)
+    // The other Cloud PC runs for the knob's 500 ms and ends provisioned.
+    expect(await read(e, 'pc-2')).toMatchObject({ status: 'provisioning', lastRemoteActionResult: { actionState: 'active' } })
+    clock.advance(200)
+    expect(await read(e, 'pc-2')).toMatchObject({
+      status: 'provisioned',
+      provisionedDateTime: iso(requestedAt + 500),
+      lastRemoteActionResult: { actionState: 'done', lastUpdatedDateTime: iso(requestedAt + 500), statusDetail: null }
+    })
+
+    // A failed Cloud PC may be reprovisioned again, and the script applies to every rebuild.
+    const againAt = clock.now()
+    expect((await reprovisionOf(e, 'pc-1')).status).toBe(204)
+    clock.advance(300)
+    expect(await read(e, 'pc-1')).toMatchObject({
+      status: 'failed',
+      provisionedDateTime: seeded,
+      lastRemoteActionResult: { actionState: 'failed', startDateTime: iso(againAt), lastUpdatedDateTime: iso(againAt + 300) }
+    })
+    expect(e.reprovisionCount('pc-1')).toBe(2)
+  })
+
+  test('scriptReprovision changes the next rebuilds at run time, not the one running', async () => {
+    const clock = manualClock()
+    const e = await start({
+      now: clock.now,
+      policies: [{ id: 'pol-a', displayName: 'A' }],
+      cloudPcs: [
+        {
+          id: 'pc-1',
+          displayName: 'PC 1',
+          provisioningPolicyId: 'pol-a',
+          provisionedDateTime: seeded,
+          reprovision: { durationMs: 50, outcome: 'failed' }
+        }
+      ],
+      knobs: { reprovisionMs: 400 }
+    })
+    // Omitted fields take the defaults: the knob's duration, and provisioned.
+    e.scriptReprovision('pc-1', { outcome: 'provisioned' })
+    const first = clock.now()
+    await reprovisionOf(e, 'pc-1')
+    clock.advance(100)
+    e.scriptReprovision('pc-1', { durationMs: 30, outcome: 'failed' })
+    clock.advance(299)
+    expect((await read(e, 'pc-1')).status).toBe('provisioning')
+    clock.advance(1)
+    expect(await read(e, 'pc-1')).toMatchObject({
+      status: 'provisioned',
+      provisionedDateTime: iso(first + 400),
+      lastRemoteActionResult: { actionState: 'done', statusDetail: null }
+    })
+
+    const second = clock.now()
+    await reprovisionOf(e, 'pc-1')
+    clock.advance(29)
+    expect((await read(e, 'pc-1')).status).toBe('provisioning')
+    clock.advance(1)
+    expect(await read(e, 'pc-1')).toMatchObject({
+      status: 'failed',
+      provisionedDateTime: iso(first + 400),
+      lastRemoteActionResult: { actionState: 'failed', lastUpdatedDateTime: iso(second + 30) }
+    })
+    expect(() => e.scriptReprovision('pc-9', { outcome: 'failed' })).toThrow('pc-9')
+  })
+
+  test('a Cloud PC provisioned with warnings ends provisioned after a successful rebuild', async () => {
+    const clock = manualClock()
+    const e = await start({
+      now: clock.now,
+      policies: [{ id: 'pol-a', displayName: 'A' }],
+      cloudPcs: [{ id: 'pc-1', displayName: 'PC 1', provisioningPolicyId: 'pol-a', status: 'provisionedWithWarnings' }],
+      knobs: { reprovisionMs: 100 }
+    })
+    expect((await read(e, 'pc-1')).status).toBe('provisionedWithWarnings')
+    expect((await reprovisionOf(e, 'pc-1')).status).toBe(204)
+    clock.advance(100)
+    expect(await read(e, 'pc-1')).toMatchObject({
+      status: 'provisioned',
+      provisionedDateTime: iso(clock.now()),
+      lastRemoteActionResult: { actionState: 'done' }
+    })
+  })
+
+  test('only provisioned, provisionedWithWarnings and failed Cloud PCs are reprovisioned; the refusal follows its knobs', async () => {
+    const clock = manualClock()
+    const e = await start({
+      now: clock.now,
+      policies: [{ id: 'pol-a', displayName: 'A' }],
+      cloudPcs: [
+        { id: 'pc-grace', displayName: 'Grace', provisioningPolicyId: 'pol-a', status: 'inGracePeriod' },
+        { id: 'pc-gone', displayName: 'Gone', provisioningPolicyId: 'pol-a', status: 'deprovisioning' },
+        { id: 'pc-busy', displayName: 'Busy', provisioningPolicyId: 'pol-a' },
+        { id: 'pc-failed', displayName: 'Failed', provisioningPolicyId: 'pol-a', status: 'failed' }
+      ],
+      knobs: { reprovisionMs: 500 }
+    })
+    expect((await reprovisionOf(e, 'pc-busy')).status).toBe(204)
+    clock.advance(100)
+    for (const [id, status] of [
+      ['pc-grace', 'inGracePeriod'],
+      ['pc-gone', 'deprovisioning'],
+      ['pc-busy', 'provisioning']
+    ]) {
+      const refused = await reprovisionOf(e, id)
+      expect([id, refused.status]).toEqual([id, 400])
+      expect(refused.json.error).toEqual({
+        code: 'badRequest',
+        message: `The Cloud PC '${id}' is ${status}; a Cloud PC must have a status of Failed or Provisioned to be reprovisioned.`,
+        innerError: {
+          date: expect.stringMatching(/Z$/),
+          'request-id': refused.headers.get('request-id'),
+          'client-request-id': refused.headers.get('client-request-id')
+        }
+      })
+    }
+    expect([e.reprovisionCount('pc-grace'), e.reprovisionCount('pc-gone'), e.reprovisionCount('pc-busy')]).toEqual([0, 0, 1])
+    expect((await read(e, 'pc-grace')).status).toBe('inGracePeriod')
+    expect((await reprovisionOf(e, 'pc-failed')).status).toBe(204)
+    expect(e.reprovisionCount('pc-failed')).toBe(1)
+
+    e.setKnobs({ reprovisionIneligibleError: { status: 409, code: 'Conflict' } })
+    const conflict = await reprovisionOf(e, 'pc-gone')
+    expect([conflict.status, conflict.json.error.code]).toEqual([409, 'conflict'])
+
+    // 'ignore' answers 204 and changes nothing, not even the rebuild under way.
+    e.setKnobs({ reprovisionIneligible: 'ignore' })
+    const before = await Promise.all(['pc-grace', 'pc-gone', 'pc-busy'].map(id => read(e, id)))
+    for (const id of ['pc-grace', 'pc-gone', 'pc-busy']) expect([id, (await reprovisionOf(e, id)).status]).toEqual([id, 204])
+    expect(await Promise.all(['pc-grace', 'pc-gone', 'pc-busy'].map(id => read(e, id)))).toEqual(before)
+    expect([e.reprovisionCount('pc-grace'), e.reprovisionCount('pc-gone'), e.reprovisionCount('pc-busy')]).toEqual([0, 0, 1])
+    clock.advance(400)
+    expect(await read(e, 'pc-busy')).toMatchObject({
+      status: 'provisioned',
+      lastRemoteActionResult: { lastUpdatedDateTime: iso(clock.now()) }
+    })
+  })
+
+  test('reprovisionVisibleAfterMs: reads show the Cloud PC as before the request, then the rebuild', async () => {
+    const clock = manualClock()
+    const e = await start({
+      now: clock.now,
+      policies: [{ id: 'pol-a', displayName: 'A' }],
+      cloudPcs: [
+        { id: 'pc-1', displayName: 'PC 1', provisioningPolicyId: 'pol-a', provisionedDateTime: seeded },
+        {
+          id: 'pc-2',
+          displayName: 'PC 2',
+          provisioningPolicyId: 'pol-a',
+          provisionedDateTime: seeded,
+          reprovision: { durationMs: 100 }
+        }
+      ],
+      knobs: { reprovisionMs: 500, reprovisionVisibleAfterMs: 200 }
+    })
+    clock.advance(1000)
+    const before = await read(e, 'pc-1')
+    const beforeListed = await listed(e, 'pc-1')
+    expect(before).toMatchObject({ status: 'provisioned', provisionedDateTime: seeded, lastRemoteActionResult: null })
+    const requestedAt = clock.now()
+    expect((await reprovisionOf(e, 'pc-1')).status).toBe(204)
+    expect(e.reprovisionCount('pc-1')).toBe(1)
+    expect(await read(e, 'pc-1')).toEqual(before)
+    clock.advance(199)
+    expect(await read(e, 'pc-1')).toEqual(before)
+    expect(await listed(e, 'pc-1')).toEqual(beforeListed)
+    expect(e.cloudPcs()[0]).toMatchObject({ status: 'provisioned', lastRemoteActionResult: null })
+    expect((await call(e, 'GET', `/v1.0${VE}/cloudPCs/pc-1`)).json.lastModifiedDateTime).toBe(before.lastModifiedDateTime)
+    // The service knows the Cloud PC is rebuilding, whatever reads show.
+    expect((await reprovisionOf(e, 'pc-1')).status).toBe(400)
+    expect(e.reprovisionCount('pc-1')).toBe(1)
+    clock.advance(1)
+    expect(await read(e, 'pc-1')).toMatchObject({
+      status: 'provisioning',
+      provisionedDateTime: seeded,
+      lastModifiedDateTime: iso(requestedAt),
+      lastRemoteActionResult: { actionState: 'active', startDateTime: iso(requestedAt) }
+    })
+    clock.advance(300)
+    expect(await read(e, 'pc-1')).toMatchObject({ status: 'provisioned', provisionedDateTime: iso(requestedAt + 500) })
+
+    // A rebuild shorter than the lag: a second one asked while reads still hide the first keeps
+    // reads on what they showed, the state before both.
+    const hidden = await read(e, 'pc-2')
+    const firstAt = clock.now()
+    await reprovisionOf(e, 'pc-2')
+    clock.advance(150)
+    expect(await read(e, 'pc-2')).toEqual(hidden)
+    expect((await reprovisionOf(e, 'pc-2')).status).toBe(204)
+    clock.advance(199)
+    expect(await read(e, 'pc-2')).toEqual(hidden)
+    clock.advance(1)
+    expect(await read(e, 'pc-2')).toMatchObject({
+      status: 'provisioned',
+      provisionedDateTime: iso(firstAt + 250),
+      lastRemoteActionResult: { actionState: 'done', startDateTime: iso(firstAt + 150) }
+    })
+    expect(e.reprovisionCount('pc-2')).toBe(2)
+  })
+
+  test("reprovisionRemoteActionResult 'absent': only status and provisionedDateTime show progress", async () => {
+    const clock = manualClock()
+    const e = await start({
+      now: clock.now,
+      policies: [{ id: 'pol-a', displayName: 'A' }],
+      cloudPcs: [
+        { id: 'pc-1', displayName: 'PC 1', provisioningPolicyId: 'pol-a', provisionedDateTime: seeded },
+        {
+          id: 'pc-2',
+          displayName: 'PC 2',
+          provisioningPolicyId: 'pol-a',
+          provisionedDateTime: seeded,
+          reprovision: { outcome: 'failed' }
+        }
+      ],
+      knobs: { reprovisionMs: 100, reprovisionRemoteActionResult: 'absent' }
+    })
+    const requestedAt = clock.now()
+    await reprovisionOf(e, 'pc-1')
+    await reprovisionOf(e, 'pc-2')
+    expect(await read(e, 'pc-1')).toMatchObject({
+      status: 'provisioning',
+      provisionedDateTime: seeded,
+      lastRemoteActionResult: null
+    })
+    clock.advance(100)
+    expect(await read(e, 'pc-1')).toMatchObject({
+      status: 'provisioned',
+      provisionedDateTime: iso(requestedAt + 100),
+      lastRemoteActionResult: null
+    })
+    expect(await read(e, 'pc-2')).toMatchObject({ status: 'failed', provisionedDateTime: seeded, lastRemoteActionResult: null })
+    const selected = await call(e, 'GET', `${PCS}?$select=id,lastRemoteActionResult`)
+    expect(selected.json.value).toEqual([
+      { id: 'pc-1', lastRemoteActionResult: null },
+      { id: 'pc-2', lastRemoteActionResult: null }
+    ])
+    expect(e.cloudPcs().map(pc => pc.lastRemoteActionResult)).toEqual([null, null])
+    e.setKnobs({ reprovisionRemoteActionResult: 'shown' })
+    expect((await read(e, 'pc-2')).lastRemoteActionResult).toMatchObject({ actionState: 'failed' })
+  })
+})
+
 describe('faults', () => {
   const createPath = /^\/deviceManagement\/virtualEndpoint\/deviceImages$/
 

@@ -11,8 +11,8 @@ import {
   queryString,
   type Filter
 } from './odata.js'
-import type { Store } from './state.js'
-import type { ErrorChoice, Knobs } from './types.js'
+import type { CloudPcRecord, Store } from './state.js'
+import type { CloudPcView, ErrorChoice, Knobs } from './types.js'
 
 export interface GraphEnv {
   store: Store
@@ -358,27 +358,41 @@ const patchPolicy: Handler = (env, req, id) => {
   return { status: 204 }
 }
 
+function readCloudPc(env: GraphEnv, req: GraphRequest, pc: CloudPcRecord): CloudPcView {
+  return env.store.readCloudPc(pc, req.view, env.knobs.reprovisionRemoteActionResult === 'shown')
+}
+
 const listCloudPcs: Handler = (env, req) =>
   collectionReply(
     env,
     req,
     CLOUD_PCS,
-    env.store.cloudPcs.map(pc => env.store.renderCloudPc(pc, req.view)),
+    env.store.cloudPcs.map(pc => readCloudPc(env, req, pc)),
     env.knobs.cloudPcPageSize,
     { provisioningPolicyId: ['eq'] }
   )
 
 const getCloudPc: Handler = (env, req, id) => {
   const pc = env.store.findCloudPc(id)
-  return pc ? entityReply(env, req, CLOUD_PCS, env.store.renderCloudPc(pc, req.view)) : itemNotFound(id)
+  return pc ? entityReply(env, req, CLOUD_PCS, readCloudPc(env, req, pc)) : itemNotFound(id)
 }
 
+/** Only a Cloud PC that is provisioned or failed can be reprovisioned (graph-api.md §15 row 9). */
 const reprovision: Handler = (env, req, id) => {
-  const pc = env.store.findCloudPc(id)
+  const { store, knobs } = env
+  const pc = store.findCloudPc(id)
   if (!pc) return itemNotFound(id)
   // The body is optional (osVersion, userAccountType); when sent it must be a JSON object.
   if (req.body.trim() !== '' && !parseObject(req.body)) return BAD_JSON
-  env.store.reprovision(pc, env.knobs.reprovisionMs)
+  // The true status, not a lagging read: a Cloud PC already rebuilding is not eligible.
+  if (!store.canReprovision(pc)) {
+    if (knobs.reprovisionIneligible === 'ignore') return { status: 204 }
+    return knobError(
+      knobs.reprovisionIneligibleError,
+      `The Cloud PC '${pc.id}' is ${store.cloudPcStatus(pc)}; a Cloud PC must have a status of Failed or Provisioned to be reprovisioned.`
+    )
+  }
+  store.reprovision(pc, knobs.reprovisionMs, knobs.reprovisionVisibleAfterMs)
   return { status: 204 }
 }
 

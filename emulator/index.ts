@@ -237,8 +237,19 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     writes: () => requests.filter(r => GRAPH_PATH.test(r.path) && WRITE_METHODS.has(r.method)),
     images: () => store.images.map(i => store.readImage(i, enumView('beta', true))),
     policies: () => store.policies.map(p => store.renderPolicy(p)),
-    cloudPcs: () => store.cloudPcs.map(pc => store.renderCloudPc(pc, enumView('beta', true))),
+    cloudPcs: () =>
+      store.cloudPcs.map(pc => store.readCloudPc(pc, enumView('beta', true), knobs.reprovisionRemoteActionResult === 'shown')),
     reprovisionCount: id => store.findCloudPc(id)?.reprovisions ?? 0,
+    scriptReprovision: (id, script) => {
+      const pc = store.findCloudPc(id)
+      if (!pc) throw new Error(`No Cloud PC with id '${id}'`)
+      store.scriptReprovision(pc, script)
+    },
+    setCloudPcStatus: (id, status) => {
+      const pc = store.findCloudPc(id)
+      if (!pc) throw new Error(`No Cloud PC with id '${id}'`)
+      store.setCloudPcStatus(pc, status)
+    },
     addFault: rule => faults.add(rule),
     clearFaults: () => faults.clear(),
     setKnobs: k => {

@@ -40,6 +40,18 @@ export const DEFAULT_KNOBS: Knobs = {
   galleryImageIds: 'accept',
   policyPatchUnknownImage: 'reject',
   reprovisionMs: 100,
+  // Documented: "A Cloud PC must have a status of Failed or Provisioned" to be reprovisioned (§15
+  // row 9), so provisioned, provisionedWithWarnings and failed are eligible and the rest refused.
+  // Assumption: the answer to a reprovision of another status is undocumented; 'ignore' answers 204
+  // and changes nothing.
+  reprovisionIneligible: 'reject',
+  reprovisionIneligibleError: { status: 400, code: 'BadRequest' },
+  // Assumption: nothing documents how soon reads show a reprovision; community tools report status
+  // flip-flop from API lag on Cloud PC reads (§15 row 2). 0 = at once.
+  reprovisionVisibleAfterMs: 0,
+  // Assumption: beta cloudPC declares lastRemoteActionResult (§15 row 8), but nothing documents that
+  // the service fills it for a reprovision; 'absent' leaves only status and provisionedDateTime.
+  reprovisionRemoteActionResult: 'shown',
   errorCodeCasing: 'camel',
   vmAlreadyAzureAdjoinedSpelling: 'metadata',
   writeBudget: null

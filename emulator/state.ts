@@ -5,9 +5,11 @@ import type {
   ImageStatus,
   ImageView,
   PolicyView,
+  ReprovisionScript,
   SeedCloudPc,
   SeedImage,
   SeedPolicy,
+  StatusDetailView,
   UploadAttempt,
   UploadScript
 } from './types.js'
@@ -64,13 +66,43 @@ export interface CloudPcRecord {
   userPrincipalName: string | null
   provisioningPolicyId: string
   imageDisplayName: string | null
+  /** The status before `lastReprovision`, which decides it from its start on. */
   status: string
   /** When the Cloud PC was last provisioned, not counting `lastReprovision`. */
   provisionedAt: number
-  /** The latest reprovision: `provisioning` from its request until `endsAt`. */
-  lastReprovision: { startedAt: number; endsAt: number } | null
+  /** The latest reprovision: `provisioning` from its request until `endsAt`, then `outcome`. */
+  lastReprovision: Reprovision | null
   modifiedAt: number
   reprovisions: number
+  /** How the next reprovision runs (seed `reprovision`, or Emulator.scriptReprovision). */
+  script: ReprovisionScript
+  /** Until `until`, reads render the Cloud PC as `before` (knob reprovisionVisibleAfterMs). */
+  stale?: { until: number; before: CloudPcSnapshot }
+  /** When setCloudPcStatus last changed `status`. */
+  statusSetAt?: number
+}
+
+export interface Reprovision {
+  startedAt: number
+  endsAt: number
+  outcome: 'provisioned' | 'failed'
+}
+
+type CloudPcSnapshot = Pick<CloudPcRecord, 'imageDisplayName' | 'status' | 'provisionedAt' | 'lastReprovision' | 'modifiedAt'>
+
+/** The statuses a Cloud PC may be reprovisioned from ("Failed or Provisioned", graph-api.md §15 row 9). */
+const REPROVISIONABLE = new Set(['provisioned', 'provisionedWithWarnings', 'failed'])
+
+/**
+ * What a failed reprovision reports in lastRemoteActionResult.statusDetail. The code is the example
+ * Microsoft's cloudPcStatusDetail documentation gives; what the service sends is undocumented.
+ */
+function reprovisionFailure(): StatusDetailView {
+  return {
+    code: 'internalServerError',
+    message: 'The reprovision of the Cloud PC failed. Reprovision it again or contact support.',
+    additionalInformation: []
+  }
 }
 
 export interface StoreSeed {
@@ -190,7 +222,8 @@ export class Store {
       provisionedAt: s.provisionedDateTime === undefined ? t : Date.parse(s.provisionedDateTime),
       lastReprovision: null,
       modifiedAt: t,
-      reprovisions: 0
+      reprovisions: 0,
+      script: { ...s.reprovision }
     })
   }
 
@@ -310,21 +343,71 @@ export class Store {
     }
   }
 
-  reprovision(pc: CloudPcRecord, durationMs: number): void {
+  /** The true status now, whatever reads show: `provisioning` while a reprovision runs. */
+  cloudPcStatus(pc: CloudPcRecord): string {
+    const action = pc.lastReprovision
+    if (action === null) return pc.status
+    if (this.now() < action.endsAt) return 'provisioning'
+    // A status set after the rebuild ended (setCloudPcStatus) is newer than its outcome.
+    return pc.statusSetAt !== undefined && pc.statusSetAt >= action.endsAt ? pc.status : action.outcome
+  }
+
+  /** The status changes outside any reprovision, as when a user's licence is removed (inGracePeriod). */
+  setCloudPcStatus(pc: CloudPcRecord, status: string): void {
+    pc.status = status
+    pc.statusSetAt = this.now()
+    pc.modifiedAt = this.now()
+  }
+
+  canReprovision(pc: CloudPcRecord): boolean {
+    return REPROVISIONABLE.has(this.cloudPcStatus(pc))
+  }
+
+  /**
+   * Starts a rebuild now, run as the Cloud PC's script says (`defaultMs` when it names no duration).
+   * For `staleMs` reads keep showing the Cloud PC as they showed it just before.
+   */
+  reprovision(pc: CloudPcRecord, defaultMs: number, staleMs = 0): void {
     const t = this.now()
+    const { imageDisplayName, status, provisionedAt, lastReprovision, modifiedAt } = this.visibleCloudPc(pc)
+    pc.stale =
+      staleMs > 0
+        ? { until: t + staleMs, before: { imageDisplayName, status, provisionedAt, lastReprovision, modifiedAt } }
+        : undefined
     const previous = pc.lastReprovision
-    if (previous !== null && t >= previous.endsAt) pc.provisionedAt = previous.endsAt
-    pc.status = 'provisioned'
-    pc.lastReprovision = { startedAt: t, endsAt: t + durationMs }
+    if (previous !== null && t >= previous.endsAt && !(pc.statusSetAt !== undefined && pc.statusSetAt >= previous.endsAt)) {
+      pc.status = previous.outcome
+      if (previous.outcome === 'provisioned') pc.provisionedAt = previous.endsAt
+    }
+    pc.lastReprovision = {
+      startedAt: t,
+      endsAt: t + (pc.script.durationMs ?? defaultMs),
+      outcome: pc.script.outcome ?? 'provisioned'
+    }
     pc.modifiedAt = t
     pc.reprovisions += 1
     pc.imageDisplayName = this.findPolicy(pc.provisioningPolicyId)?.imageDisplayName ?? pc.imageDisplayName
   }
 
-  renderCloudPc(pc: CloudPcRecord, view: EnumView): CloudPcView {
+  scriptReprovision(pc: CloudPcRecord, script: ReprovisionScript): void {
+    pc.script = { ...script }
+  }
+
+  /** The record as reads see it: during a stale window, as it was before the reprovision. */
+  private visibleCloudPc(pc: CloudPcRecord): CloudPcRecord {
+    return pc.stale !== undefined && this.now() < pc.stale.until ? { ...pc, ...pc.stale.before } : pc
+  }
+
+  /** What a GET or a list shows; `remoteActionResult` false renders lastRemoteActionResult null. */
+  readCloudPc(pc: CloudPcRecord, view: EnumView, remoteActionResult = true): CloudPcView {
+    return this.renderCloudPc(this.visibleCloudPc(pc), view, remoteActionResult)
+  }
+
+  private renderCloudPc(pc: CloudPcRecord, view: EnumView, remoteActionResult: boolean): CloudPcView {
     const action = pc.lastReprovision
     const busy = action !== null && this.now() < action.endsAt
     const done = action !== null && !busy
+    const failed = done && action.outcome === 'failed'
     const rendered: CloudPcView = {
       id: pc.id,
       displayName: pc.displayName,
@@ -338,17 +421,18 @@ export class Store {
     if (view.version === 'v1.0') return rendered
     return {
       ...rendered,
-      status: presentCloudPcStatus(busy ? 'provisioning' : pc.status, view),
-      provisionedDateTime: new Date(done ? action.endsAt : pc.provisionedAt).toISOString(),
+      status: presentCloudPcStatus(this.cloudPcStatus(pc), view),
+      // A failed rebuild leaves the last provisioning as it was.
+      provisionedDateTime: new Date(done && !failed ? action.endsAt : pc.provisionedAt).toISOString(),
       lastRemoteActionResult:
-        action === null
+        action === null || !remoteActionResult
           ? null
           : {
               actionName: 'reprovision',
-              actionState: busy ? 'active' : 'done',
+              actionState: busy ? 'active' : failed ? 'failed' : 'done',
               startDateTime: new Date(action.startedAt).toISOString(),
               lastUpdatedDateTime: new Date(busy ? action.startedAt : action.endsAt).toISOString(),
-              statusDetail: null
+              statusDetail: failed ? reprovisionFailure() : null
             }
     }
   }

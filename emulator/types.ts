@@ -124,6 +124,17 @@ export interface SeedCloudPc {
   status?: string
   /** Default: when the emulator started. */
   provisionedDateTime?: string
+  /** How every reprovision of this Cloud PC runs. */
+  reprovision?: ReprovisionScript
+}
+
+/**
+ * How a Cloud PC's reprovisions run: each lasts `durationMs` (default knob reprovisionMs), then
+ * ends `outcome` (default 'provisioned').
+ */
+export interface ReprovisionScript {
+  durationMs?: number
+  outcome?: 'provisioned' | 'failed'
 }
 
 export interface ErrorChoice {
@@ -155,6 +166,13 @@ export interface Knobs {
   galleryImageIds: 'reject' | 'accept'
   policyPatchUnknownImage: 'accept' | 'reject'
   reprovisionMs: number
+  /** A reprovision of a Cloud PC whose status is not provisioned, provisionedWithWarnings or failed. */
+  reprovisionIneligible: 'reject' | 'ignore'
+  reprovisionIneligibleError: ErrorChoice
+  /** How long after an accepted reprovision reads still show the Cloud PC as it was before it. */
+  reprovisionVisibleAfterMs: number
+  /** 'absent': beta reads render lastRemoteActionResult null, so only status and provisionedDateTime show progress. */
+  reprovisionRemoteActionResult: 'shown' | 'absent'
   errorCodeCasing: 'camel' | 'pascal'
   vmAlreadyAzureAdjoinedSpelling: 'metadata' | 'prose'
   writeBudget: { writes: number; perSeconds: number } | null
@@ -219,10 +237,12 @@ export type PolicyView = Rendered<
   'id' | 'displayName' | 'imageId' | 'imageDisplayName' | 'imageType'
 >
 
+export type StatusDetailView = Rendered<Graph.CloudPcStatusDetail, 'code' | 'message' | 'additionalInformation'>
+
 export type RemoteActionResultView = Rendered<
   Graph.CloudPcRemoteActionResult,
-  'actionName' | 'actionState' | 'startDateTime' | 'lastUpdatedDateTime' | 'statusDetail'
->
+  'actionName' | 'actionState' | 'startDateTime' | 'lastUpdatedDateTime'
+> & { statusDetail: StatusDetailView | null }
 
 export type CloudPcView = Rendered<
   Graph.CloudPC,
@@ -254,8 +274,14 @@ export interface Emulator {
   /** Current images as beta renders them to a caller sending the Prefer header. */
   images(): ImageView[]
   policies(): PolicyView[]
+  /** Current Cloud PCs as beta reads render them (knob reprovisionVisibleAfterMs applies). */
   cloudPcs(): CloudPcView[]
+  /** Reprovisions that started; refused or ignored requests do not count. */
   reprovisionCount(cloudPcId: string): number
+  /** Replaces how the Cloud PC's reprovisions run from the next one on (omitted fields take the defaults). */
+  scriptReprovision(cloudPcId: string, script: ReprovisionScript): void
+  /** Changes a Cloud PC's status outside any reprovision, as when its user's licence is removed. */
+  setCloudPcStatus(cloudPcId: string, status: string): void
   addFault(rule: FaultRule): void
   clearFaults(): void
   setKnobs(k: Partial<Knobs>): void
