@@ -4,7 +4,7 @@ import { interpretTokenAnswer } from '../src/credentials.js'
 import { ActionError, GraphError, OutcomeUnknownError } from '../src/errors.js'
 import { interpretGraphAnswer, toGraphError } from '../src/graph-answers.js'
 import type { Exchange } from '../src/requester.js'
-import { reprovisionStarted } from '../src/rollout.js'
+import { reprovisionStarted } from '../src/rebuild.js'
 import { MAX_WRITES, settleWrite } from '../src/settle.js'
 import { RecordingLogger } from './helpers/recording-logger.js'
 

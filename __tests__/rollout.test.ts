@@ -90,15 +90,23 @@ describe('roll-out', () => {
   })
 
   it('reprovisions every Cloud PC of the policies across pages, plus cloudPcIds, each exactly once', async () => {
+    const clock = new FakeClock()
     const e = await start({
-      // Rebuilds outlast the run, so the Cloud PCs still show them when the test looks.
-      knobs: { cloudPcPageSize: 7, reprovisionMs: 10 * 60_000 },
+      now: () => clock.now(),
+      knobs: { cloudPcPageSize: 7, reprovisionMs: 20 * 60_000 },
       cloudPcs: [...pcs(P1, 1, 20), ...pcs(P2, 101, 9), ...pcs(P3, 201, 2)]
     })
     // One extra is already among the policies' Cloud PCs (in another case), one belongs to a policy not listed.
     const extras = `${guid('CCCCCCCC', 5)}\n${guid('cccccccc', 201)}`
     const r = await runInProcess(
-      baseInputs(e.url, { provisioningPolicyIds: `${P1},${P2}`, reprovision: 'true', cloudPcIds: extras })
+      baseInputs(e.url, {
+        provisioningPolicyIds: `${P1},${P2}`,
+        reprovision: 'true',
+        cloudPcIds: extras,
+        pollIntervalSeconds: '60',
+        timeoutMinutes: '10'
+      }),
+      { clock }
     )
     expect(r.logger.of('error')).toEqual([])
     expect(r.code).toBe(0)
@@ -107,13 +115,15 @@ describe('roll-out', () => {
     for (const id of expected) expect(e.reprovisionCount(id)).toBe(1)
     expect(e.reprovisionCount(guid('cccccccc', 202))).toBe(0)
     const listed = e.requests.filter(x => x.route === 'cloudPcs.list')
-    // P1: 20 in pages of 7, P2: 9 in pages of 7; listed before any change (the filter is checked) and again after the PATCH.
-    expect(listed.length).toBe(2 * (3 + 2))
     expect(listed[0].query.$filter).toBe(`provisioningPolicyId eq '${P1}'`)
-    expect(e.cloudPcs().find(pc => pc.id === expected[0])?.status).toBe('provisioning')
-    expect(r.logger.of('info').map(l => l.message)).toContainEqual(
-      expect.stringContaining('30 Cloud PCs reprovisioned, 0 failed')
-    )
+    // P1: 20 in pages of 7, P2: 9 in pages of 7: listed before any change and again after the PATCH,
+    // when P3 is listed once for the extra Cloud PC; each poll (every 60 s for the 20-minute rebuild)
+    // lists all three policies again.
+    const polls = (listed.length - 2 * (3 + 2) - 1) / (3 + 2 + 1)
+    expect(Number.isInteger(polls)).toBe(true)
+    expect(polls).toBe(20)
+    expect(e.cloudPcs().find(pc => pc.id === expected[0])?.status).toBe('provisioned')
+    expect(r.logger.of('info').map(l => l.message)).toContainEqual(expect.stringContaining('Cloud PCs: 30 seen reprovisioned'))
   })
 
   it('goes on when one Cloud PC fails, then fails the step naming it', async () => {
@@ -137,8 +147,9 @@ describe('roll-out', () => {
     expect(e.requests.filter(x => x.path.includes(`${bad}/reprovision`))).toHaveLength(1)
     const [error] = r.logger.of('error')
     expect(error.title).toBe('Roll-out incomplete')
-    expect(error.message).toContain(`${bad} "CPC-3" (400 badRequest`)
-    expect(r.summary).toContain('5 Cloud PCs reprovisioned, 1 failed')
+    expect(error.message).toContain(`${bad} "CPC-3" (the request failed: 400 badRequest`)
+    expect(r.summary).toContain('5 reprovisioned (seen provisioned again), 1 failed.')
+    expect(JSON.parse(r.outputs.reprovisionFailedCloudPcIds)).toEqual([bad])
   })
 
   it('slows the whole batch down under a tenant write budget, reprovisioning each once', async () => {
@@ -178,7 +189,15 @@ describe('roll-out', () => {
     const r = await runInProcess(baseInputs(e.url, { provisioningPolicyIds: P1 }))
     expect(r.code).toBe(0)
     expect(writes(e).filter(w => w === 'policies.update')).toHaveLength(1)
-    expect(e.requests.filter(x => x.route === 'policies.get').length).toBe(2) // the check before publishing, and the read after the lost answer
+    // The check before publishing, the read before the PATCH, and the read after the lost answer.
+    expect(e.requests.filter(x => x.route === 'policies.get').length).toBe(3)
+    expect(JSON.parse(r.outputs.previousPolicyImages)).toEqual({
+      [P1]: {
+        imageId: 'MicrosoftWindowsDesktop_windows-ent-cpc_win11-24h2-ent-cpc',
+        imageDisplayName: 'Windows 11 Enterprise',
+        imageType: 'gallery'
+      }
+    })
   })
 
   it('does not reprovision the Cloud PCs of a policy that could not be updated', async () => {

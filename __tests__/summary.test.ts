@@ -98,13 +98,15 @@ describe('job summary', () => {
       id: `pc-${i}`,
       displayName: `CPC-${i}`,
       userPrincipalName: `u${i}@contoso.com`,
+      status: 'provisioned',
+      wave: 1,
       result: i === 17 ? ('failed' as const) : ('reprovisioned' as const),
       error: i === 17 ? '400 badRequest' : undefined
     }))
     const html = buildSummary(core.summary.emptyBuffer(), report, {}).stringify()
     expect(html).toContain('<details><summary>All 30 Cloud PCs</summary>')
     expect(html.indexOf('pc-17')).toBeLessThan(html.indexOf('pc-0<'))
-    expect(html).toContain('29 Cloud PCs reprovisioned, 1 failed.')
+    expect(html).toContain('29 reprovisioned (seen provisioned again), 1 failed.')
     const capped = buildSummary(core.summary.emptyBuffer(), report, {}, { maxCloudPcRows: 5 }).stringify()
     expect(capped).toContain('… and 25 more, not listed here.')
   })
@@ -115,7 +117,10 @@ describe('job summary', () => {
       id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
       displayName: 'CPC-'.padEnd(60, 'x'),
       userPrincipalName: `someone.with.a.long.name.${i}@contoso-engineering.onmicrosoft.com`,
-      result: 'reprovisioned' as const
+      status: 'provisionedWithWarnings',
+      wave: 3,
+      result: 'reprovisioned' as const,
+      error: 'x'.repeat(200)
     }))
     const html = buildSummary(core.summary.emptyBuffer(), report, {}).stringify()
     expect(Buffer.byteLength(html)).toBeLessThan(1024 * 1024)

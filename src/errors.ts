@@ -55,6 +55,14 @@ export class OutcomeUnknownError extends ActionError {
   }
 }
 
+/** A write whose answer was lost, which no read showed to have taken effect, and which is not sent again. */
+export class UnsettledError extends ActionError {
+  constructor(message: string) {
+    super('Outcome unknown', message)
+    this.name = 'UnsettledError'
+  }
+}
+
 /** A request kept failing until the deadline of the step it serves. */
 export class DeadlineError extends ActionError {
   constructor(

@@ -50,3 +50,33 @@ export function parseImageStatus(raw: unknown): ImageStatus {
 export function withoutODataKeys(image: DeviceImage): Record<string, unknown> {
   return Object.fromEntries(Object.entries(image).filter(([key]) => !key.startsWith('@odata.')))
 }
+
+/** Beta `cloudPcRemoteActionResult` (graph-api.md §15 row 8): the last remote action on a Cloud PC. */
+export interface RemoteActionResult {
+  actionName?: string | null
+  actionState?: string | null
+  startDateTime?: string | null
+  lastUpdatedDateTime?: string | null
+  statusDetail?: { code?: string | null; message?: string | null } | null
+}
+
+/** The beta `cloudPC` properties the roll-out reads; `status` and the progress fields are beta only. */
+export interface CloudPc {
+  id: string
+  displayName?: string | null
+  userPrincipalName?: string | null
+  provisioningPolicyId?: string | null
+  status?: string | null
+  provisionedDateTime?: string | null
+  lastRemoteActionResult?: RemoteActionResult | null
+}
+
+/** The Cloud PC statuses the roll-out tells apart (§15 row 7); every other member is `other`. */
+const KNOWN_CLOUD_PC_STATUSES = ['provisioned', 'provisionedWithWarnings', 'failed', 'provisioning'] as const
+export type CloudPcStatus = (typeof KNOWN_CLOUD_PC_STATUSES)[number] | 'other'
+
+export function parseCloudPcStatus(raw: unknown): CloudPcStatus {
+  if (typeof raw !== 'string') return 'other'
+  const lower = raw.toLowerCase()
+  return KNOWN_CLOUD_PC_STATUSES.find(s => s.toLowerCase() === lower) ?? 'other'
+}

@@ -2,6 +2,7 @@
 // Nothing here touches the network: every input is checked before the first request.
 
 import { CLOUDS, CLOUDS_WITHOUT_IMAGE_API, type CloudName, isLoopbackHost } from './clouds.js'
+import { parseWaves, type WaveTarget } from './waves.js'
 
 export type OnExisting = 'reuse' | 'update' | 'replace' | 'fail'
 
@@ -27,6 +28,12 @@ export interface Settings {
   provisioningPolicyIds: string[]
   reprovision: boolean
   cloudPcIds: string[]
+  excludeCloudPcIds: string[]
+  /** Cumulative targets without the implied 100 % at the end; [] is one wave. */
+  reprovisionWaves: WaveTarget[]
+  /** 0: do not wait for the rebuilds. */
+  reprovisionTimeoutMs: number
+  maxReprovisionFailures: number
   /** Unset: keep every version. */
   keepVersions?: number
   dryRun: boolean
@@ -55,6 +62,9 @@ export const DEFAULTS = {
   pollIntervalSeconds: '60',
   maxUploadRetries: '2',
   reprovision: 'false',
+  reprovisionWaves: '100%',
+  reprovisionTimeoutMinutes: '240',
+  maxReprovisionFailures: '0',
   dryRun: 'false'
 } as const
 
@@ -80,6 +90,9 @@ const BOOLEAN_FALSE = ['false', 'False', 'FALSE']
 const MAX_TIMEOUT_MINUTES = 7 * 24 * 60
 const MAX_POLL_SECONDS = 3600
 const MAX_UPLOAD_RETRIES = 10
+/** More failures than Cloud PCs a tenant is likely to hold would tolerate every failure anyway. */
+const MAX_REPROVISION_FAILURES = 100_000
+const ROLLOUT_ONLY_INPUTS = ['excludeCloudPcIds', 'reprovisionWaves', 'reprovisionTimeoutMinutes', 'maxReprovisionFailures']
 /** A tenant holds at most 20 images, so keeping more versions of one name than that means nothing. */
 const MAX_KEEP_VERSIONS = 20
 
@@ -186,6 +199,40 @@ export function parseInputs(get: (name: string) => string): ParsedInputs {
       'cloudPcIds lists Cloud PCs to reprovision, which erases their local data: set reprovision: true to do it, or remove cloudPcIds.'
     )
 
+  const excludeCloudPcIds = parseIdList('excludeCloudPcIds', get('excludeCloudPcIds'), 'Cloud PC', fail)
+
+  const wavesRaw = orDefault('reprovisionWaves')
+  const waves = parseWaves(wavesRaw)
+  if (!waves.ok) fail('reprovisionWaves', waves.message)
+  const reprovisionTimeoutMinutes = parseNumber(
+    'reprovisionTimeoutMinutes',
+    orDefault('reprovisionTimeoutMinutes'),
+    MAX_TIMEOUT_MINUTES,
+    'minutes',
+    fail,
+    true
+  )
+  if (reprovisionTimeoutMinutes === 0 && waves.ok && waves.targets.length > 0)
+    fail(
+      'reprovisionTimeoutMinutes',
+      `reprovisionTimeoutMinutes is 0 (do not wait), but reprovisionWaves "${wavesRaw}" asks for several waves, and a wave starts only once the previous one is seen finished: set a time-out, or use a single wave (100%).`
+    )
+  const failuresRaw = orDefault('maxReprovisionFailures')
+  let maxReprovisionFailures = 0
+  if (!/^\d+$/.test(failuresRaw) || Number(failuresRaw) > MAX_REPROVISION_FAILURES)
+    fail(
+      'maxReprovisionFailures',
+      `maxReprovisionFailures must be a whole number from 0 to ${MAX_REPROVISION_FAILURES}: how many failed reprovisions to tolerate before later waves are withheld; got "${failuresRaw}".`
+    )
+  else maxReprovisionFailures = Number(failuresRaw)
+  if (reprovision === false) {
+    const ignored = ROLLOUT_ONLY_INPUTS.filter(
+      name => value(name) !== '' && value(name) !== DEFAULTS[name as keyof typeof DEFAULTS]
+    )
+    if (ignored.length > 0)
+      warnings.push(`${ignored.join(', ')} ${ignored.length === 1 ? 'has' : 'have'} no effect without reprovision: true.`)
+  }
+
   if (reprovision && provisioningPolicyIds.length === 0 && cloudPcIds.length === 0)
     fail('reprovision', 'reprovision is true but there is nothing to reprovision: set provisioningPolicyIds, cloudPcIds or both.')
   if (wait === false && (provisioningPolicyIds.length > 0 || reprovision))
@@ -226,6 +273,10 @@ export function parseInputs(get: (name: string) => string): ParsedInputs {
       provisioningPolicyIds,
       reprovision: reprovision!,
       cloudPcIds,
+      excludeCloudPcIds,
+      reprovisionWaves: waves.ok ? waves.targets : [],
+      reprovisionTimeoutMs: Math.round(reprovisionTimeoutMinutes! * 60_000),
+      maxReprovisionFailures,
       keepVersions,
       dryRun: dryRun!
     }
@@ -306,10 +357,13 @@ function parseBoolean(input: string, raw: string, fail: Fail): boolean | undefin
   return undefined
 }
 
-function parseNumber(input: string, raw: string, max: number, unit: string, fail: Fail): number | undefined {
+function parseNumber(input: string, raw: string, max: number, unit: string, fail: Fail, zero = false): number | undefined {
   const n = /^\d+(\.\d+)?$|^\.\d+$/.test(raw) ? Number(raw) : NaN
-  if (!(n > 0) || n > max) {
-    fail(input, `${input} must be a number of ${unit} greater than 0 and at most ${max} (decimals allowed); got "${raw}".`)
+  if (!(n > 0 || (zero && n === 0)) || n > max) {
+    fail(
+      input,
+      `${input} must be a number of ${unit} ${zero ? 'from 0' : 'greater than 0'} and at most ${max} (decimals allowed); got "${raw}".`
+    )
     return undefined
   }
   return n

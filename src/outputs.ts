@@ -1,7 +1,7 @@
 // The step's outputs, set from the report whenever they are known (on failure too).
 
 import { parseImageStatus, withoutODataKeys } from './graph-types.js'
-import type { RunReport } from './report.js'
+import { cloudPcIdsWith, type RunReport } from './report.js'
 
 export const OUTPUT_NAMES = [
   'imageId',
@@ -17,7 +17,10 @@ export const OUTPUT_NAMES = [
   'expirationDate',
   'image',
   'updatedPolicyIds',
+  'previousPolicyImages',
   'reprovisionedCloudPcIds',
+  'reprovisionFailedCloudPcIds',
+  'reprovisionSkippedCloudPcIds',
   'deletedImageIds'
 ] as const
 export type OutputName = (typeof OUTPUT_NAMES)[number]
@@ -25,7 +28,11 @@ export type OutputName = (typeof OUTPUT_NAMES)[number]
 export function outputsOf(report: RunReport): Partial<Record<OutputName, string>> {
   const out: Partial<Record<OutputName, string>> = {
     updatedPolicyIds: JSON.stringify(report.updatedPolicyIds),
-    reprovisionedCloudPcIds: JSON.stringify(report.reprovisionedCloudPcIds),
+    previousPolicyImages: JSON.stringify(report.previousPolicyImages),
+    // Seen provisioned again; `accepted` only when the run was told not to wait (reprovisionTimeoutMinutes: 0).
+    reprovisionedCloudPcIds: JSON.stringify(cloudPcIdsWith(report, 'reprovisioned', 'accepted')),
+    reprovisionFailedCloudPcIds: JSON.stringify(cloudPcIdsWith(report, 'failed', 'timedOut')),
+    reprovisionSkippedCloudPcIds: JSON.stringify(cloudPcIdsWith(report, 'skipped', 'withheld', 'notStarted')),
     deletedImageIds: JSON.stringify(report.deletedImageIds)
   }
   if (report.result) out.result = report.result

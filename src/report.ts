@@ -21,12 +21,62 @@ export interface PolicyResult {
   error?: string
 }
 
+/**
+ * Where a Cloud PC's reprovision stands. Only `reprovisioned` says the rebuild was seen finished;
+ * `accepted` is a request the service took without the run waiting (reprovisionTimeoutMinutes: 0).
+ */
+export type CloudPcOutcome =
+  /** In a wave that has not started. */
+  | 'pending'
+  /** The request was accepted; the rebuild is not seen finished yet. */
+  | 'requested'
+  /** The request's answer was lost and no read has shown the rebuild start yet. */
+  | 'unconfirmed'
+  | 'reprovisioned'
+  | 'accepted'
+  /** Refused, seen failed, or not seen to start after a lost answer. */
+  | 'failed'
+  /** Not seen finished within reprovisionTimeoutMinutes; the rebuild goes on in the service. */
+  | 'timedOut'
+  /** Excluded, or in a status the service does not reprovision from. */
+  | 'skipped'
+  /** In a wave held back after failures or a time-out. */
+  | 'withheld'
+  /** The run was cancelled before its request was sent. */
+  | 'notStarted'
+  /** The run was cancelled with the request in flight, or the rebuild not seen finished. */
+  | 'cancelled'
+  | 'would reprovision'
+  | 'would skip'
+
 export interface CloudPcResult {
   id: string
   displayName: string
   userPrincipalName: string
-  result: 'pending' | 'reprovisioned' | 'failed' | 'cancelled' | 'would reprovision'
+  /** The status listed before the roll-out touched it. */
+  status: string
+  /** 1-based; unset for a Cloud PC in no wave (skipped). */
+  wave?: number
+  result: CloudPcOutcome
+  /** Why it was skipped, or what went wrong. */
   error?: string
+}
+
+export interface WaveReport {
+  number: number
+  /** The cumulative target it reaches, as written in reprovisionWaves (`100%` for the rest). */
+  target: string
+  size: number
+  startedAt?: number
+  endedAt?: number
+  outcome: 'planned' | 'pending' | 'running' | 'finished' | 'accepted' | 'timedOut' | 'withheld' | 'cancelled'
+}
+
+/** A policy's image before the roll-out changed it, so a later step can point it back. */
+export interface PreviousPolicyImage {
+  imageId: string | null
+  imageDisplayName: string | null
+  imageType: string | null
 }
 
 export interface RetentionEntry {
@@ -72,8 +122,9 @@ export interface RunReport {
   plan: string[]
   policies?: PolicyResult[]
   cloudPcs?: CloudPcResult[]
+  waves?: WaveReport[]
   updatedPolicyIds: string[]
-  reprovisionedCloudPcIds: string[]
+  previousPolicyImages: Record<string, PreviousPolicyImage>
   /** Set when keepVersions is. */
   retention?: RetentionReport
   deletedImageIds: string[]
@@ -90,9 +141,14 @@ export function newReport(now: number): RunReport {
     timeline: [],
     plan: [],
     updatedPolicyIds: [],
-    reprovisionedCloudPcIds: [],
+    previousPolicyImages: {},
     deletedImageIds: [],
     imageWarnings: [],
     inputErrors: []
   }
+}
+
+/** The Cloud PCs whose outcome is one of `outcomes`, in the order they were listed. */
+export function cloudPcIdsWith(report: RunReport, ...outcomes: CloudPcOutcome[]): string[] {
+  return (report.cloudPcs ?? []).filter(pc => outcomes.includes(pc.result)).map(pc => pc.id)
 }

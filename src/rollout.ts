@@ -1,36 +1,23 @@
-// Points provisioning policies at the ready image and reprovisions their Cloud PCs. Reprovisioning
-// erases a Cloud PC's local data, so it happens only on request, to exactly the listed machines,
-// and only for policies that now use the image.
+// Points provisioning policies at the ready image and reprovisions their Cloud PCs in waves.
+// Reprovisioning erases a Cloud PC's local data, so it happens only on request, to exactly the
+// listed machines, and only for policies that now use the image.
 
 import type { Clock } from './clock.js'
-import { ActionError, CancelledError, GraphError, messageOf } from './errors.js'
+import { CLOUD_PC_SELECT, CLOUD_PCS_PATH, idKey, listPolicyCloudPcs, readCloudPcs } from './cloud-pcs.js'
+import { formatDuration } from './duration.js'
+import { ActionError, CancelledError, GraphError } from './errors.js'
 import type { GraphClient } from './graph-client.js'
-import type { DeviceImage, PolicyImagePatch } from './graph-types.js'
+import type { CloudPc, DeviceImage, PolicyImagePatch } from './graph-types.js'
 import { POLICIES_PATH, type ProvisioningPolicy, usesImage } from './images.js'
 import type { Settings } from './inputs.js'
 import type { Logger } from './logger.js'
-import type { CloudPcResult, PolicyResult, RunReport } from './report.js'
+import { briefError, describe, REPROVISION_CONCURRENCY, runWaves, type WavesEnd } from './reprovision.js'
+import type { CloudPcResult, PolicyResult, RunReport, WaveReport } from './report.js'
 import { settleWrite } from './settle.js'
+import { planWaves, type ReprovisionPlan } from './waves.js'
 
-const CLOUD_PCS_PATH = '/deviceManagement/virtualEndpoint/cloudPCs'
-const CLOUD_PC_SELECT = '$select=id,displayName,userPrincipalName,provisioningPolicyId,status,lastRemoteActionResult'
-const REPROVISION_CONCURRENCY = 8
+/** Cloud PCs named in the error annotation; the summary lists them all. */
 const MAX_NAMED = 20
-
-export interface RemoteActionResult {
-  actionName?: string | null
-  actionState?: string | null
-  startDateTime?: string | null
-}
-
-export interface CloudPc {
-  id: string
-  displayName?: string | null
-  userPrincipalName?: string | null
-  provisioningPolicyId?: string | null
-  status?: string | null
-  lastRemoteActionResult?: RemoteActionResult | null
-}
 
 export interface RolloutTargets {
   policies: ProvisioningPolicy[]
@@ -61,26 +48,9 @@ export async function checkRolloutTargets(client: GraphClient, settings: Setting
     'Cloud PC',
     CLOUD_PC_SELECT
   )
-  const cloudPcs = await collectCloudPcs(
-    client,
-    policies.map(p => p.id),
-    extraCloudPcs
-  )
-  return { policies, extraCloudPcs, cloudPcs }
-}
-
-/**
- * A reprovision request whose answer was lost took effect when the Cloud PC's last remote action is
- * a reprovision that started after the one seen before the request (the service's timestamps
- * compared with each other, not with the runner's clock).
- */
-export function reprovisionStarted(before: RemoteActionResult | null | undefined, after: CloudPc | undefined): boolean {
-  const action = after?.lastRemoteActionResult
-  if (String(action?.actionName ?? '').toLowerCase() !== 'reprovision') return false
-  const started = Date.parse(action?.startDateTime ?? '')
-  if (Number.isNaN(started)) return false
-  if (String(before?.actionName ?? '').toLowerCase() !== 'reprovision') return true
-  return !(started <= Date.parse(before?.startDateTime ?? ''))
+  const listed: CloudPc[] = []
+  for (const policy of policies) listed.push(...(await listPolicyCloudPcs(client, policy.id)))
+  return { policies, extraCloudPcs, cloudPcs: uniqueById([...listed, ...extraCloudPcs]) }
 }
 
 async function getAll<T>(
@@ -110,24 +80,60 @@ async function getAll<T>(
   return found
 }
 
-/** Cloud PCs of the policies (every page) plus the extra ones, each once. */
-async function collectCloudPcs(client: GraphClient, policyIds: string[], extra: CloudPc[]): Promise<CloudPc[]> {
-  const lists: CloudPc[][] = []
-  for (const id of policyIds) {
-    const filter = encodeURIComponent(`provisioningPolicyId eq '${id.replace(/'/g, "''")}'`)
-    lists.push(await client.list<CloudPc>(`${CLOUD_PCS_PATH}?$filter=${filter}&${CLOUD_PC_SELECT}`))
-  }
-  return uniqueById([...lists.flat(), ...extra])
+/**
+ * Cloud PCs of the policies (every page) plus the extra ones, each once, as they are now. The extra
+ * ones were read before the upload, so they are read again; `gone` lists those that no longer exist.
+ */
+async function collectCloudPcs(
+  client: GraphClient,
+  policyIds: string[],
+  extra: CloudPc[]
+): Promise<{ pcs: CloudPc[]; gone: CloudPc[] }> {
+  const listed: CloudPc[] = []
+  for (const id of policyIds) listed.push(...(await listPolicyCloudPcs(client, id)))
+  const have = new Set(listed.map(pc => idKey(pc.id)))
+  const missing = extra.filter(pc => !have.has(idKey(pc.id)))
+  const now = missing.length > 0 ? await readCloudPcs(client, missing) : new Map<string, CloudPc | null>()
+  const fresh = missing.map(pc => now.get(idKey(pc.id))).filter((pc): pc is CloudPc => !!pc)
+  return { pcs: uniqueById([...listed, ...fresh]), gone: missing.filter(pc => !now.get(idKey(pc.id))) }
 }
 
 function uniqueById<T extends { id: string }>(items: T[]): T[] {
   const seen = new Set<string>()
-  return items.filter(item => !seen.has(item.id.toLowerCase()) && seen.add(item.id.toLowerCase()))
+  return items.filter(item => !seen.has(idKey(item.id)) && seen.add(idKey(item.id)))
 }
 
 /** A policy that already uses the image as a custom image is left alone. */
 function needsUpdate(policy: ProvisioningPolicy, imageId: string): boolean {
   return !(usesImage(policy, imageId) && String(policy.imageType ?? '').toLowerCase() === 'custom')
+}
+
+/** The report's Cloud PC entries and waves for a plan; `planned` for a dry run. */
+function recordPlan(plan: ReprovisionPlan, report: RunReport, planned: boolean): void {
+  const entry = (pc: CloudPc, result: CloudPcResult['result'], extra: Partial<CloudPcResult>): CloudPcResult => ({
+    id: pc.id,
+    displayName: pc.displayName ?? '',
+    userPrincipalName: pc.userPrincipalName ?? '',
+    status: String(pc.status ?? ''),
+    result,
+    ...extra
+  })
+  report.cloudPcs = [
+    ...plan.waves.flatMap((wave, i) =>
+      wave.members.map(pc => entry(pc, planned ? 'would reprovision' : 'pending', { wave: i + 1 }))
+    ),
+    ...plan.skipped.map(({ pc, reason }) => entry(pc, planned ? 'would skip' : 'skipped', { error: reason }))
+  ]
+  report.waves = plan.waves.map((wave, i): WaveReport => ({
+    number: i + 1,
+    target: wave.target,
+    size: wave.members.length,
+    outcome: planned ? 'planned' : 'pending'
+  }))
+}
+
+function describeWaves(plan: ReprovisionPlan): string {
+  return plan.waves.map((w, i) => `wave ${i + 1} (up to ${w.target}): ${w.members.length}`).join('; ')
 }
 
 /** The dry run: what would be updated and reprovisioned, from reads only. */
@@ -142,14 +148,23 @@ export function planRollout(settings: Settings, targets: RolloutTargets, report:
     logger.info(
       `Policy "${p.displayName}" (${p.id}): ${p.result === 'would skip' ? 'already uses the image' : 'would be pointed at the image'}.`
     )
+  report.plan.push(...report.policies.map(p => `Policy "${p.displayName}" (${p.id}): ${p.result}.`))
   if (!settings.reprovision) return
-  const pcs = targets.cloudPcs
-  report.cloudPcs = pcs.map(pc => ({ ...describePc(pc), result: 'would reprovision' }))
-  logger.info(`Would reprovision ${pcs.length} Cloud PC${pcs.length === 1 ? '' : 's'}, erasing their local data:`)
-  for (const pc of report.cloudPcs) logger.info(`  ${pc.id}  ${pc.displayName || '—'}  ${pc.userPrincipalName || '—'}`)
+  const plan = planWaves(targets.cloudPcs, settings)
+  recordPlan(plan, report, true)
+  const total = plan.waves.reduce((n, w) => n + w.members.length, 0)
+  logger.info(
+    `Would reprovision ${total} Cloud PC${total === 1 ? '' : 's'}, erasing their local data, in ${plan.waves.length} wave${plan.waves.length === 1 ? '' : 's'}:`
+  )
+  for (const [i, wave] of plan.waves.entries()) {
+    logger.info(`Wave ${i + 1} (up to ${wave.target}):`)
+    for (const pc of wave.members)
+      logger.info(`  ${pc.id}  ${pc.displayName || '—'}  ${pc.userPrincipalName || '—'}  ${pc.status ?? 'unknown'}`)
+  }
+  for (const { pc, reason } of plan.skipped)
+    logger.info(`Would leave ${describe({ id: pc.id, displayName: pc.displayName ?? '' })} alone: ${reason}.`)
   report.plan.push(
-    ...report.policies.map(p => `Policy "${p.displayName}" (${p.id}): ${p.result}.`),
-    `Reprovision ${pcs.length} Cloud PC${pcs.length === 1 ? '' : 's'}.`
+    `Reprovision ${total} Cloud PC${total === 1 ? '' : 's'}${plan.waves.length > 1 ? ` in ${plan.waves.length} waves (${describeWaves(plan)})` : ''}${plan.skipped.length > 0 ? `; leave ${plan.skipped.length} alone` : ''}.`
   )
 }
 
@@ -159,6 +174,7 @@ export interface RolloutDeps {
   logger: Logger
   signal?: AbortSignal
   concurrency?: number
+  heartbeatMs?: number
 }
 
 export async function rollOut(
@@ -174,74 +190,123 @@ export async function rollOut(
   // leaves the outputs saying what was done.
   report.policies = []
   for (const policy of targets.policies) {
-    const result = await updatePolicy(client, policy, image, logger)
+    const result = await updatePolicy(client, policy, image, report, logger)
     report.policies.push(result)
     if (result.result === 'updated' || result.result === 'skipped') report.updatedPolicyIds.push(result.id)
     logger.info(`Policy "${result.displayName}" (${result.id}): ${result.result}${result.error ? ` (${result.error})` : ''}.`)
   }
 
+  let end: WavesEnd | undefined
   if (settings.reprovision) {
     // Only Cloud PCs of policies that now use the image: the others would be rebuilt from the old one.
-    const pcs = await collectCloudPcs(client, report.updatedPolicyIds, targets.extraCloudPcs)
-    report.cloudPcs = pcs.map(pc => ({ ...describePc(pc), result: 'pending' }))
+    const { pcs, gone } = await collectCloudPcs(client, report.updatedPolicyIds, targets.extraCloudPcs)
+    const plan = planWaves(pcs, settings)
+    plan.skipped.push(...gone.map(pc => ({ pc, reason: 'it no longer exists' })))
+    recordPlan(plan, report, false)
+    for (const { pc, reason } of plan.skipped)
+      logger.info(`Leaving Cloud PC ${describe({ id: pc.id, displayName: pc.displayName ?? '' })} alone: ${reason}.`)
+    const total = plan.waves.reduce((n, w) => n + w.members.length, 0)
     logger.info(
-      `Reprovisioning ${pcs.length} Cloud PC${pcs.length === 1 ? '' : 's'} (${deps.concurrency ?? REPROVISION_CONCURRENCY} at a time).`
+      `Reprovisioning ${total} Cloud PC${total === 1 ? '' : 's'} in ${plan.waves.length} wave${plan.waves.length === 1 ? '' : 's'}${plan.waves.length > 1 ? ` (${describeWaves(plan)})` : ''}, ${deps.concurrency ?? REPROVISION_CONCURRENCY} requests at a time${settings.reprovisionTimeoutMs === 0 ? '; not waiting for the rebuilds (reprovisionTimeoutMinutes: 0)' : ''}.`
     )
-    await reprovisionAll(client, pcs, report.cloudPcs, deps, done => {
-      if (done === pcs.length || done % Math.max(1, Math.ceil(pcs.length / 10)) === 0) {
-        const failed = report.cloudPcs!.filter(pc => pc.result === 'failed').length
-        logger.info(`Reprovision: ${done} of ${pcs.length} answered (${done - failed} accepted, ${failed} failed).`)
-      }
-    })
-    report.reprovisionedCloudPcIds = report.cloudPcs.filter(pc => pc.result === 'reprovisioned').map(pc => pc.id)
-    if (deps.signal?.aborted) {
-      const count = (result: CloudPcResult['result']) => report.cloudPcs!.filter(pc => pc.result === result).length
+    end = await runWaves(settings, plan.waves, report, deps)
+    if (end.kind === 'cancelled') {
       report.failure = {
         title: 'Cancelled',
-        message: `The run was cancelled during the roll-out. Image ${image.id} is ready and ${report.updatedPolicyIds.length} of ${report.policies.length} policies use it; ${count('reprovisioned')} Cloud PC reprovisions were accepted, ${count('failed')} failed and ${count('cancelled')} were cancelled (see the job summary: one in flight may have started). Run again to reprovision the rest.`
+        message: `The run was cancelled during the roll-out. ${rolloutCounts(report)}. ${namedProblems(report, settings)}Run again to reprovision the rest.`
       }
       throw new CancelledError()
     }
   }
 
-  const failedPolicies = report.policies.filter(p => p.result === 'failed')
-  const failedPcs = (report.cloudPcs ?? []).filter(pc => pc.result !== 'reprovisioned')
-  const counts = `${report.updatedPolicyIds.length} of ${report.policies.length} policies use the image; ${report.reprovisionedCloudPcIds.length} Cloud PCs reprovisioned, ${failedPcs.length} failed`
-  logger.info(`Roll-out: ${counts}.`)
-  if (failedPolicies.length > 0 || failedPcs.length > 0) {
-    const parts: string[] = []
-    if (failedPolicies.length > 0)
-      parts.push(
-        `Policies not updated (their Cloud PCs were not reprovisioned): ${failedPolicies.map(p => `${p.id} (${p.error})`).join('; ')}.`
-      )
-    if (failedPcs.length > 0)
-      parts.push(
-        `Cloud PCs not reprovisioned: ${failedPcs
-          .slice(0, MAX_NAMED)
-          .map(pc => `${pc.id}${pc.displayName ? ` "${pc.displayName}"` : ''} (${pc.error ?? pc.result})`)
-          .join('; ')}${failedPcs.length > MAX_NAMED ? `; and ${failedPcs.length - MAX_NAMED} more (see the job summary)` : ''}.`
-      )
+  const problems = namedProblems(report, settings, end)
+  logger.info(`Roll-out: ${rolloutCounts(report)}.`)
+  if (problems)
     throw new ActionError(
       'Roll-out incomplete',
-      `The image is ready, but the roll-out did not complete: ${counts}. ${parts.join(' ')}`
+      `The image is ready, but the roll-out did not complete: ${rolloutCounts(report)}. ${problems}`.trim()
     )
-  }
 }
 
-/** Points the policy at the image; a lost answer is settled by reading the policy. */
+function pcsWith(report: RunReport, ...results: CloudPcResult['result'][]): CloudPcResult[] {
+  return (report.cloudPcs ?? []).filter(pc => results.includes(pc.result))
+}
+
+/** "2 of 2 policies use the image; 9 Cloud PCs reprovisioned, 1 failed, …" with the counts that are not zero. */
+function rolloutCounts(report: RunReport): string {
+  const policies = `${report.updatedPolicyIds.length} of ${report.policies?.length ?? 0} policies use the image`
+  if (!report.cloudPcs) return policies
+  const n = (...results: CloudPcResult['result'][]) => pcsWith(report, ...results).length
+  const parts = [
+    [n('reprovisioned'), 'seen reprovisioned'],
+    [n('accepted'), 'accepted, not observed'],
+    [n('failed'), 'failed'],
+    [n('timedOut'), 'not seen finished'],
+    [n('cancelled'), 'requested, not seen finished'],
+    [n('withheld'), 'withheld'],
+    [n('notStarted'), 'not started'],
+    [n('skipped'), 'skipped']
+  ] as const
+  const shown = parts.filter(([count], i) => i === 0 || count > 0).map(([count, what]) => `${count} ${what}`)
+  return `${policies}; Cloud PCs: ${shown.join(', ')}`
+}
+
+/** The policies and Cloud PCs that make the roll-out incomplete, each named with why. */
+function namedProblems(report: RunReport, settings: Settings, end?: WavesEnd): string {
+  const parts: string[] = []
+  const failedPolicies = (report.policies ?? []).filter(p => p.result === 'failed')
+  if (failedPolicies.length > 0)
+    parts.push(
+      `Policies not updated (their Cloud PCs were not reprovisioned): ${failedPolicies.map(p => `${p.id} (${p.error})`).join('; ')}.`
+    )
+  const name = (pcs: CloudPcResult[], withWhy: boolean) =>
+    `${pcs
+      .slice(0, MAX_NAMED)
+      .map(pc => `${describe(pc)}${withWhy && pc.error ? ` (${pc.error})` : ''}`)
+      .join('; ')}${pcs.length > MAX_NAMED ? `; and ${pcs.length - MAX_NAMED} more (see the job summary)` : ''}`
+  const failed = pcsWith(report, 'failed')
+  if (failed.length > 0) parts.push(`Failed: ${name(failed, true)}.`)
+  const unfinished = pcsWith(report, 'timedOut')
+  if (unfinished.length > 0)
+    parts.push(
+      `Not seen finished within reprovisionTimeoutMinutes (${formatDuration(settings.reprovisionTimeoutMs)}); their rebuilds go on in the service: ${name(unfinished, false)}.`
+    )
+  const inFlight = pcsWith(report, 'cancelled')
+  if (inFlight.length > 0)
+    parts.push(`Requested, not seen finished (the rebuilds go on in the service): ${name(inFlight, false)}.`)
+  const withheld = pcsWith(report, 'withheld')
+  if (withheld.length > 0)
+    parts.push(
+      `Withheld${end?.kind === 'withheld' ? ` after wave ${end.after} (${end.reason})` : ''}: ${name(withheld, false)}. Fix the cause, then run again to reprovision them.`
+    )
+  return parts.join(' ')
+}
+
+/**
+ * Points the policy at the image, first recording what it held (previousPolicyImages). The policy
+ * is read again: hours may have passed since the check before the upload, and a rollback must
+ * restore what the policy held just before this change. A lost answer is settled by reading it.
+ */
 async function updatePolicy(
   client: GraphClient,
-  policy: ProvisioningPolicy,
+  listed: ProvisioningPolicy,
   image: DeviceImage,
+  report: RunReport,
   logger: Logger
 ): Promise<PolicyResult> {
-  const base = { id: policy.id, displayName: policy.displayName ?? '' }
-  if (!needsUpdate(policy, image.id)) return { ...base, result: 'skipped' }
-  const path = `${POLICIES_PATH}/${encodeURIComponent(policy.id)}`
-  const body = { imageId: image.id, imageDisplayName: image.displayName, imageType: 'custom' } satisfies PolicyImagePatch
+  const base = { id: listed.id, displayName: listed.displayName ?? '' }
+  const path = `${POLICIES_PATH}/${encodeURIComponent(listed.id)}`
   try {
+    const policy = (await client.get<ProvisioningPolicy>(path)).body ?? listed
+    if (!needsUpdate(policy, image.id)) return { ...base, result: 'skipped' }
+    const previous = {
+      imageId: policy.imageId ?? null,
+      imageDisplayName: policy.imageDisplayName ?? null,
+      imageType: policy.imageType ?? null
+    }
+    const body = { imageId: image.id, imageDisplayName: image.displayName, imageType: 'custom' } satisfies PolicyImagePatch
     await settleWrite({
-      what: `Pointing policy ${policy.id} at the image`,
+      what: `Pointing policy ${listed.id} at the image`,
       logger,
       write: async () => void (await client.request({ method: 'PATCH', path, body })),
       check: async () => {
@@ -249,70 +314,11 @@ async function updatePolicy(
         return now.body && !needsUpdate(now.body, image.id) ? { kind: 'done', value: undefined } : { kind: 'notDone' }
       }
     })
+    report.previousPolicyImages[listed.id] = previous
     return { ...base, result: 'updated' }
   } catch (error) {
     // One policy's trouble does not stop the others; a cancellation stops the roll-out.
     if (error instanceof CancelledError) throw error
     return { ...base, result: 'failed', error: briefError(error) }
   }
-}
-
-async function reprovisionAll(
-  client: GraphClient,
-  listed: CloudPc[],
-  pcs: CloudPcResult[],
-  deps: RolloutDeps,
-  onAnswer: (done: number) => void
-): Promise<void> {
-  let next = 0
-  let done = 0
-  const worker = async (): Promise<void> => {
-    while (next < pcs.length && !deps.signal?.aborted) {
-      const index = next++
-      const pc = pcs[index]
-      const path = `${CLOUD_PCS_PATH}/${encodeURIComponent(pc.id)}`
-      try {
-        await settleWrite({
-          what: `Reprovisioning Cloud PC ${pc.id}`,
-          logger: deps.logger,
-          // Never sent twice: a reprovision erases the Cloud PC, and one whose answer was lost may have started.
-          maxWrites: 1,
-          write: async () => void (await client.request({ method: 'POST', path: `${path}/reprovision` })),
-          check: async () => {
-            const now = await client.get<CloudPc>(`${path}?${CLOUD_PC_SELECT}`)
-            return reprovisionStarted(listed[index].lastRemoteActionResult, now.body)
-              ? { kind: 'done', value: undefined }
-              : { kind: 'notDone' }
-          }
-        })
-        pc.result = 'reprovisioned'
-      } catch (error) {
-        if (error instanceof CancelledError) {
-          pc.result = 'cancelled'
-          pc.error = 'cancelled while the request was in flight: it may have started'
-        } else {
-          pc.result = 'failed'
-          pc.error = briefError(error)
-          deps.logger.info(`Cloud PC ${pc.id}${pc.displayName ? ` "${pc.displayName}"` : ''} was not reprovisioned: ${pc.error}`)
-        }
-      }
-      onAnswer(++done)
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(deps.concurrency ?? REPROVISION_CONCURRENCY, pcs.length) }, worker))
-  for (const pc of pcs)
-    if (pc.result === 'pending') {
-      pc.result = 'cancelled'
-      pc.error = 'not started: the run was cancelled'
-    }
-}
-
-function describePc(pc: CloudPc): Pick<CloudPcResult, 'id' | 'displayName' | 'userPrincipalName'> {
-  return { id: pc.id, displayName: pc.displayName ?? '', userPrincipalName: pc.userPrincipalName ?? '' }
-}
-
-function briefError(error: unknown): string {
-  if (error instanceof GraphError)
-    return `${error.details.status} ${error.details.code}: ${error.details.message} (request-id ${error.details.requestId ?? 'none'})`
-  return messageOf(error)
 }

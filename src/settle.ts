@@ -2,7 +2,7 @@
 // action is settled the same way: read the state, and send the write again only when the read shows
 // it did not take effect. One run therefore never acts twice where once was meant.
 
-import { ActionError, isRefusal, OutcomeUnknownError } from './errors.js'
+import { isRefusal, OutcomeUnknownError, UnsettledError } from './errors.js'
 import type { Logger } from './logger.js'
 
 /**
@@ -47,8 +47,7 @@ export async function settleWrite<T>(w: SettledWrite<T>): Promise<T> {
       if (state.kind === 'done') return state.value
       if (!lost) throw error
       if (sent >= maxWrites)
-        throw new ActionError(
-          'Outcome unknown',
+        throw new UnsettledError(
           maxWrites === 1
             ? `${w.what}: the answer was lost (${error.cause}) and no read shows it took effect; it is not sent again.`
             : `${w.what} failed ${sent} times with no read showing it took effect (last: ${error.cause}). Run the workflow again later.`

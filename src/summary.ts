@@ -3,7 +3,7 @@
 
 import type * as core from '@actions/core'
 import { parseImageStatus } from './graph-types.js'
-import type { RunReport, TimelineEvent } from './report.js'
+import type { CloudPcOutcome, CloudPcResult, RunReport, TimelineEvent, WaveReport } from './report.js'
 import { formatDuration } from './duration.js'
 
 export interface RunLinks {
@@ -222,25 +222,107 @@ function addRollout(summary: Summary, report: RunReport, maxRows: number): void 
   }
   const pcs = report.cloudPcs
   if (!pcs || pcs.length === 0) return
-  const count = (result: string) => pcs.filter(pc => pc.result === result).length
-  const planned = count('would reprovision')
-  const line = planned
-    ? `${planned} Cloud PC${planned === 1 ? '' : 's'} would be reprovisioned.`
-    : `${count('reprovisioned')} Cloud PCs reprovisioned, ${count('failed')} failed${count('cancelled') ? `, ${count('cancelled')} cancelled` : ''}.`
   summary.addHeading('Cloud PCs', 3)
-  summary.addRaw(`<p>${escapeHtml(line)}</p>`, true)
-  // Failures first, so they are seen even when the table is long or cut.
-  const ordered = [...pcs].sort((a, b) => Number(b.result === 'failed') - Number(a.result === 'failed'))
+  summary.addRaw(`<p>${escapeHtml(cloudPcLine(pcs))}</p>`, true)
+  addWaves(summary, report)
+  // Problems first, so they are seen even when the table is long or cut.
+  const ordered = [...pcs].sort((a, b) => rank(a.result) - rank(b.result))
   const shown = ordered.slice(0, maxRows)
   const rows = shown.map(
     pc =>
-      `<tr><td><code>${escapeHtml(pc.id)}</code></td><td>${escapeHtml(pc.displayName || '—')}</td><td>${escapeHtml(pc.userPrincipalName || '—')}</td><td>${escapeHtml(pc.error ? `${pc.result}: ${pc.error}` : pc.result)}</td></tr>`
+      `<tr><td>${pc.wave ?? '—'}</td><td><code>${escapeHtml(pc.id)}</code></td><td>${escapeHtml(pc.displayName || '—')}</td><td>${escapeHtml(pc.userPrincipalName || '—')}</td><td>${escapeHtml(pc.status || '—')}</td><td>${escapeHtml(OUTCOME_WORDS[pc.result])}</td><td>${escapeHtml(pc.error ?? '')}</td></tr>`
   )
   const more = pcs.length > shown.length ? `<p>… and ${pcs.length - shown.length} more, not listed here.</p>` : ''
   if (shown.length === 0) return void summary.addRaw(more, true)
-  const table = `<table><tr><th>Cloud PC</th><th>Name</th><th>User</th><th>Result</th></tr>${rows.join('')}</table>${more}`
+  const table = `<table><tr><th>Wave</th><th>Cloud PC</th><th>Name</th><th>User</th><th>Status before</th><th>Outcome</th><th>Why</th></tr>${rows.join('')}</table>${more}`
   if (pcs.length > FOLD_ABOVE_ROWS) summary.addDetails(`All ${pcs.length} Cloud PCs`, table)
   else summary.addRaw(table, true)
+}
+
+/** Each outcome as a reader should take it: only `reprovisioned` was seen done. */
+const OUTCOME_WORDS: Record<CloudPcOutcome, string> = {
+  pending: 'not started',
+  requested: 'requested, not seen finished',
+  unconfirmed: 'answer lost, not seen to start',
+  reprovisioned: 'reprovisioned (seen provisioned again)',
+  accepted: 'accepted, not observed',
+  failed: 'failed',
+  timedOut: 'not seen finished in time',
+  skipped: 'skipped',
+  withheld: 'withheld',
+  notStarted: 'not started (cancelled)',
+  cancelled: 'requested, not seen finished (cancelled)',
+  'would reprovision': 'would reprovision',
+  'would skip': 'would skip'
+}
+
+function rank(result: CloudPcOutcome): number {
+  const order: CloudPcOutcome[] = ['failed', 'timedOut', 'cancelled', 'unconfirmed', 'withheld', 'notStarted']
+  const i = order.indexOf(result)
+  return i === -1 ? order.length : i
+}
+
+function cloudPcLine(pcs: CloudPcResult[]): string {
+  const n = (result: CloudPcOutcome) => pcs.filter(pc => pc.result === result).length
+  const planned = n('would reprovision')
+  if (planned > 0 || n('would skip') > 0)
+    return `${planned} Cloud PC${planned === 1 ? '' : 's'} would be reprovisioned${n('would skip') ? `, ${n('would skip')} left alone` : ''}.`
+  const parts = (
+    [
+      ['reprovisioned', 'reprovisioned (seen provisioned again)'],
+      ['accepted', 'accepted, not observed (reprovisionTimeoutMinutes: 0)'],
+      ['failed', 'failed'],
+      ['timedOut', 'not seen finished in time'],
+      ['cancelled', 'requested, not seen finished'],
+      ['withheld', 'withheld'],
+      ['notStarted', 'not started'],
+      ['skipped', 'skipped']
+    ] as const
+  )
+    .filter(([result], i) => i === 0 || n(result) > 0)
+    .map(([result, words]) => `${n(result)} ${words}`)
+  return `${parts.join(', ')}.`
+}
+
+function addWaves(summary: Summary, report: RunReport): void {
+  const waves = report.waves
+  if (!waves || waves.length === 0) return
+  const pcs = report.cloudPcs ?? []
+  const rows = waves.map(w => {
+    const members = pcs.filter(pc => pc.wave === w.number)
+    const n = (result: CloudPcOutcome) => members.filter(pc => pc.result === result).length
+    const started = w.startedAt === undefined ? '—' : formatDuration(w.startedAt - report.startedAt)
+    const took = w.startedAt === undefined || w.endedAt === undefined ? '—' : formatDuration(w.endedAt - w.startedAt)
+    const counts =
+      w.outcome === 'planned'
+        ? `${w.size} would be reprovisioned`
+        : [
+            `${n('reprovisioned')} reprovisioned`,
+            n('accepted') ? `${n('accepted')} accepted` : '',
+            n('failed') ? `${n('failed')} failed` : '',
+            n('timedOut') ? `${n('timedOut')} not seen finished` : '',
+            n('skipped') ? `${n('skipped')} skipped` : '',
+            n('withheld') ? `${n('withheld')} withheld` : ''
+          ]
+            .filter(Boolean)
+            .join(', ')
+    return `<tr><td>${w.number}</td><td>${escapeHtml(w.target)}</td><td>${w.size}</td><td>${escapeHtml(started)}</td><td>${escapeHtml(took)}</td><td>${escapeHtml(WAVE_WORDS[w.outcome])}</td><td>${escapeHtml(counts)}</td></tr>`
+  })
+  summary.addRaw(
+    `<table><tr><th>Wave</th><th>Up to</th><th>Cloud PCs</th><th>Started at</th><th>Took</th><th>Outcome</th><th>Cloud PCs' outcomes</th></tr>${rows.join('')}</table>`,
+    true
+  )
+}
+
+const WAVE_WORDS: Record<WaveReport['outcome'], string> = {
+  planned: 'planned',
+  pending: 'not started',
+  running: 'running',
+  finished: 'finished',
+  accepted: 'requested, not waited for',
+  timedOut: 'timed out',
+  withheld: 'withheld',
+  cancelled: 'cancelled'
 }
 
 function addRetention(summary: Summary, report: RunReport): void {

@@ -86,5 +86,24 @@ export const BAD_INPUTS: [input: string, overrides: Record<string, string>, mess
     'reprovision',
     { reprovision: 'true', cloudPcIds: '44444444-4444-4444-4444-444444444444', wait: 'false' },
     /needs the image to be ready/
-  ]
+  ],
+  ['excludeCloudPcIds', { excludeCloudPcIds: 'pc-1' }, /excludeCloudPcIds must list Cloud PC IDs \(GUIDs\).*not a GUID: pc-1/],
+  ['reprovisionWaves', { reprovisionWaves: '10%,5%' }, /reprovisionWaves .*5% is not larger than 10%/],
+  ['reprovisionWaves', { reprovisionWaves: '5,5' }, /5 is not larger than 5/],
+  ['reprovisionWaves', { reprovisionWaves: '10%,20' }, /the count 20 follows a percentage: put counts first/],
+  ['reprovisionWaves', { reprovisionWaves: '1,,10%' }, /an entry is empty/],
+  ['reprovisionWaves', { reprovisionWaves: 'canary' }, /"canary" is neither a count/],
+  ['reprovisionWaves', { reprovisionWaves: '0,10%' }, /"0" is neither a count of at least 1/],
+  ['reprovisionWaves', { reprovisionWaves: '150%' }, /at most 100/],
+  ['reprovisionWaves', { reprovisionWaves: '1,2,3,4,5,6,7,8,9,10,11' }, /at most 10 targets/],
+  ['reprovisionTimeoutMinutes', { reprovisionTimeoutMinutes: '-1' }, /reprovisionTimeoutMinutes must be a number of minutes from 0/],
+  ['reprovisionTimeoutMinutes', { reprovisionTimeoutMinutes: 'forever' }, /from 0 and at most 10080/],
+  [
+    'reprovisionTimeoutMinutes',
+    { reprovisionTimeoutMinutes: '0', reprovisionWaves: '1,10%' },
+    /reprovisionTimeoutMinutes is 0 \(do not wait\), but reprovisionWaves "1,10%" asks for several waves/
+  ],
+  ['maxReprovisionFailures', { maxReprovisionFailures: '-1' }, /maxReprovisionFailures must be a whole number from 0/],
+  ['maxReprovisionFailures', { maxReprovisionFailures: '1.5' }, /whole number/],
+  ['maxReprovisionFailures', { maxReprovisionFailures: 'some' }, /got "some"/]
 ]

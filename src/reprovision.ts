@@ -1,0 +1,310 @@
+// Reprovisions Cloud PCs wave by wave and watches each rebuild to its end. A wave starts only once
+// the previous one is seen finished; the roll-out stops when failures exceed what the user
+// tolerates or a wave outlasts its time-out, so a bad image reaches as few users as asked.
+
+import type { Clock } from './clock.js'
+import { CLOUD_PC_SELECT, cloudPcPath, idKey, readCloudPcs } from './cloud-pcs.js'
+import { formatDuration } from './duration.js'
+import { CancelledError, DeadlineError, GraphError, messageOf, UnsettledError } from './errors.js'
+import type { GraphClient } from './graph-client.js'
+import type { CloudPc } from './graph-types.js'
+import type { Settings } from './inputs.js'
+import type { Logger } from './logger.js'
+import { observeRebuild, reprovisionStarted } from './rebuild.js'
+import type { CloudPcResult, RunReport, WaveReport } from './report.js'
+import { settleWrite } from './settle.js'
+import { staleGraceMs } from './wait.js'
+import { isReprovisionable, type Wave, withholdsLaterWaves } from './waves.js'
+
+/** Requests in flight at once; the requester's rate gate and Retry-After handling pace them further. */
+export const REPROVISION_CONCURRENCY = 8
+const DEFAULT_HEARTBEAT_MS = 5 * 60_000
+
+export interface ReprovisionDeps {
+  client: GraphClient
+  clock: Clock
+  logger: Logger
+  signal?: AbortSignal
+  concurrency?: number
+  heartbeatMs?: number
+}
+
+/** How the waves ended. */
+export type WavesEnd = { kind: 'completed' } | { kind: 'withheld'; after: number; reason: string } | { kind: 'cancelled' }
+
+/** One Cloud PC of a running wave. */
+interface Tracked {
+  entry: CloudPcResult
+  /** The Cloud PC as read just before its request: what later reads are compared with. */
+  before: CloudPc
+  requestedAt: number
+  seenRunning: boolean
+}
+
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`
+
+export async function runWaves(
+  settings: Settings,
+  waves: Wave<CloudPc>[],
+  report: RunReport,
+  deps: ReprovisionDeps
+): Promise<WavesEnd> {
+  const { clock, logger } = deps
+  const entries = new Map((report.cloudPcs ?? []).map(pc => [idKey(pc.id), pc]))
+  const entryOf = (pc: CloudPc): CloudPcResult => entries.get(idKey(pc.id))!
+  const infos = report.waves ?? []
+  let failures = 0
+  for (const [index, wave] of waves.entries()) {
+    const info = infos[index]
+    const label = `Wave ${info.number} of ${waves.length}`
+    // A later wave starts hours after the listing: read its Cloud PCs again, so each request is
+    // compared with the Cloud PC as it is now, and one that changed status meanwhile is left alone.
+    const members = index === 0 ? wave.members : await refresh(wave.members, entryOf, deps)
+    info.startedAt = clock.now()
+    info.outcome = 'running'
+    info.size = members.length
+    logger.info(`${label} (up to ${info.target}): reprovisioning ${plural(members.length, 'Cloud PC')}.`)
+    const tracked = await request(members, entryOf, deps)
+    if (deps.signal?.aborted) return cancel(info, infos, report, tracked)
+    if (settings.reprovisionTimeoutMs === 0) {
+      for (const t of tracked) if (t.entry.result === 'requested') t.entry.result = 'accepted'
+      finishWave(info, clock, 'accepted', tracked, logger, label)
+      failures += count(tracked, 'failed', 'timedOut')
+      continue
+    }
+    const watched = await watch(tracked, info.startedAt, settings, deps, label)
+    if (watched === 'cancelled') return cancel(info, infos, report, tracked)
+    finishWave(info, clock, watched, tracked, logger, label)
+    failures += count(tracked, 'failed', 'timedOut')
+    const rest = infos.slice(index + 1)
+    if (rest.length === 0) break
+    let reason: string | undefined
+    if (watched === 'timedOut')
+      reason = `wave ${info.number} was not seen finished within reprovisionTimeoutMinutes (${formatDuration(settings.reprovisionTimeoutMs)})`
+    else if (withholdsLaterWaves(failures, settings.maxReprovisionFailures))
+      reason = `${plural(failures, 'failed reprovision')} so far, more than maxReprovisionFailures (${settings.maxReprovisionFailures}) tolerates`
+    if (reason) {
+      for (const later of rest) later.outcome = 'withheld'
+      for (const pc of report.cloudPcs ?? [])
+        if (pc.result === 'pending') {
+          pc.result = 'withheld'
+          pc.error = `withheld: ${reason}`
+        }
+      logger.info(`Withholding ${plural(rest.length, 'later wave')}: ${reason}.`)
+      return { kind: 'withheld', after: info.number, reason }
+    }
+  }
+  return { kind: 'completed' }
+}
+
+async function refresh(members: CloudPc[], entryOf: (pc: CloudPc) => CloudPcResult, deps: ReprovisionDeps): Promise<CloudPc[]> {
+  const now = await readCloudPcs(deps.client, members)
+  const kept: CloudPc[] = []
+  for (const pc of members) {
+    const fresh = now.get(idKey(pc.id))
+    const entry = entryOf(pc)
+    if (fresh && isReprovisionable(fresh.status)) {
+      kept.push(fresh)
+      continue
+    }
+    entry.result = 'skipped'
+    entry.error = fresh
+      ? `status ${fresh.status ?? 'unknown'} when its wave began: the service reprovisions only provisioned or failed Cloud PCs`
+      : 'it no longer exists'
+    if (fresh) entry.status = String(fresh.status ?? '')
+    deps.logger.info(`Cloud PC ${describe(entry)} is left alone: ${entry.error}.`)
+  }
+  return kept
+}
+
+/** Sends each reprovision once, a few at a time; one Cloud PC's trouble does not stop the others. */
+async function request(members: CloudPc[], entryOf: (pc: CloudPc) => CloudPcResult, deps: ReprovisionDeps): Promise<Tracked[]> {
+  const { client, clock, logger } = deps
+  const tracked: Tracked[] = []
+  let next = 0
+  const worker = async (): Promise<void> => {
+    while (next < members.length && !deps.signal?.aborted) {
+      const before = members[next++]
+      const t: Tracked = { entry: entryOf(before), before, requestedAt: clock.now(), seenRunning: false }
+      tracked.push(t)
+      const path = cloudPcPath(before.id)
+      try {
+        await settleWrite({
+          what: `Reprovisioning Cloud PC ${before.id}`,
+          logger,
+          // Never sent twice: a reprovision erases the Cloud PC, and one whose answer was lost may have started.
+          maxWrites: 1,
+          write: async () => void (await client.request({ method: 'POST', path: `${path}/reprovision` })),
+          check: async () => {
+            const now = await client.get<CloudPc>(`${path}?${CLOUD_PC_SELECT}`)
+            return reprovisionStarted(before.lastRemoteActionResult, now.body)
+              ? { kind: 'done', value: undefined }
+              : { kind: 'notDone' }
+          }
+        })
+        t.entry.result = 'requested'
+      } catch (error) {
+        if (error instanceof CancelledError) {
+          t.entry.result = 'cancelled'
+          t.entry.error = 'cancelled with the request in flight: it may have started'
+        } else if (error instanceof UnsettledError) {
+          // Reads may lag: the rebuild may still show up, so it is watched with the others for a while.
+          t.entry.result = 'unconfirmed'
+          t.entry.error = 'the answer to the request was lost'
+        } else {
+          t.entry.result = 'failed'
+          t.entry.error = `the request failed: ${briefError(error)}`
+          logger.info(`Cloud PC ${describe(t.entry)} was not reprovisioned: ${t.entry.error}`)
+        }
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(deps.concurrency ?? REPROVISION_CONCURRENCY, members.length) }, worker))
+  for (const pc of members.slice(next)) {
+    const entry = entryOf(pc)
+    entry.result = 'notStarted'
+    entry.error = 'not started: the run was cancelled'
+  }
+  return tracked
+}
+
+/**
+ * Reads the wave's Cloud PCs every poll interval until each is seen provisioned again or failed,
+ * or the wave's time-out. Each poll lists the policies of the Cloud PCs still open.
+ */
+async function watch(
+  tracked: Tracked[],
+  startedAt: number,
+  settings: Settings,
+  deps: ReprovisionDeps,
+  label: string
+): Promise<'finished' | 'timedOut' | 'cancelled'> {
+  const { clock, logger } = deps
+  const deadline = clock.now() + settings.reprovisionTimeoutMs
+  const heartbeatMs = deps.heartbeatMs ?? DEFAULT_HEARTBEAT_MS
+  const lostAnswerGraceMs = staleGraceMs(settings.pollIntervalMs)
+  const open = () => tracked.filter(t => t.entry.result === 'requested' || t.entry.result === 'unconfirmed')
+  let lastBeat = clock.now()
+  const timeOut = (cause: string): 'timedOut' => {
+    for (const t of open()) {
+      t.entry.error =
+        t.entry.result === 'unconfirmed'
+          ? `the answer to the request was lost, and the rebuild was not seen to start (${cause})`
+          : `not seen finished (${cause}); the rebuild goes on in the service`
+      t.entry.result = 'timedOut'
+    }
+    return 'timedOut'
+  }
+  while (open().length > 0) {
+    const now = clock.now()
+    if (now >= deadline) return timeOut(`reprovisionTimeoutMinutes: ${formatDuration(settings.reprovisionTimeoutMs)}`)
+    if (now - lastBeat >= heartbeatMs) {
+      logger.info(
+        `${label}: ${progress(tracked)} after ${formatDuration(now - startedAt)}; ${formatDuration(deadline - now)} left before its time-out.`
+      )
+      lastBeat = now
+    }
+    await clock.sleep(Math.min(settings.pollIntervalMs, deadline - now), deps.signal)
+    if (deps.signal?.aborted) return 'cancelled'
+    let reads: Map<string, CloudPc | null>
+    try {
+      reads = await readCloudPcs(
+        deps.client,
+        open().map(t => t.before),
+        deadline
+      )
+    } catch (error) {
+      // Reads are retried until the wave's deadline; an outage that lasts to it ends the wave as unfinished.
+      if (error instanceof DeadlineError) return timeOut(`reads failed until the time-out: ${error.message}`)
+      throw error
+    }
+    for (const t of open()) {
+      const pc = reads.get(idKey(t.before.id))
+      if (pc === undefined) continue
+      if (pc === null) {
+        settle(t, 'failed', 'it no longer exists', logger)
+        continue
+      }
+      const seen = observeRebuild(t.before, pc, t.seenRunning)
+      if (seen.kind === 'done') settle(t, 'reprovisioned', undefined, logger)
+      else if (seen.kind === 'failed') settle(t, 'failed', seen.detail, logger)
+      else if (seen.kind === 'running') {
+        t.seenRunning = true
+        if (t.entry.result === 'unconfirmed') {
+          t.entry.result = 'requested'
+          t.entry.error = undefined
+          logger.info(`Cloud PC ${describe(t.entry)}: its rebuild was seen under way after the answer to the request was lost.`)
+        }
+      } else if (t.entry.result === 'unconfirmed' && clock.now() - t.requestedAt >= lostAnswerGraceMs)
+        settle(
+          t,
+          'failed',
+          `the answer to the request was lost, and no read within ${formatDuration(lostAnswerGraceMs)} showed the rebuild start; it is not sent again`,
+          logger
+        )
+    }
+  }
+  return 'finished'
+}
+
+function settle(t: Tracked, result: 'reprovisioned' | 'failed', error: string | undefined, logger: Logger): void {
+  t.entry.result = result
+  t.entry.error = error
+  logger.info(`Cloud PC ${describe(t.entry)} ${result === 'reprovisioned' ? 'is provisioned again' : `failed: ${error}`}.`)
+}
+
+function finishWave(
+  info: WaveReport,
+  clock: Clock,
+  outcome: 'finished' | 'timedOut' | 'accepted',
+  tracked: Tracked[],
+  logger: Logger,
+  label: string
+): void {
+  info.endedAt = clock.now()
+  info.outcome = outcome
+  const took = formatDuration(info.endedAt - (info.startedAt ?? info.endedAt))
+  const how = { finished: 'finished', timedOut: 'timed out', accepted: 'requested (not waited for)' }[outcome]
+  logger.info(`${label} ${how} after ${took}: ${progress(tracked)}.`)
+}
+
+function cancel(info: WaveReport, infos: WaveReport[], report: RunReport, tracked: Tracked[]): WavesEnd {
+  info.outcome = 'cancelled'
+  for (const later of infos) if (later.outcome === 'pending') later.outcome = 'withheld'
+  for (const t of tracked)
+    if (t.entry.result === 'requested' || t.entry.result === 'unconfirmed') {
+      t.entry.error = 'requested, not seen finished when the run was cancelled: the rebuild goes on in the service'
+      t.entry.result = 'cancelled'
+    }
+  for (const pc of report.cloudPcs ?? [])
+    if (pc.result === 'pending') {
+      pc.result = 'notStarted'
+      pc.error = 'not started: the run was cancelled'
+    }
+  return { kind: 'cancelled' }
+}
+
+function count(tracked: Tracked[], ...results: CloudPcResult['result'][]): number {
+  return tracked.filter(t => results.includes(t.entry.result)).length
+}
+
+function progress(tracked: Tracked[]): string {
+  const parts = [
+    `${count(tracked, 'reprovisioned')} reprovisioned`,
+    `${count(tracked, 'accepted')} accepted`,
+    `${count(tracked, 'failed')} failed`,
+    `${count(tracked, 'timedOut')} not seen finished`,
+    `${count(tracked, 'requested', 'unconfirmed')} rebuilding`
+  ]
+  return parts.filter((part, i) => i === 0 || !part.startsWith('0 ')).join(', ')
+}
+
+export function describe(pc: Pick<CloudPcResult, 'id' | 'displayName'>): string {
+  return `${pc.id}${pc.displayName ? ` "${pc.displayName}"` : ''}`
+}
+
+export function briefError(error: unknown): string {
+  if (error instanceof GraphError)
+    return `${error.details.status} ${error.details.code}: ${error.details.message} (request-id ${error.details.requestId ?? 'none'})`
+  return messageOf(error)
+}
