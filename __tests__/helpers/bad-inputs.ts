@@ -96,7 +96,11 @@ export const BAD_INPUTS: [input: string, overrides: Record<string, string>, mess
   ['reprovisionWaves', { reprovisionWaves: '0,10%' }, /"0" is neither a count of at least 1/],
   ['reprovisionWaves', { reprovisionWaves: '150%' }, /at most 100/],
   ['reprovisionWaves', { reprovisionWaves: '1,2,3,4,5,6,7,8,9,10,11' }, /at most 10 targets/],
-  ['reprovisionTimeoutMinutes', { reprovisionTimeoutMinutes: '-1' }, /reprovisionTimeoutMinutes must be a number of minutes from 0/],
+  [
+    'reprovisionTimeoutMinutes',
+    { reprovisionTimeoutMinutes: '-1' },
+    /reprovisionTimeoutMinutes must be a number of minutes from 0/
+  ],
   ['reprovisionTimeoutMinutes', { reprovisionTimeoutMinutes: 'forever' }, /from 0 and at most 10080/],
   [
     'reprovisionTimeoutMinutes',
