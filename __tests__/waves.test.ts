@@ -246,11 +246,10 @@ describe('waves', () => {
         signal: controller.signal,
         clock: {
           now: () => s.clock.now(),
-          sleep: async (ms, signal) => {
+          sleep: async ms => {
             // The third poll of wave 1 is where the runner cancels the job.
             if (ms === 60_000 && requests(s.e).length > 0 && ++polls === 3) controller.abort()
             await s.clock.sleep(ms)
-            void signal
           }
         }
       }
