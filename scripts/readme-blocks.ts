@@ -8,9 +8,9 @@ import { ROOT } from './runner.js'
 
 export const README = join(ROOT, 'README.md')
 
-export function replaceBlock(text: string, name: string, content: string): string {
+export function replaceBlock(text: string, name: string, content: string, file = 'README.md'): string {
   const pattern = new RegExp(`(<!-- ${name}:start -->)[\\s\\S]*?(<!-- ${name}:end -->)`)
-  if (!pattern.test(text)) throw new Error(`README.md has no <!-- ${name}:start --> ... <!-- ${name}:end --> block`)
+  if (!pattern.test(text)) throw new Error(`${file} has no <!-- ${name}:start --> ... <!-- ${name}:end --> block`)
   return text.replace(pattern, (_m, open: string, close: string) => `${open}\n${content}\n${close}`)
 }
 
@@ -22,6 +22,9 @@ export async function formatMarkdown(text: string, filepath: string): Promise<st
 
 export const formatReadme = (text: string): Promise<string> => formatMarkdown(text, README)
 
-export async function writeReadmeBlock(name: string, content: string): Promise<void> {
-  writeFileSync(README, await formatReadme(replaceBlock(readFileSync(README, 'utf8'), name, content)))
+/** Replaces the block `name` of a Markdown file, formatted. */
+export async function writeBlock(file: string, name: string, content: string): Promise<void> {
+  writeFileSync(file, await formatMarkdown(replaceBlock(readFileSync(file, 'utf8'), name, content, file), file))
 }
+
+export const writeReadmeBlock = (name: string, content: string): Promise<void> => writeBlock(README, name, content)
