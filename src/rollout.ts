@@ -2,7 +2,6 @@
 // Reprovisioning erases a Cloud PC's local data, so it happens only on request, to exactly the
 // listed machines, and only for policies that now use the image.
 
-import type { Clock } from './clock.js'
 import { CLOUD_PC_SELECT, CLOUD_PCS_PATH, idKey, listPolicyCloudPcs, readCloudPcs } from './cloud-pcs.js'
 import { formatDuration } from './duration.js'
 import { ActionError, CancelledError, GraphError } from './errors.js'
@@ -11,7 +10,7 @@ import type { CloudPc, DeviceImage, PolicyImagePatch } from './graph-types.js'
 import { POLICIES_PATH, type ProvisioningPolicy, usesImage } from './images.js'
 import type { Settings } from './inputs.js'
 import type { Logger } from './logger.js'
-import { briefError, describe, REPROVISION_CONCURRENCY, runWaves, type WavesEnd } from './reprovision.js'
+import { briefError, describe, REPROVISION_CONCURRENCY, type ReprovisionDeps, runWaves, type WavesEnd } from './reprovision.js'
 import type { CloudPcResult, PolicyResult, RunReport, WaveReport } from './report.js'
 import { settleWrite } from './settle.js'
 import { planWaves, type ReprovisionPlan } from './waves.js'
@@ -168,14 +167,8 @@ export function planRollout(settings: Settings, targets: RolloutTargets, report:
   )
 }
 
-export interface RolloutDeps {
-  client: GraphClient
-  clock: Clock
-  logger: Logger
-  signal?: AbortSignal
-  concurrency?: number
-  heartbeatMs?: number
-}
+/** The roll-out needs what the waves need, nothing more. */
+export type RolloutDeps = ReprovisionDeps
 
 export async function rollOut(
   settings: Settings,
