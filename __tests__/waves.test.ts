@@ -268,6 +268,47 @@ describe('waves', () => {
     expect(r.summary).toContain('🛑')
   })
 
+  it('stops on a cancellation that lands while a poll read is in flight, naming what was started', async () => {
+    const s = await start({ cloudPcs: pcs(P1, 1, 4) })
+    const controller = new AbortController()
+    let polls = 0
+    const r = await run(
+      s,
+      { reprovisionWaves: '2' },
+      {
+        signal: controller.signal,
+        clock: {
+          now: () => s.clock.now(),
+          sleep: async ms => {
+            // The runner cancels the job while the second poll's list is being answered.
+            if (ms === 60_000 && requests(s.e).length > 0 && ++polls === 2)
+              s.e.before({ method: 'GET', path: /cloudPCs$/ }, () => controller.abort())
+            await s.clock.sleep(ms)
+          }
+        }
+      }
+    )
+    expect(r.code).toBe(1)
+    expect(r.report.outcome).toBe('cancelled')
+    expect(r.report.waves!.map(w => w.outcome)).toEqual(['cancelled', 'withheld'])
+    expect(ids(r.outputs.reprovisionSkippedCloudPcIds)).toEqual([pcId(3), pcId(4)])
+    expect(r.logger.of('error')[0].message).toContain(
+      `Requested, not seen finished (the rebuilds go on in the service): ${pcId(1)} "CPC-1"; ${pcId(2)} "CPC-2".`
+    )
+  })
+
+  it('with reprovisionTimeoutMinutes 0, counts a reprovision whose answer was lost and not seen to start as failed', async () => {
+    const s = await start({
+      cloudPcs: pcs(P1, 1, 2),
+      faults: [{ method: 'POST', path: new RegExp(`cloudPCs/${pcId(2)}/reprovision$`), fault: { kind: 'drop' } }]
+    })
+    const r = await run(s, { reprovisionTimeoutMinutes: '0' })
+    expect(r.code).toBe(1)
+    expect(ids(r.outputs.reprovisionedCloudPcIds)).toEqual([pcId(1)])
+    expect(ids(r.outputs.reprovisionFailedCloudPcIds)).toEqual([pcId(2)])
+    expect(s.e.requests.filter(x => x.path.endsWith(`${pcId(2)}/reprovision`))).toHaveLength(1)
+  })
+
   it('records what each changed policy held before, read just before the change, in previousPolicyImages', async () => {
     const s = await start({
       images: [

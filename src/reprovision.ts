@@ -59,7 +59,14 @@ export async function runWaves(
     const label = `Wave ${info.number} of ${waves.length}`
     // A later wave starts hours after the listing: read its Cloud PCs again, so each request is
     // compared with the Cloud PC as it is now, and one that changed status meanwhile is left alone.
-    const members = index === 0 ? wave.members : await refresh(wave.members, entryOf, deps)
+    let members = wave.members
+    if (index > 0)
+      try {
+        members = await refresh(wave.members, entryOf, deps)
+      } catch (error) {
+        if (error instanceof CancelledError) return cancel(info, infos, report, [])
+        throw error
+      }
     info.startedAt = clock.now()
     info.outcome = 'running'
     info.size = members.length
@@ -67,7 +74,14 @@ export async function runWaves(
     const tracked = await request(members, entryOf, deps)
     if (deps.signal?.aborted) return cancel(info, infos, report, tracked)
     if (settings.reprovisionTimeoutMs === 0) {
-      for (const t of tracked) if (t.entry.result === 'requested') t.entry.result = 'accepted'
+      for (const t of tracked) {
+        if (t.entry.result === 'requested') t.entry.result = 'accepted'
+        // Not waiting means no later read can show it started: it counts as failed, as it is not sent again.
+        if (t.entry.result === 'unconfirmed') {
+          t.entry.result = 'failed'
+          t.entry.error = 'the answer to the request was lost, and no read showed it take effect; it is not sent again'
+        }
+      }
       finishWave(info, clock, 'accepted', tracked, logger, label)
       failures += count(tracked, 'failed', 'timedOut')
       continue
@@ -216,6 +230,7 @@ async function watch(
     } catch (error) {
       // Reads are retried until the wave's deadline; an outage that lasts to it ends the wave as unfinished.
       if (error instanceof DeadlineError) return timeOut(`reads failed until the time-out: ${error.message}`)
+      if (error instanceof CancelledError) return 'cancelled'
       throw error
     }
     for (const t of open()) {
