@@ -163,7 +163,9 @@ function judge(e: Emulator, r: InProcessResult): Verdict {
   if (claimed.some(id => e.reprovisionCount(id) !== 1))
     wrong.push('reprovisionedCloudPcIds names a Cloud PC that was not reprovisioned')
   const shown = new Map(e.cloudPcs().map(pc => [pc.id, pc]))
-  if (claimed.some(id => shown.get(id)?.status !== 'provisioned' || shown.get(id)?.lastRemoteActionResult?.actionState !== 'done'))
+  if (
+    claimed.some(id => shown.get(id)?.status !== 'provisioned' || shown.get(id)?.lastRemoteActionResult?.actionState !== 'done')
+  )
     wrong.push('reprovisionedCloudPcIds names a Cloud PC whose rebuild had not finished')
   const failedPcs = JSON.parse(r.outputs.reprovisionFailedCloudPcIds ?? '[]') as string[]
   if (failedPcs.some(id => claimed.includes(id))) wrong.push('a Cloud PC is both reprovisioned and failed')
