@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, test } from '@jest/globals'
+import { SERVED_ARM_ROUTES } from '../emulator/arm-routes.js'
 import { startEmulator, type Emulator, type EmulatorOptions } from '../emulator/index.js'
 
 const SOURCE =
@@ -1306,26 +1307,37 @@ describe('request log', () => {
 })
 
 describe('command line', () => {
-  test('prints one line with the URL and stops on SIGTERM', async () => {
+  test('prints one line with the URL, announces ARM on standard error, and stops on SIGTERM', async () => {
     const root = fileURLToPath(new URL('..', import.meta.url))
-    const child = spawn(process.execPath, ['--import', 'tsx', 'emulator/cli.ts', '--port', '0'], {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'emulator/cli.ts', '--port', '0', '--arm-port', '0'], {
       cwd: root,
-      stdio: ['ignore', 'pipe', 'inherit']
+      stdio: ['ignore', 'pipe', 'pipe']
     })
-    let out = ''
-    child.stdout.setEncoding('utf8')
-    const line = new Promise<string>(resolve => {
-      child.stdout.on('data', (chunk: string) => {
-        out += chunk
-        if (out.includes('\n')) resolve(out)
+    /** The first line of a stream, or all it printed when the child dies first. */
+    const firstLine = (stream: NodeJS.ReadableStream): Promise<string> => {
+      let out = ''
+      stream.setEncoding('utf8')
+      return new Promise<string>(resolve => {
+        stream.on('data', (chunk: string) => {
+          out += chunk
+          if (out.includes('\n')) resolve(out)
+        })
+        // A child that dies first still settles, so the assertions below show what it printed.
+        child.once('exit', () => resolve(out))
       })
-      // A child that dies first still settles, so the assertion below shows what it printed.
-      child.once('exit', () => resolve(out))
-    })
-    const printed = await line
+    }
+    const [printed, announced] = await Promise.all([firstLine(child.stdout), firstLine(child.stderr)])
     const match = /^Graph emulator listening on (http:\/\/127\.0\.0\.1:\d+)\n$/.exec(printed)
     expect(match).not.toBeNull()
     expect((await fetch(`${match?.[1]}/beta${VE}/deviceImages`)).status).toBe(401)
+    const arm = /^Azure Resource Manager emulator listening on (http:\/\/127\.0\.0\.1:\d+)\n$/.exec(announced)
+    expect(arm).not.toBeNull()
+    expect(arm?.[1]).not.toBe(match?.[1])
+    const armAnswer = await fetch(`${arm?.[1]}/subscriptions/x?api-version=2024-11-01`)
+    expect([armAnswer.status, ((await armAnswer.json()) as { error: { code: string } }).error.code]).toEqual([
+      401,
+      'AuthenticationFailed'
+    ])
     const exited = once(child, 'exit')
     child.kill('SIGTERM')
     expect((await exited)[0]).toBe(0)
@@ -1412,5 +1424,510 @@ describe('GitHub OIDC issuer and federated credentials', () => {
     const assertion = (await idToken(e)).json.value
     clock.advance(61_000)
     expect((await exchange(e, assertion)).json.error_codes).toEqual([700024])
+  })
+})
+
+describe('Azure Resource Manager', () => {
+  const SUBSCRIPTION = '00000000-0000-0000-0000-0000000000aa'
+  const COMPUTE = `/subscriptions/${SUBSCRIPTION}/resourceGroups/rg-images/providers/Microsoft.Compute`
+  const IMAGE = `${COMPUTE}/images/win11-dev`
+  const DEFINITION = `${COMPUTE}/galleries/gal_cpc/images/win11-cpc`
+  const VERSION = `${DEFINITION}/versions/1.2.0`
+  const DES = `${COMPUTE}/diskEncryptionSets/des-cpc`
+  const IMAGES_API = '2024-11-01'
+  const GALLERY_API = '2024-03-03'
+
+  function armToken(e: Emulator, o: { lifetimeSeconds?: number; clientId?: string; tenantId?: string } = {}): string {
+    return e.issueToken({ ...o, audience: e.armUrl })
+  }
+
+  /** A GET on ARM; `apiVersion` null sends none; the token defaults to one for the ARM scope. */
+  function arm(
+    e: Emulator,
+    path: string,
+    apiVersion: string | null,
+    o: Omit<CallOptions, 'prefer'> & { method?: string } = {}
+  ): Promise<Answer> {
+    const query = apiVersion === null ? '' : `?api-version=${apiVersion}`
+    const token = o.token === undefined ? armToken(e) : o.token
+    return call(e, o.method ?? 'GET', `${e.armUrl}${path}${query}`, { ...o, token, prefer: false })
+  }
+
+  test('a token for the ARM scope reads the three source types in their passing, real shapes', async () => {
+    const clock = manualClock()
+    const e = await start({ now: clock.now })
+    expect(e.armUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
+    expect(e.armUrl).not.toBe(e.url)
+    const issued = await token(e, 'contoso.example', {
+      grant_type: 'client_credentials',
+      client_id: 'app-1',
+      client_secret: 'secret',
+      scope: `${e.armUrl}/.default`
+    })
+    expect(issued.status).toBe(200)
+    const claims = jwtPayload(issued.json.access_token)
+    expect(claims).toMatchObject({ aud: e.armUrl, appid: 'app-1', tid: 'contoso.example', idtyp: 'app' })
+    // Graph's application roles are no part of a token for ARM.
+    expect(claims.roles).toBeUndefined()
+    const armBearer = issued.json.access_token as string
+
+    const image = await arm(e, IMAGE, IMAGES_API, {
+      token: armBearer,
+      headers: { 'x-ms-correlation-request-id': 'corr-1' }
+    })
+    expect(image.status).toBe(200)
+    expect(image.headers.get('content-type')).toBe('application/json; charset=utf-8')
+    expect(image.headers.get('x-ms-correlation-request-id')).toBe('corr-1')
+    expect(image.headers.get('x-ms-request-id')).toMatch(/^[0-9a-f-]{36}$/)
+    expect(image.headers.get('date')).toBe('Sun, 01 Mar 2026 08:00:00 GMT')
+    expect(image.headers.get('odata-version')).toBeNull()
+    expect(image.json).toEqual({
+      id: IMAGE,
+      name: 'win11-dev',
+      type: 'Microsoft.Compute/images',
+      location: 'westeurope',
+      tags: {},
+      properties: {
+        storageProfile: {
+          osDisk: {
+            osType: 'Windows',
+            osState: 'Generalized',
+            diskSizeGB: 127,
+            caching: 'ReadWrite',
+            storageAccountType: 'Premium_LRS'
+          },
+          dataDisks: [],
+          zoneResilient: false
+        },
+        provisioningState: 'Succeeded',
+        hyperVGeneration: 'V2'
+      }
+    })
+    expect(Object.keys(image.json)).toEqual(['id', 'name', 'type', 'location', 'tags', 'properties'])
+
+    const definition = await arm(e, DEFINITION, GALLERY_API, { token: armBearer })
+    expect(definition.status).toBe(200)
+    expect(definition.json).toEqual({
+      id: DEFINITION,
+      name: 'win11-cpc',
+      type: 'Microsoft.Compute/galleries/images',
+      location: 'westeurope',
+      tags: {},
+      properties: {
+        identifier: { publisher: 'Contoso', offer: 'windows-11-cloudpc', sku: 'win11-cpc' },
+        osType: 'Windows',
+        osState: 'Generalized',
+        hyperVGeneration: 'V2',
+        architecture: 'x64',
+        features: [{ name: 'SecurityType', value: 'TrustedLaunch' }],
+        provisioningState: 'Succeeded'
+      }
+    })
+
+    clock.advance(5000)
+    const version = await arm(e, VERSION, GALLERY_API, { token: armBearer })
+    expect(version.status).toBe(200)
+    expect(version.json).toEqual({
+      id: VERSION,
+      name: '1.2.0',
+      type: 'Microsoft.Compute/galleries/images/versions',
+      location: 'westeurope',
+      tags: {},
+      properties: {
+        publishingProfile: {
+          targetRegions: [{ name: 'West Europe', regionalReplicaCount: 1, storageAccountType: 'Standard_LRS' }],
+          replicaCount: 1,
+          excludeFromLatest: false,
+          // When the emulator started, not when it was read.
+          publishedDate: '2026-03-01T08:00:00.0000000+00:00',
+          storageAccountType: 'Standard_LRS'
+        },
+        storageProfile: { osDiskImage: { sizeInGB: 127, hostCaching: 'ReadWrite' }, dataDiskImages: [] },
+        provisioningState: 'Succeeded'
+      }
+    })
+
+    // A correlation id the caller did not send is minted per request.
+    expect(version.headers.get('x-ms-correlation-request-id')).toMatch(/^[0-9a-f-]{36}$/)
+    expect(version.headers.get('x-ms-correlation-request-id')).not.toBe(definition.headers.get('x-ms-correlation-request-id'))
+    expect(e.requests.map(r => [r.server, r.method, r.route, r.status])).toEqual([
+      ['graph', 'POST', 'token', 200],
+      ['arm', 'GET', 'arm.images.get', 200],
+      ['arm', 'GET', 'arm.galleryImages.get', 200],
+      ['arm', 'GET', 'arm.galleryImageVersions.get', 200]
+    ])
+    expect(e.requests[1]).toMatchObject({ path: IMAGE, query: { 'api-version': IMAGES_API } })
+    expect(SERVED_ARM_ROUTES.map(r => [r.method, r.name, r.type])).toEqual([
+      ['GET', 'arm.images.get', 'Microsoft.Compute/images'],
+      ['GET', 'arm.galleryImages.get', 'Microsoft.Compute/galleries/images'],
+      ['GET', 'arm.galleryImageVersions.get', 'Microsoft.Compute/galleries/images/versions']
+    ])
+    expect(e.requests[1].headers.authorization).toBe(`Bearer ${armBearer}`)
+    expect(e.writes()).toEqual([])
+  })
+
+  test('seeds change the passing default: objects merge, arrays replace, and IDs match in any case', async () => {
+    const e = await start({
+      armResources: [
+        {
+          id: IMAGE.toLowerCase(),
+          location: 'northeurope',
+          tags: { team: 'euc' },
+          properties: {
+            storageProfile: {
+              osDisk: { osState: 'Specialized', diskEncryptionSet: { id: DES } },
+              dataDisks: [{ lun: 0, diskSizeGB: 32, caching: 'None', storageAccountType: 'Premium_LRS' }]
+            },
+            hyperVGeneration: 'V1'
+          }
+        },
+        {
+          id: DEFINITION,
+          properties: { architecture: 'Arm64', features: [{ name: 'SecurityType', value: 'Standard' }] }
+        },
+        {
+          id: VERSION,
+          properties: {
+            publishingProfile: {
+              targetRegions: [
+                {
+                  name: 'West Europe',
+                  regionalReplicaCount: 1,
+                  storageAccountType: 'Standard_LRS',
+                  encryption: { osDiskImage: { diskEncryptionSetId: DES } }
+                }
+              ]
+            },
+            storageProfile: { dataDiskImages: [{ lun: 1, sizeInGB: 64, hostCaching: 'None' }] }
+          }
+        }
+      ]
+    })
+    const image = await arm(e, IMAGE, IMAGES_API)
+    expect(image.status).toBe(200)
+    // The seed's own spelling of its ID is what ARM renders.
+    expect(image.json).toMatchObject({
+      id: IMAGE.toLowerCase(),
+      name: 'win11-dev',
+      location: 'northeurope',
+      tags: { team: 'euc' }
+    })
+    expect(image.json.properties).toEqual({
+      storageProfile: {
+        osDisk: {
+          osType: 'Windows',
+          osState: 'Specialized',
+          diskSizeGB: 127,
+          caching: 'ReadWrite',
+          storageAccountType: 'Premium_LRS',
+          diskEncryptionSet: { id: DES }
+        },
+        dataDisks: [{ lun: 0, diskSizeGB: 32, caching: 'None', storageAccountType: 'Premium_LRS' }],
+        zoneResilient: false
+      },
+      provisioningState: 'Succeeded',
+      hyperVGeneration: 'V1'
+    })
+
+    const definition = await arm(e, DEFINITION.toUpperCase().replace(SUBSCRIPTION.toUpperCase(), SUBSCRIPTION), GALLERY_API)
+    expect(definition.status).toBe(200)
+    expect(definition.json.id).toBe(DEFINITION)
+    expect(definition.json.properties).toMatchObject({
+      architecture: 'Arm64',
+      features: [{ name: 'SecurityType', value: 'Standard' }],
+      osType: 'Windows',
+      hyperVGeneration: 'V2'
+    })
+
+    const version = await arm(e, VERSION, GALLERY_API)
+    expect(version.json.properties.publishingProfile.targetRegions).toEqual([
+      {
+        name: 'West Europe',
+        regionalReplicaCount: 1,
+        storageAccountType: 'Standard_LRS',
+        encryption: { osDiskImage: { diskEncryptionSetId: DES } }
+      }
+    ])
+    expect(version.json.properties.publishingProfile.replicaCount).toBe(1)
+    expect(version.json.properties.storageProfile).toEqual({
+      osDiskImage: { sizeInGB: 127, hostCaching: 'ReadWrite' },
+      dataDiskImages: [{ lun: 1, sizeInGB: 64, hostCaching: 'None' }]
+    })
+
+    // setArmResource replaces a seed whole, and adds one at run time.
+    e.setArmResource({ id: IMAGE, properties: { hyperVGeneration: 'V2' } })
+    const replaced = await arm(e, IMAGE, IMAGES_API)
+    expect(replaced.json.location).toBe('westeurope')
+    expect(replaced.json.properties.storageProfile.osDisk.osState).toBe('Generalized')
+    expect(replaced.json.properties.storageProfile.osDisk.diskEncryptionSet).toBeUndefined()
+    const other = `${COMPUTE}/images/win11-next`
+    e.setArmResource({ id: other, properties: { storageProfile: { osDisk: { osType: 'Linux' } } } })
+    expect((await arm(e, other, IMAGES_API)).json.properties.storageProfile.osDisk).toMatchObject({
+      osType: 'Linux',
+      osState: 'Generalized'
+    })
+    expect(() => e.setArmResource({ id: `${COMPUTE}/disks/os-disk` })).toThrow(/not a managed image, gallery image definition/)
+    await expect(startEmulator({ armResources: [{ id: 'win11-dev' }] })).rejects.toThrow(/'win11-dev' is not a managed image/)
+  })
+
+  test('a seed answers 403 or 404 for its resource, in ARM error bodies', async () => {
+    const e = await start({
+      armResources: [
+        { id: IMAGE, answer: 403 },
+        { id: DEFINITION, answer: 404 },
+        { id: VERSION, answer: 404 },
+        { id: `${COMPUTE}/images/gone`, answer: 404 }
+      ]
+    })
+    const bearer = armToken(e, { clientId: 'app-7', tenantId: 'tenant-7' })
+    const oid = jwtPayload(bearer).oid as string
+    expect(oid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-8[0-9a-f]{3}-[0-9a-f]{12}$/)
+    // The same app in the same tenant is the same service principal.
+    expect(jwtPayload(armToken(e, { clientId: 'app-7', tenantId: 'tenant-7' })).oid).toBe(oid)
+
+    const denied = await arm(e, IMAGE, IMAGES_API, { token: bearer })
+    expect(denied.status).toBe(403)
+    expect(denied.json).toEqual({
+      error: {
+        code: 'AuthorizationFailed',
+        message: `The client 'app-7' with object id '${oid}' does not have authorization to perform action 'Microsoft.Compute/images/read' over scope '${IMAGE}' or the scope is invalid. If access was recently granted, please refresh your credentials.`
+      }
+    })
+    expect(denied.headers.get('x-ms-request-id')).toMatch(/^[0-9a-f-]{36}$/)
+
+    const gone = await arm(e, `${COMPUTE}/images/gone`, IMAGES_API)
+    expect(gone.status).toBe(404)
+    expect(gone.json).toEqual({
+      error: {
+        code: 'ResourceNotFound',
+        message:
+          "The Resource 'Microsoft.Compute/images/gone' under resource group 'rg-images' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix"
+      }
+    })
+    const definition = await arm(e, DEFINITION, GALLERY_API)
+    expect([definition.status, definition.json.error.code]).toEqual([404, 'ResourceNotFound'])
+    expect(definition.json.error.message).toBe(
+      "The Resource 'Microsoft.Compute/galleries/gal_cpc/images/win11-cpc' under resource group 'rg-images' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix"
+    )
+    const version = await arm(e, VERSION, GALLERY_API)
+    expect(version.json.error.message).toMatch(
+      /^The Resource 'Microsoft\.Compute\/galleries\/gal_cpc\/images\/win11-cpc\/versions\/1\.2\.0' under resource group 'rg-images' was not found\./
+    )
+    // Seeds are per resource: an unseeded image next to them still passes.
+    expect((await arm(e, `${COMPUTE}/images/win11-next`, IMAGES_API)).status).toBe(200)
+  })
+
+  test('knobs armAccess and armUnknownResources answer every read', async () => {
+    const e = await start({ armResources: [{ id: IMAGE, properties: { hyperVGeneration: 'V1' } }] })
+    e.setKnobs({ armAccess: 'forbidden' })
+    const bearer = armToken(e, { clientId: 'app-9' })
+    const oid = jwtPayload(bearer).oid as string
+    const version = await arm(e, VERSION, GALLERY_API, { token: bearer })
+    expect(version.status).toBe(403)
+    expect(version.json.error).toEqual({
+      code: 'AuthorizationFailed',
+      message: `The client 'app-9' with object id '${oid}' does not have authorization to perform action 'Microsoft.Compute/galleries/images/versions/read' over scope '${VERSION}' or the scope is invalid. If access was recently granted, please refresh your credentials.`
+    })
+    const definition = await arm(e, DEFINITION, GALLERY_API, { token: bearer })
+    expect(definition.json.error.message).toContain("perform action 'Microsoft.Compute/galleries/images/read'")
+    // A seeded resource is no more readable.
+    expect((await arm(e, IMAGE, IMAGES_API)).status).toBe(403)
+
+    e.setKnobs({ armAccess: 'otherTenant' })
+    const wrongTenant = await arm(e, IMAGE, IMAGES_API, { token: armToken(e, { tenantId: 'tenant-a' }) })
+    expect(wrongTenant.status).toBe(401)
+    expect(wrongTenant.json.error.code).toBe('InvalidAuthenticationTokenTenant')
+    expect(wrongTenant.json.error.message).toMatch(
+      /^The access token is from the wrong issuer 'https:\/\/sts\.windows\.net\/tenant-a\/'\. It must match the tenant 'https:\/\/sts\.windows\.net\/[0-9a-f-]{36}\/' associated with this subscription\. /
+    )
+    expect(wrongTenant.headers.get('www-authenticate')).toMatch(
+      /^Bearer authorization_uri="http:\/\/127\.0\.0\.1:\d+\/[0-9a-f-]{36}", error="invalid_token"/
+    )
+    expect(wrongTenant.headers.get('www-authenticate')).toContain(e.url)
+
+    e.setKnobs({ armAccess: 'granted', armUnknownResources: 'notFound' })
+    const unknown = await arm(e, VERSION, GALLERY_API)
+    expect(unknown.status).toBe(404)
+    expect(unknown.json.error.message).toContain(
+      "The Resource 'Microsoft.Compute/galleries/gal_cpc/images/win11-cpc/versions/1.2.0'"
+    )
+    expect((await arm(e, `${COMPUTE}/images/win11-next`, IMAGES_API)).json.error.code).toBe('ResourceNotFound')
+    const seeded = await arm(e, IMAGE, IMAGES_API)
+    expect([seeded.status, seeded.json.properties.hyperVGeneration]).toEqual([200, 'V1'])
+  })
+
+  test('api-version: required, and only one ARM knows for the resource type', async () => {
+    const e = await start()
+    const missing = await arm(e, IMAGE, null)
+    expect(missing.status).toBe(400)
+    expect(missing.json.error).toEqual({
+      code: 'MissingApiVersionParameter',
+      message: 'The api-version query parameter (?api-version=) is required for all requests.'
+    })
+    expect((await arm(e, IMAGE, '')).json.error.code).toBe('MissingApiVersionParameter')
+    for (const v of ['2024-07-01', '2024-11-01']) expect((await arm(e, IMAGE, v)).status).toBe(200)
+    for (const v of ['2023-07-03', '2024-03-03']) {
+      expect((await arm(e, DEFINITION, v)).status).toBe(200)
+      expect((await arm(e, VERSION, v)).status).toBe(200)
+    }
+    // Each resource provider has its own versions: a gallery's is unknown for an image and the reverse.
+    const galleryVersionOnImage = await arm(e, IMAGE, GALLERY_API)
+    expect(galleryVersionOnImage.status).toBe(400)
+    expect(galleryVersionOnImage.json.error.code).toBe('InvalidApiVersionParameter')
+    expect(galleryVersionOnImage.json.error.message).toMatch(
+      /^The api-version '2024-03-03' is invalid\. The supported versions are '[^']*2024-07-01,2024-11-01[^']*'\.$/
+    )
+    const imageVersionOnGallery = await arm(e, VERSION, IMAGES_API)
+    expect(imageVersionOnGallery.json.error.code).toBe('InvalidApiVersionParameter')
+    expect(imageVersionOnGallery.json.error.message).toContain('2023-07-03,2024-03-03')
+    expect((await arm(e, DEFINITION, '2099-01-01')).status).toBe(400)
+    expect((await arm(e, DEFINITION, 'latest')).json.error.code).toBe('InvalidApiVersionParameter')
+  })
+
+  test('ARM refuses a missing, Graph, unknown or expired token; Graph refuses a token for ARM', async () => {
+    const clock = manualClock()
+    const e = await start({ now: clock.now, tokenLifetimeSeconds: 60 })
+    const missing = await arm(e, IMAGE, IMAGES_API, { token: null })
+    expect(missing.status).toBe(401)
+    expect(missing.json.error).toEqual({
+      code: 'AuthenticationFailed',
+      message: "Authentication failed. The 'Authorization' header is missing."
+    })
+    expect(missing.headers.get('www-authenticate')).toMatch(/^Bearer authorization_uri=".*", error="invalid_token"/)
+    const basic = await arm(e, IMAGE, IMAGES_API, { token: null, headers: { authorization: 'Basic dXNlcjpwYXNz' } })
+    expect(basic.json.error).toEqual({
+      code: 'AuthenticationFailed',
+      message: "Authentication failed. The 'Authorization' header is provided in an invalid format."
+    })
+
+    const graphToken = await token(e, 'tenant', {
+      grant_type: 'client_credentials',
+      client_id: 'a',
+      client_secret: 's',
+      scope: `${e.url}/.default`
+    })
+    const wrongAudience = await arm(e, IMAGE, IMAGES_API, { token: graphToken.json.access_token })
+    expect(wrongAudience.status).toBe(401)
+    expect(wrongAudience.json.error).toEqual({
+      code: 'InvalidAuthenticationToken',
+      message: `The access token has been obtained for wrong audience or resource '${e.url}'. It should exactly match with one of the allowed audiences '${e.armUrl}/','${e.armUrl}'.`
+    })
+    expect((await arm(e, IMAGE, IMAGES_API, { token: e.issueToken() })).json.error.code).toBe('InvalidAuthenticationToken')
+    const forged = await arm(e, IMAGE, IMAGES_API, { token: 'a.b.c' })
+    expect(forged.json.error).toEqual({ code: 'InvalidAuthenticationToken', message: 'The access token is invalid.' })
+
+    const armBearer = armToken(e)
+    const refusedByGraph = await call(e, 'GET', IMAGES, { token: armBearer })
+    expect(refusedByGraph.status).toBe(401)
+    expect(refusedByGraph.json.error).toMatchObject({
+      code: 'invalidAuthenticationToken',
+      message: 'Access token validation failure. Invalid audience.'
+    })
+    expect(refusedByGraph.json.error.innerError['request-id']).toBe(refusedByGraph.headers.get('request-id'))
+    // Graph keeps taking its own tokens, those for another Graph host name included.
+    expect((await call(e, 'GET', IMAGES, { token: graphToken.json.access_token })).status).toBe(200)
+    expect((await call(e, 'GET', IMAGES, { token: e.issueToken({ audience: 'https://graph.microsoft.com' }) })).status).toBe(200)
+    expect((await arm(e, IMAGE, IMAGES_API, { token: armBearer })).status).toBe(200)
+
+    clock.advance(60_000)
+    const expired = await arm(e, IMAGE, IMAGES_API, { token: armBearer })
+    expect(expired.status).toBe(401)
+    expect(expired.json.error).toEqual({
+      code: 'ExpiredAuthenticationToken',
+      message: "The access token expiry UTC time '3/1/2026 8:01:00 AM' is earlier than current UTC time '3/1/2026 8:01:00 AM'."
+    })
+    e.revokeTokens()
+    expect((await arm(e, IMAGE, IMAGES_API, { token: armToken(e, { lifetimeSeconds: 600 }) })).status).toBe(200)
+    expect((await arm(e, IMAGE, IMAGES_API, { token: armBearer })).json.error.message).toBe('The access token is invalid.')
+  })
+
+  test('keywords compare case-insensitively; other paths answer 404, other methods 405', async () => {
+    const e = await start({ armResources: [{ id: VERSION, properties: { storageProfile: { osDiskImage: { sizeInGB: 256 } } } }] })
+    const shouted = `/SUBSCRIPTIONS/${SUBSCRIPTION}/RESOURCEGROUPS/rg-images/PROVIDERS/MICROSOFT.COMPUTE/GALLERIES/gal_cpc/IMAGES/win11-cpc/VERSIONS/1.2.0`
+    const read = await arm(e, shouted, GALLERY_API)
+    expect(read.status).toBe(200)
+    expect(read.json).toMatchObject({ id: VERSION, name: '1.2.0', type: 'Microsoft.Compute/galleries/images/versions' })
+    expect(read.json.properties.storageProfile.osDiskImage).toEqual({ sizeInGB: 256, hostCaching: 'ReadWrite' })
+    // An unseeded ID renders with ARM's spelling of every keyword and the names as sent.
+    const lower = await arm(
+      e,
+      `/subscriptions/${SUBSCRIPTION}/resourcegroups/RG-Other/providers/microsoft.compute/images/Win11`,
+      IMAGES_API
+    )
+    expect(lower.json).toMatchObject({
+      id: `/subscriptions/${SUBSCRIPTION}/resourceGroups/RG-Other/providers/Microsoft.Compute/images/Win11`,
+      name: 'Win11'
+    })
+    expect((await arm(e, `${IMAGE}/`, IMAGES_API)).status).toBe(200)
+    expect(e.requests.map(r => r.route)).toEqual(['arm.galleryImageVersions.get', 'arm.images.get', 'arm.images.get'])
+    expect(e.requests[0].path).toBe(shouted)
+
+    const disk = await arm(e, `${COMPUTE}/disks/os-disk`, IMAGES_API)
+    expect(disk.status).toBe(404)
+    expect(disk.json.error).toEqual({
+      code: 'InvalidResourceType',
+      message: "The resource type 'disks' could not be found in the namespace 'Microsoft.Compute' for api version '2024-11-01'."
+    })
+    const network = await arm(
+      e,
+      `/subscriptions/${SUBSCRIPTION}/resourceGroups/rg-images/providers/Microsoft.Network/images/x`,
+      IMAGES_API
+    )
+    expect(network.json.error.code).toBe('InvalidResourceType')
+    const list = await arm(e, `${COMPUTE}/images`, IMAGES_API)
+    expect([list.status, list.json.error.code]).toEqual([404, 'InvalidResourceType'])
+    const root = await arm(e, '/subscriptions', IMAGES_API)
+    expect([root.status, root.json.error.code]).toEqual([404, 'NotFound'])
+    const badSubscription = await arm(e, IMAGE.replace(SUBSCRIPTION, 'not-a-guid'), IMAGES_API)
+    expect(badSubscription.status).toBe(400)
+    expect(badSubscription.json.error.code).toBe('InvalidSubscriptionId')
+
+    for (const method of ['PUT', 'PATCH', 'DELETE', 'POST']) {
+      const refused = await arm(e, IMAGE, IMAGES_API, { method, body: {} })
+      expect(refused.status).toBe(405)
+      expect(refused.json.error).toEqual({
+        code: 'MethodNotAllowed',
+        message: `The requested resource does not support http method '${method}'.`
+      })
+    }
+    expect(e.requests.slice(-4).map(r => r.route)).toEqual(['arm.unknown', 'arm.unknown', 'arm.unknown', 'arm.unknown'])
+    // ARM's writes are not Graph's.
+    expect(e.writes()).toEqual([])
+    // The Graph server does not serve ARM paths.
+    const onGraph = await call(e, 'GET', `${IMAGE}?api-version=${IMAGES_API}`, { token: armToken(e) })
+    expect([onGraph.status, onGraph.json.error.code]).toEqual([404, 'notFound'])
+  })
+
+  test('fault rules and before hooks reach ARM paths, matched without the query', async () => {
+    const e = await start()
+    e.addFault({ method: 'GET', path: IMAGE, fault: { kind: 'status', status: 503, retryAfter: '4' } })
+    e.addFault({ path: /\/versions\/[^/]+$/, skip: 1, fault: { kind: 'status', status: 429, code: 'TooManyRequests' } })
+    const unavailable = await arm(e, IMAGE, IMAGES_API)
+    expect(unavailable.status).toBe(503)
+    expect(unavailable.headers.get('retry-after')).toBe('4')
+    expect(unavailable.headers.get('x-ms-request-id')).toMatch(/^[0-9a-f-]{36}$/)
+    expect(unavailable.json).toEqual({ error: { code: 'ServiceUnavailable', message: 'Service Unavailable' } })
+    expect((await arm(e, IMAGE, IMAGES_API)).status).toBe(200)
+    expect((await arm(e, VERSION, GALLERY_API)).status).toBe(200)
+    const throttled = await arm(e, VERSION, GALLERY_API)
+    expect([throttled.status, throttled.json.error.code]).toEqual([429, 'TooManyRequests'])
+    expect(e.requests.map(r => r.fault)).toEqual(['status', undefined, undefined, 'status'])
+
+    e.addFault({ path: DEFINITION, fault: { kind: 'malformed', status: 200, body: '{"id": ' } })
+    const truncated = await arm(e, DEFINITION, GALLERY_API)
+    expect([truncated.status, truncated.text]).toEqual([200, '{"id": '])
+    e.addFault({ path: DEFINITION, fault: { kind: 'drop' } })
+    await expect(arm(e, DEFINITION, GALLERY_API)).rejects.toThrow()
+    expect(e.requests.at(-1)).toMatchObject({ route: 'arm.galleryImages.get', fault: 'drop', status: 0 })
+
+    // Another administrator re-captures the image just before the preflight reads it.
+    e.before({ method: 'GET', path: IMAGE }, emu =>
+      emu.setArmResource({ id: IMAGE, properties: { storageProfile: { osDisk: { osState: 'Specialized' } } } })
+    )
+    expect((await arm(e, IMAGE, IMAGES_API)).json.properties.storageProfile.osDisk.osState).toBe('Specialized')
+    // A Graph read does not meet a fault ruled for an ARM path.
+    e.addFault({ path: IMAGE, fault: { kind: 'status', status: 500 } })
+    expect((await call(e, 'GET', IMAGES)).status).toBe(200)
+    expect((await arm(e, IMAGE, IMAGES_API)).status).toBe(500)
   })
 })

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { errorReply, type Reply, type RequestContext } from './http-util.js'
 import type { Random } from './random.js'
 import type { ClientRegistration, GithubOidcOptions } from './types.js'
@@ -22,7 +23,27 @@ export interface TokenRequest {
   body: string
 }
 
-export type TokenCheck = 'ok' | 'missing' | 'invalid' | 'expired'
+export type TokenCheck = 'ok' | 'missing' | 'invalid' | 'expired' | 'wrongAudience'
+
+/** What the authority remembers of a token it minted. */
+export interface TokenClaims {
+  audience: string
+  tenantId: string
+  clientId: string
+  /** The object id of the app's service principal in the tenant. */
+  objectId: string
+  expiresAt: number
+}
+
+/** A stable object id per app and tenant, as a service principal keeps its own across tokens. */
+function servicePrincipalId(tenantId: string, clientId: string): string {
+  const h = createHash('sha256').update(`${tenantId.toLowerCase()}/${clientId.toLowerCase()}`).digest('hex')
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`
+}
+
+function bearerOf(authorization: string | undefined): string | undefined {
+  return /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '')?.[1]
+}
 
 function base64url(value: unknown): string {
   return Buffer.from(JSON.stringify(value)).toString('base64url')
@@ -35,42 +56,56 @@ function jwt(kid: string, payload: object, random: Random): string {
 
 /** Plays Entra's client-credentials token endpoint and remembers every token it minted. */
 export class Authority {
-  /** Token → expiry in ms. */
-  private readonly issued = new Map<string, number>()
+  private readonly issued = new Map<string, TokenClaims>()
 
+  /** `armAudience` tells a token for Azure Resource Manager, which carries no Graph application roles. */
   constructor(
     private readonly now: () => number,
     private readonly random: Random,
     private readonly clients: ClientRegistration[] | undefined,
-    private readonly github: GithubIdTokens
+    private readonly github: GithubIdTokens,
+    private readonly armAudience: (audience: string) => boolean = () => false
   ) {}
 
   mint(o: MintOptions): string {
     const t = this.now()
     const expiresAt = t + o.lifetimeSeconds * 1000
     const tid = o.tenantId ?? DEFAULT_TENANT
+    const appid = o.clientId ?? DEFAULT_CLIENT
+    const oid = servicePrincipalId(tid, appid)
     const payload = {
       aud: o.audience,
       iss: `https://sts.windows.net/${tid}/`,
       iat: Math.floor(t / 1000),
       nbf: Math.floor(t / 1000),
       exp: Math.floor(expiresAt / 1000),
-      appid: o.clientId ?? DEFAULT_CLIENT,
+      appid,
+      idtyp: 'app',
+      oid,
+      sub: oid,
       tid,
-      roles: ['CloudPC.ReadWrite.All'],
+      ...(this.armAudience(o.audience) ? {} : { roles: ['CloudPC.ReadWrite.All'] }),
       uti: this.random.uuid()
     }
     const token = jwt('loopback', payload, this.random)
-    this.issued.set(token, expiresAt)
+    this.issued.set(token, { audience: o.audience, tenantId: tid, clientId: appid, objectId: oid, expiresAt })
     return token
   }
 
-  check(authorization: string | undefined): TokenCheck {
-    const bearer = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '')
-    if (!bearer) return 'missing'
-    const expiresAt = this.issued.get(bearer[1])
-    if (expiresAt === undefined) return 'invalid'
-    return this.now() >= expiresAt ? 'expired' : 'ok'
+  /** `accepts` tells whether the service asking takes a token for that audience. */
+  check(authorization: string | undefined, accepts: (audience: string) => boolean = () => true): TokenCheck {
+    const bearer = bearerOf(authorization)
+    if (bearer === undefined) return 'missing'
+    const claims = this.issued.get(bearer)
+    if (claims === undefined) return 'invalid'
+    if (this.now() >= claims.expiresAt) return 'expired'
+    return accepts(claims.audience) ? 'ok' : 'wrongAudience'
+  }
+
+  /** The claims of the bearer token in `authorization`, when this authority minted it and has not revoked it. */
+  claimsOf(authorization: string | undefined): TokenClaims | undefined {
+    const bearer = bearerOf(authorization)
+    return bearer === undefined ? undefined : this.issued.get(bearer)
   }
 
   revokeAll(): void {
@@ -192,7 +227,9 @@ export function authFailure(check: Exclude<TokenCheck, 'ok'>): Reply {
       ? 'Lifetime validation failed, the token is expired.'
       : check === 'missing'
         ? 'Access token is empty or invalid.'
-        : 'Access token validation failure: the token is invalid.'
+        : check === 'wrongAudience'
+          ? 'Access token validation failure. Invalid audience.'
+          : 'Access token validation failure: the token is invalid.'
   return errorReply(401, 'InvalidAuthenticationToken', message)
 }
 

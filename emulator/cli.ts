@@ -19,17 +19,28 @@ function fail(message: string): never {
 }
 
 const { values } = parseArgs({
-  options: { port: { type: 'string' }, host: { type: 'string' }, config: { type: 'string' } }
+  options: {
+    port: { type: 'string' },
+    'arm-port': { type: 'string' },
+    host: { type: 'string' },
+    config: { type: 'string' }
+  }
 })
 const config: JsonConfig = values.config === undefined ? {} : (JSON.parse(readFileSync(values.config, 'utf8')) as JsonConfig)
-const port = values.port === undefined ? config.port : Number(values.port)
-if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535))
-  fail(`--port must be an integer from 0 to 65535, got '${values.port}'`)
+function portOption(flag: string, given: string | undefined, configured: number | undefined): number | undefined {
+  const port = given === undefined ? configured : Number(given)
+  if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535))
+    fail(`--${flag} must be an integer from 0 to 65535, got '${given}'`)
+  return port
+}
+const port = portOption('port', values.port, config.port)
+const armPort = portOption('arm-port', values['arm-port'], config.armPort)
 
 const emulator = await startEmulator({
   ...config,
   host: values.host ?? config.host,
   port,
+  armPort,
   faults: (config.faults ?? []).map(f => ({
     ...f,
     path: f.path === undefined ? undefined : new RegExp(f.path),
@@ -37,6 +48,8 @@ const emulator = await startEmulator({
   }))
 })
 process.stdout.write(`Graph emulator listening on ${emulator.url}\n`)
+// Standard output keeps its one line, which scripts read; the second server is announced beside it.
+process.stderr.write(`Azure Resource Manager emulator listening on ${emulator.armUrl}\n`)
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {

@@ -11,7 +11,7 @@ export interface RequestContext {
 export interface Reply {
   status: number
   json?: unknown
-  /** Rendered as a Graph error body. */
+  /** Rendered as the answering service's error body. */
   error?: { code: string; message: string }
   /** Sent verbatim as application/json. */
   raw?: string
@@ -68,6 +68,36 @@ export function readBody(req: IncomingMessage): Promise<string> {
   })
 }
 
+/** Writes the status and headers, then the body with its length. */
+function send(res: ServerResponse, status: number, headers: Record<string, string>, body: string | undefined): void {
+  if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body))
+  res.writeHead(status, headers)
+  res.end(body)
+}
+
+/**
+ * Azure Resource Manager's answer: plain JSON, errors as `{ "error": { "code", "message" } }`, and
+ * its request and correlation ids (`ctx.clientRequestId` carries the correlation id).
+ */
+export function writeArmReply(res: ServerResponse, reply: Reply, ctx: RequestContext): void {
+  const headers: Record<string, string> = {
+    'x-ms-request-id': ctx.requestId,
+    'x-ms-correlation-request-id': ctx.clientRequestId,
+    date: ctx.date.toUTCString(),
+    'cache-control': 'no-cache'
+  }
+  let body: string | undefined
+  if (reply.raw !== undefined) {
+    body = reply.raw
+    headers['content-type'] = 'application/json'
+  } else if (reply.error !== undefined || reply.json !== undefined) {
+    body = JSON.stringify(reply.error === undefined ? reply.json : { error: reply.error })
+    headers['content-type'] = 'application/json; charset=utf-8'
+  }
+  Object.assign(headers, reply.headers)
+  send(res, reply.status, headers, body)
+}
+
 export function writeReply(res: ServerResponse, reply: Reply, ctx: RequestContext, opts: WriteOptions): void {
   const headers: Record<string, string> = {
     'request-id': ctx.requestId,
@@ -100,7 +130,5 @@ export function writeReply(res: ServerResponse, reply: Reply, ctx: RequestContex
     headers['content-type'] = opts.graph ? ODATA_JSON : 'application/json; charset=utf-8'
   }
   Object.assign(headers, reply.headers)
-  if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body))
-  res.writeHead(reply.status, headers)
-  res.end(body)
+  send(res, reply.status, headers, body)
 }

@@ -1,4 +1,5 @@
-import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http'
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { armAuthFailure, isArmAudience, matchArmRoute, parseArmResourceId } from './arm-routes.js'
 import { Authority, authFailure, GithubIdTokens } from './auth.js'
 import type { ApiVersion, EnumView } from './enums.js'
 import { FaultBook, pathMatches } from './faults.js'
@@ -9,14 +10,15 @@ import {
   errorReply,
   readBody,
   wantsEvolvableEnums,
+  writeArmReply,
   writeReply,
   type Reply,
   type RequestContext
 } from './http-util.js'
 import { DEFAULT_KNOBS } from './knobs.js'
 import { createRandom } from './random.js'
-import { Store } from './state.js'
-import type { Emulator, EmulatorOptions, Knobs, LoggedRequest } from './types.js'
+import { ArmStore, Store } from './state.js'
+import type { ArmResourceSeed, Emulator, EmulatorOptions, Knobs, LoggedRequest } from './types.js'
 import { WriteBudget } from './write-budget.js'
 
 export type * from './types.js'
@@ -26,12 +28,15 @@ const TOKEN_PATH = /^\/([^/]+)\/oauth2\/v2\.0\/token$/
 const GITHUB_ID_TOKEN_PATH = '/_github/idtoken'
 const WRITE_METHODS = new Set(['POST', 'PATCH', 'DELETE'])
 
+type ServerName = LoggedRequest['server']
+
 /** How one request is served once faults have been considered. */
 interface Target {
   route: string
   /** What fault rules match against: the Graph path after the version prefix, else the whole path. */
   faultPath: string
-  graph: boolean
+  /** Whose conventions the answer follows: Graph's OData, the authority's plain JSON, or ARM's. */
+  service: 'graph' | 'authority' | 'arm'
   /** The caller asked for evolvable enum members. */
   prefer: boolean
   process: (ctx: RequestContext) => Reply
@@ -51,8 +56,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     uploadScripts: options.uploadScripts,
     defaultUpload: options.defaultUpload ?? [{ pendingMs: 200, outcome: 'ready' }]
   })
+  const armStore = new ArmStore(now())
   const github = new GithubIdTokens(now, createRandom(options.seed, 3), options.githubOidc)
-  const authority = new Authority(now, requestIds, options.clients, github)
+  const authority = new Authority(now, requestIds, options.clients, github, aud => isArmAudience(aud, armUrl))
   const faults = new FaultBook(createRandom(options.seed, 2))
   for (const rule of options.faults ?? []) faults.add(rule)
   const budget = new WriteBudget()
@@ -61,6 +67,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const hooks: { method?: string; path?: string | RegExp; act: (e: Emulator) => void }[] = []
   let closed = false
   let url = ''
+  let armUrl = ''
+
+  function setArmResource(seed: ArmResourceSeed): void {
+    const ref = parseArmResourceId(seed.id)
+    if (!ref) throw new Error(`'${seed.id}' is not a managed image, gallery image definition or gallery image version ID`)
+    armStore.set(ref, structuredClone(seed))
+  }
+  for (const seed of options.armResources ?? []) setArmResource(seed)
 
   const enumView = (version: ApiVersion, prefer: boolean): EnumView => ({
     version,
@@ -84,10 +98,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       return {
         route: matched.name,
         faultPath: rest,
-        graph: true,
+        service: 'graph',
         prefer,
         process: () => {
-          const auth = authority.check(headers.authorization)
+          const auth = authority.check(headers.authorization, aud => !isArmAudience(aud, armUrl))
           if (auth !== 'ok') return authFailure(auth)
           if (WRITE_METHODS.has(method)) {
             const wait = budget.admit(now(), knobs.writeBudget)
@@ -107,7 +121,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       return {
         route: 'github.idToken',
         faultPath: path,
-        graph: false,
+        service: 'authority',
         prefer: false,
         process: () => github.request(headers.authorization, query)
       }
@@ -115,7 +129,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     return {
       route: token ? 'token' : 'unknown',
       faultPath: path,
-      graph: false,
+      service: 'authority',
       prefer: false,
       process: ctx =>
         token
@@ -126,6 +140,28 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
             )
           : // Neither a Graph version root nor the authority: no service answers here.
             errorReply(404, 'NotFound', `No resource at '${path}'.`)
+    }
+  }
+
+  /** Azure Resource Manager: the resource path is what fault rules and hooks match against. */
+  function armTarget(method: string, path: string, headers: Record<string, string>, query: Record<string, string>): Target {
+    const matched = matchArmRoute(method, path)
+    return {
+      route: matched.name,
+      faultPath: path,
+      service: 'arm',
+      prefer: false,
+      process: () => {
+        const auth = authority.check(headers.authorization, aud => isArmAudience(aud, armUrl))
+        const caller = authority.claimsOf(headers.authorization)
+        if (auth !== 'ok' || caller === undefined)
+          return armAuthFailure(auth === 'ok' ? 'invalid' : auth, headers.authorization, caller, {
+            armUrl,
+            authorityUrl: url,
+            now: now()
+          })
+        return matched.handle({ store: armStore, knobs, authorityUrl: url }, { method, path, query, caller })
+      }
     }
   }
 
@@ -141,7 +177,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     })
   }
 
-  async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function serve(server: ServerName, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const method = req.method ?? 'GET'
     const parsed = new URL(req.url ?? '/', 'http://loopback')
     const headers = Object.fromEntries(
@@ -152,6 +188,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       seq: requests.length + 1,
       time: now(),
       method,
+      server,
       path: parsed.pathname,
       route: 'unknown',
       query,
@@ -162,7 +199,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     requests.push(entry)
     entry.body = await readBody(req)
 
-    const t = target(method, parsed.pathname, headers, query, entry.body)
+    const t =
+      server === 'arm'
+        ? armTarget(method, parsed.pathname, headers, query)
+        : target(method, parsed.pathname, headers, query, entry.body)
     entry.route = t.route
     const hook = hooks.findIndex(
       h => (h.method === undefined || h.method.toUpperCase() === method.toUpperCase()) && pathMatches(h.path, t.faultPath)
@@ -177,15 +217,18 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     }
     const ctx: RequestContext = {
       requestId: requestIds.uuid(),
-      clientRequestId: headers['client-request-id'] || requestIds.uuid(),
+      // ARM keeps the caller's correlation id; Graph its client-request-id.
+      clientRequestId: headers[server === 'arm' ? 'x-ms-correlation-request-id' : 'client-request-id'] || requestIds.uuid(),
       date: new Date(now())
     }
     const send = (reply: Reply): void => {
-      writeReply(res, reply, ctx, {
-        graph: t.graph,
-        casing: knobs.errorCodeCasing,
-        preferenceApplied: t.prefer && knobs.echoPreferenceApplied
-      })
+      if (t.service === 'arm') writeArmReply(res, reply, ctx)
+      else
+        writeReply(res, reply, ctx, {
+          graph: t.service === 'graph',
+          casing: knobs.errorCodeCasing,
+          preferenceApplied: t.prefer && knobs.echoPreferenceApplied
+        })
       entry.status = reply.status
     }
     const faultError = (status: number, code: string | undefined, headers?: Record<string, string>): Reply =>
@@ -214,27 +257,46 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     }
   }
 
-  const server = createServer((req, res) => {
-    serve(req, res).catch((err: unknown) => {
-      if (!res.headersSent) {
-        res.writeHead(500, { 'content-type': 'text/plain' })
-        res.end(String(err))
-      }
-    })
-  })
   const host = options.host ?? '127.0.0.1'
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(options.port ?? 0, host, () => resolve())
-  })
-  const address = server.address()
-  const port = typeof address === 'object' && address !== null ? address.port : 0
-  url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`
+  /** Starts one server and answers its origin. */
+  async function listen(name: ServerName, server: Server, port: number): Promise<string> {
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      serve(name, req, res).catch((err: unknown) => {
+        if (!res.headersSent) {
+          res.writeHead(500, { 'content-type': 'text/plain' })
+          res.end(String(err))
+        }
+      })
+    })
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(port, host, () => resolve())
+    })
+    const address = server.address()
+    const bound = typeof address === 'object' && address !== null ? address.port : 0
+    return `http://${host.includes(':') ? `[${host}]` : host}:${bound}`
+  }
+  const server = createServer()
+  const armServer = createServer()
+  url = await listen('graph', server, options.port ?? 0)
+  try {
+    armUrl = await listen('arm', armServer, options.armPort ?? 0)
+  } catch (err) {
+    await new Promise<void>(resolve => server.close(() => resolve()))
+    throw err
+  }
+
+  const closeServer = (s: Server): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      s.close(err => (err ? reject(err) : resolve()))
+      s.closeAllConnections()
+    })
 
   const emulator: Emulator = {
     url,
+    armUrl,
     requests,
-    writes: () => requests.filter(r => GRAPH_PATH.test(r.path) && WRITE_METHODS.has(r.method)),
+    writes: () => requests.filter(r => r.server === 'graph' && GRAPH_PATH.test(r.path) && WRITE_METHODS.has(r.method)),
     images: () => store.images.map(i => store.readImage(i, enumView('beta', true))),
     policies: () => store.policies.map(p => store.renderPolicy(p)),
     cloudPcs: () =>
@@ -258,7 +320,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     addUploadScript: s => store.addScript(s),
     issueToken: (o = {}) =>
       authority.mint({
-        audience: url,
+        audience: o.audience ?? url,
         tenantId: o.tenantId,
         clientId: o.clientId,
         lifetimeSeconds: o.lifetimeSeconds ?? tokenLifetimeSeconds
@@ -281,13 +343,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       if (!policy || !image) throw new Error(`No policy '${policyId}' or image '${imageId}'`)
       Object.assign(policy, { imageId: image.id, imageDisplayName: image.displayName, imageType: 'custom' })
     },
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        closed = true
-        for (const wake of sleepers) wake()
-        server.close(err => (err ? reject(err) : resolve()))
-        server.closeAllConnections()
-      })
+    setArmResource,
+    close: async () => {
+      closed = true
+      for (const wake of sleepers) wake()
+      await Promise.all([closeServer(server), closeServer(armServer)])
+    }
   }
   return emulator
 }

@@ -54,5 +54,14 @@ export const DEFAULT_KNOBS: Knobs = {
   reprovisionRemoteActionResult: 'shown',
   errorCodeCasing: 'camel',
   vmAlreadyAzureAdjoinedSpelling: 'metadata',
-  writeBudget: null
+  writeBudget: null,
+  // Assumption: the emulator's scenarios publish from IDs no test seeds; serving them as passing
+  // images keeps them passing. 'notFound' answers them as ARM answers a resource that does not exist.
+  armUnknownResources: 'passing',
+  // Documented: reading a resource needs a role that grants its read action, Reader being enough
+  // (graph-api.md, "Source image in Azure Resource Manager"); without one ARM answers 403
+  // AuthorizationFailed, and a token from a tenant the subscription is not in gets 401
+  // InvalidAuthenticationTokenTenant ("Troubleshoot common Azure deployment errors"). Assumption:
+  // the message texts follow what ARM sends today, which no contract fixes.
+  armAccess: 'granted'
 }

@@ -1,6 +1,9 @@
 import { canonicalErrorCode, presentCloudPcStatus, presentErrorCode, presentImageStatus, type EnumView } from './enums.js'
 import type { Random } from './random.js'
 import type {
+  ArmResourceRef,
+  ArmResourceSeed,
+  ArmResourceView,
   CloudPcView,
   ImageStatus,
   ImageView,
@@ -434,6 +437,120 @@ export class Store {
               lastUpdatedDateTime: new Date(busy ? action.startedAt : action.endsAt).toISOString(),
               statusDetail: failed ? reprovisionFailure() : null
             }
+    }
+  }
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}
+
+/** `over` onto `base`: objects merge key by key, anything else (arrays included) replaces; undefined keeps. */
+function deepMerge(base: unknown, over: unknown): unknown {
+  if (over === undefined) return base
+  if (!isPlainObject(base) || !isPlainObject(over)) return structuredClone(over)
+  const merged: Record<string, unknown> = { ...base }
+  for (const [key, value] of Object.entries(over)) merged[key] = deepMerge(base[key], value)
+  return merged
+}
+
+/** ARM's spelling of a date-time: seven fractional digits and an explicit offset. */
+function armDateTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$10000+00:00')
+}
+
+/** What a resource type renders besides the envelope every ARM resource shares. */
+type ArmBody<V = ArmResourceView> = V extends ArmResourceView ? Pick<V, 'type' | 'properties'> : never
+
+const ARM_LOCATION = 'westeurope'
+const ARM_REGION_NAME = 'West Europe'
+
+/**
+ * The source images Azure Resource Manager serves. Every ID has a resource: a seed's, or the default
+ * that passes every Windows 365 requirement (Windows, generalized, generation 2, no data disks, no
+ * disk encryption set; a gallery definition x64 with Trusted Launch).
+ */
+export class ArmStore {
+  private readonly seeds = new Map<string, ArmResourceSeed>()
+
+  /** `publishedAt` dates every gallery image version. */
+  constructor(private readonly publishedAt: number) {}
+
+  /** Adds a seed, or replaces the one with the same ID. */
+  set(ref: ArmResourceRef, seed: ArmResourceSeed): void {
+    this.seeds.set(ref.id.toLowerCase(), seed)
+  }
+
+  find(ref: ArmResourceRef): ArmResourceSeed | undefined {
+    return this.seeds.get(ref.id.toLowerCase())
+  }
+
+  /** The resource as a GET renders it: the passing default with the seed's changes. */
+  render(ref: ArmResourceRef, seed: ArmResourceSeed | undefined): ArmResourceView {
+    const { type, properties } = this.passing(ref)
+    // In ARM's order: the envelope, then the properties.
+    return {
+      id: seed?.id ?? ref.id,
+      name: ref.names[ref.names.length - 1],
+      type,
+      location: seed?.location ?? ARM_LOCATION,
+      tags: { ...seed?.tags },
+      properties: deepMerge(properties, seed?.properties)
+    } as ArmResourceView
+  }
+
+  private passing(ref: ArmResourceRef): ArmBody {
+    switch (ref.kind) {
+      case 'image':
+        return {
+          type: 'Microsoft.Compute/images',
+          properties: {
+            storageProfile: {
+              osDisk: {
+                osType: 'Windows',
+                osState: 'Generalized',
+                diskSizeGB: 127,
+                caching: 'ReadWrite',
+                storageAccountType: 'Premium_LRS'
+              },
+              dataDisks: [],
+              zoneResilient: false
+            },
+            provisioningState: 'Succeeded',
+            hyperVGeneration: 'V2'
+          }
+        }
+      case 'galleryImage':
+        return {
+          type: 'Microsoft.Compute/galleries/images',
+          properties: {
+            identifier: { publisher: 'Contoso', offer: 'windows-11-cloudpc', sku: ref.names[1] },
+            osType: 'Windows',
+            osState: 'Generalized',
+            hyperVGeneration: 'V2',
+            architecture: 'x64',
+            features: [{ name: 'SecurityType', value: 'TrustedLaunch' }],
+            provisioningState: 'Succeeded'
+          }
+        }
+      case 'galleryImageVersion':
+        return {
+          type: 'Microsoft.Compute/galleries/images/versions',
+          properties: {
+            publishingProfile: {
+              targetRegions: [{ name: ARM_REGION_NAME, regionalReplicaCount: 1, storageAccountType: 'Standard_LRS' }],
+              replicaCount: 1,
+              excludeFromLatest: false,
+              publishedDate: armDateTime(this.publishedAt),
+              storageAccountType: 'Standard_LRS'
+            },
+            storageProfile: {
+              osDiskImage: { sizeInGB: 127, hostCaching: 'ReadWrite' },
+              dataDiskImages: []
+            },
+            provisioningState: 'Succeeded'
+          }
+        }
     }
   }
 }

@@ -41,6 +41,10 @@ export interface EmulatorOptions {
   /** Seeds every random choice, ids included. */
   seed?: number
   githubOidc?: GithubOidcOptions
+  /** Port of the Azure Resource Manager server; default 0, any free port. */
+  armPort?: number
+  /** Resources Azure Resource Manager serves otherwise than the passing default (knob armUnknownResources). */
+  armResources?: ArmResourceSeed[]
 }
 
 export interface ClientRegistration {
@@ -137,6 +141,37 @@ export interface ReprovisionScript {
   outcome?: 'provisioned' | 'failed'
 }
 
+/**
+ * A source image as Azure Resource Manager serves it: a managed image, a gallery image definition or
+ * a gallery image version. Unseeded IDs follow knob armUnknownResources.
+ */
+export interface ArmResourceSeed {
+  /** The resource ID, matched case-insensitively, as ARM matches it. */
+  id: string
+  /** Deep-merged onto the passing default's `properties`; an array replaces the default's. */
+  properties?: Record<string, unknown>
+  /** Default 'westeurope'. */
+  location?: string
+  /** Default {}. */
+  tags?: Record<string, string>
+  /** Answer this instead of the resource: 403 AuthorizationFailed or 404 ResourceNotFound. */
+  answer?: 403 | 404
+}
+
+/** The resource types the emulator's Azure Resource Manager serves. */
+export type ArmResourceKind = 'image' | 'galleryImage' | 'galleryImageVersion'
+
+/** A resource ID taken apart. */
+export interface ArmResourceRef {
+  kind: ArmResourceKind
+  subscriptionId: string
+  resourceGroup: string
+  /** [image], [gallery, definition] or [gallery, definition, version]. */
+  names: string[]
+  /** The ID with ARM's own spelling of every keyword and the names as given. */
+  id: string
+}
+
 export interface ErrorChoice {
   status: number
   code: string
@@ -176,6 +211,10 @@ export interface Knobs {
   errorCodeCasing: 'camel' | 'pascal'
   vmAlreadyAzureAdjoinedSpelling: 'metadata' | 'prose'
   writeBudget: { writes: number; perSeconds: number } | null
+  /** What Azure Resource Manager answers for a source image ID no seed names. */
+  armUnknownResources: 'passing' | 'notFound'
+  /** Whether the caller may read source images in Azure Resource Manager. */
+  armAccess: 'granted' | 'forbidden' | 'otherTenant'
 }
 
 export type Fault =
@@ -190,7 +229,7 @@ export interface FaultRule {
   method?: string
   /**
    * Matched against the path after the version prefix, without query (the whole path for the
-   * token route); a string is an exact match.
+   * token route and for Azure Resource Manager); a string is an exact match.
    */
   path?: string | RegExp
   skip?: number
@@ -203,7 +242,9 @@ export interface LoggedRequest {
   seq: number
   time: number
   method: string
-  /** Full path including /beta or /v1.0, without query. */
+  /** Which server answered: Graph with the authority, or Azure Resource Manager. */
+  server: 'graph' | 'arm'
+  /** Full path including /beta or /v1.0, without query; for Azure Resource Manager the resource path. */
   path: string
   route: string
   query: Record<string, string>
@@ -264,12 +305,110 @@ export interface IssueTokenOptions {
   lifetimeSeconds?: number
   tenantId?: string
   clientId?: string
+  /** The token's `aud`; default the Graph URL. `armUrl` mints a token Azure Resource Manager accepts. */
+  audience?: string
 }
+
+/** A nested reference to another resource, as ARM renders it. */
+export interface ArmSubResource {
+  id: string
+}
+
+/** The envelope every ARM resource read shares. */
+export interface ArmResource<Type extends string, Properties> {
+  id: string
+  name: string
+  type: Type
+  location: string
+  tags: Record<string, string>
+  properties: Properties
+}
+
+export type ArmOsType = 'Windows' | 'Linux'
+export type ArmOsState = 'Generalized' | 'Specialized'
+export type ArmHyperVGeneration = 'V1' | 'V2'
+
+export interface ManagedImageDataDisk {
+  lun: number
+  diskSizeGB?: number
+  caching?: string
+  storageAccountType?: string
+  diskEncryptionSet?: ArmSubResource
+}
+
+/** Microsoft.Compute/images (Images - Get). */
+export interface ManagedImageProperties {
+  storageProfile: {
+    osDisk: {
+      osType: ArmOsType
+      osState: ArmOsState
+      diskSizeGB: number
+      caching: string
+      storageAccountType: string
+      /** Present when the disk is encrypted with a disk encryption set. */
+      diskEncryptionSet?: ArmSubResource
+    }
+    dataDisks: ManagedImageDataDisk[]
+    zoneResilient: boolean
+  }
+  provisioningState: 'Succeeded'
+  hyperVGeneration: ArmHyperVGeneration
+}
+
+/** Microsoft.Compute/galleries/images (Gallery Images - Get). */
+export interface GalleryImageProperties {
+  identifier: { publisher: string; offer: string; sku: string }
+  osType: ArmOsType
+  osState: ArmOsState
+  hyperVGeneration: ArmHyperVGeneration
+  architecture: 'x64' | 'Arm64'
+  features: { name: string; value: string }[]
+  provisioningState: 'Succeeded'
+}
+
+export interface GalleryTargetRegion {
+  name: string
+  regionalReplicaCount: number
+  storageAccountType: string
+  /** Disk encryption sets per disk; absent when the platform's keys encrypt the replicas. */
+  encryption?: {
+    osDiskImage?: { diskEncryptionSetId?: string }
+    dataDiskImages?: { lun: number; diskEncryptionSetId?: string }[]
+  }
+}
+
+/** Microsoft.Compute/galleries/images/versions (Gallery Image Versions - Get). */
+export interface GalleryImageVersionProperties {
+  publishingProfile: {
+    targetRegions: GalleryTargetRegion[]
+    replicaCount: number
+    excludeFromLatest: boolean
+    publishedDate: string
+    storageAccountType: string
+  }
+  storageProfile: {
+    osDiskImage: { sizeInGB: number; hostCaching: string }
+    dataDiskImages: { lun: number; sizeInGB: number; hostCaching: string }[]
+  }
+  provisioningState: 'Succeeded'
+}
+
+export type ManagedImageView = ArmResource<'Microsoft.Compute/images', ManagedImageProperties>
+export type GalleryImageView = ArmResource<'Microsoft.Compute/galleries/images', GalleryImageProperties>
+export type GalleryImageVersionView = ArmResource<'Microsoft.Compute/galleries/images/versions', GalleryImageVersionProperties>
+export type ArmResourceView = ManagedImageView | GalleryImageView | GalleryImageVersionView
 
 export interface Emulator {
   /** 'http://127.0.0.1:PORT', no trailing slash; serves the authority and Graph. */
   url: string
+  /**
+   * 'http://127.0.0.1:PORT', no trailing slash; serves Azure Resource Manager's source image reads to
+   * tokens for the scope `${armUrl}/.default`.
+   */
+  armUrl: string
+  /** Every request to either server, in arrival order. */
   requests: LoggedRequest[]
+  /** Graph writes only. */
   writes(): LoggedRequest[]
   /** Current images as beta renders them to a caller sending the Prefer header. */
   images(): ImageView[]
@@ -297,5 +436,7 @@ export interface Emulator {
   before(match: { method?: string; path?: string | RegExp }, act: (e: Emulator) => void): void
   /** Points a policy at an image, as an administrator would in the Intune admin center. */
   pointPolicy(policyId: string, imageId: string): void
+  /** Adds an Azure Resource Manager resource, or replaces the seed with the same ID. */
+  setArmResource(seed: ArmResourceSeed): void
   close(): Promise<void>
 }
