@@ -18,7 +18,7 @@ describe('the bundled action', () => {
         { pendingMs: 300, outcome: 'ready' }
       ]
     })
-    const result = await runAction({ inputs: baseInputs(emulator.url, { pollIntervalSeconds: '0.1' }), env: RUN_CONTEXT })
+    const result = await runAction({ inputs: baseInputs(emulator, { pollIntervalSeconds: '0.1' }), env: RUN_CONTEXT })
     expect(result.stderr).toBe('')
     expect(result.code).toBe(0)
     const [image] = emulator.images()
@@ -47,7 +47,7 @@ describe('the bundled action', () => {
   it('fails bad input with one annotation per input and sends no request', async () => {
     emulator = await startEmulator()
     const result = await runAction({
-      inputs: baseInputs(emulator.url, { version: '1.4', timeoutMinutes: '0', graphEndpoint: 'http://graph.example.com' }),
+      inputs: baseInputs(emulator, { version: '1.4', timeoutMinutes: '0', graphEndpoint: 'http://graph.example.com' }),
       env: RUN_CONTEXT
     })
     expect(result.code).toBe(1)
@@ -71,7 +71,7 @@ describe('the bundled action', () => {
       ]
     })
     const result = await runAction({
-      inputs: baseInputs(emulator.url, { sourceImageResourceId: gallery, pollIntervalSeconds: '0.1' }),
+      inputs: baseInputs(emulator, { sourceImageResourceId: gallery, pollIntervalSeconds: '0.1' }),
       env: RUN_CONTEXT
     })
     expect(result.stderr).toBe('')
@@ -89,7 +89,7 @@ describe('the bundled action', () => {
       knobs: { imagePatch: 'accept200' },
       images: [{ id: image, displayName: 'Win11-Dev', version: '1.4.0', sourceImageResourceId: OTHER_SOURCE }]
     })
-    const result = await runAction({ inputs: baseInputs(emulator.url, { onExisting: 'update' }), env: RUN_CONTEXT })
+    const result = await runAction({ inputs: baseInputs(emulator, { onExisting: 'update' }), env: RUN_CONTEXT })
     expect(result.code).toBe(1)
     expect(emulator.writes()).toEqual([])
     expect(result.stdout).toMatch(/::error title=Image cannot be updated::/)
@@ -101,7 +101,7 @@ describe('the bundled action', () => {
     emulator = await startEmulator({
       defaultUpload: [{ pendingMs: 200, outcome: 'failed', errorCode: 'sourceImageNotGeneralized' }]
     })
-    const result = await runAction({ inputs: baseInputs(emulator.url, { pollIntervalSeconds: '0.1' }), env: RUN_CONTEXT })
+    const result = await runAction({ inputs: baseInputs(emulator, { pollIntervalSeconds: '0.1' }), env: RUN_CONTEXT })
     expect(result.code).toBe(1)
     const read = emulator.requests.filter(r => r.route === 'deviceImages.get').at(-1)!
     const error = result.stdout.split('\n').find(line => line.startsWith('::error'))!

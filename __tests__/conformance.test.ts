@@ -362,7 +362,7 @@ describe('what the action sends is what Microsoft declares', () => {
 
   it('a create', async () => {
     const e = await start({ defaultUpload: [{ pendingMs: 100, outcome: 'ready' }] })
-    const r = await runInProcess(baseInputs(e.url))
+    const r = await runInProcess(baseInputs(e))
     expect(r.logger.of('error')).toEqual([])
     const { findings, written } = checkRequests(e)
     expect(findings).toEqual([])
@@ -384,7 +384,7 @@ describe('what the action sends is what Microsoft declares', () => {
       defaultUpload: [{ pendingMs: 100, outcome: 'ready' }],
       knobs: { imagePatch: 'accept200' }
     })
-    const r = await runInProcess(baseInputs(e.url, { sourceImageResourceId: OTHER_SOURCE, onExisting: 'update' }))
+    const r = await runInProcess(baseInputs(e, { sourceImageResourceId: OTHER_SOURCE, onExisting: 'update' }))
     expect(r.logger.of('error')).toEqual([])
     const { findings, written } = checkRequests(e)
     expect(findings).toEqual([])
@@ -397,7 +397,7 @@ describe('what the action sends is what Microsoft declares', () => {
       policies: [{ id: POLICY_ID, displayName: 'Developers' }],
       cloudPcs: [{ id: PC_ID, displayName: 'CPC-1', userPrincipalName: 'ana@contoso.example', provisioningPolicyId: POLICY_ID }]
     })
-    const r = await runInProcess(baseInputs(e.url, { provisioningPolicyIds: POLICY_ID, reprovision: 'true' }))
+    const r = await runInProcess(baseInputs(e, { provisioningPolicyIds: POLICY_ID, reprovision: 'true' }))
     expect(r.logger.of('error')).toEqual([])
     const { findings, written } = checkRequests(e)
     expect(findings).toEqual([])

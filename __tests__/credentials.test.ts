@@ -36,7 +36,7 @@ describe('JWT claims', () => {
   })
 })
 
-const ENDPOINTS = { graphEndpoint: 'https://graph.example', authorityHost: 'https://login.example' }
+const ENDPOINTS = { resource: 'https://graph.example', authorityHost: 'https://login.example' }
 const NOW = Date.parse('2026-11-23T10:00:00Z')
 const answer = (status: number, body: unknown, headers: Record<string, string> = {}): Exchange => ({
   kind: 'response',

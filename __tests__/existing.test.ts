@@ -24,7 +24,7 @@ const writes = (e: Emulator) => e.writes().map(w => `${w.method} ${w.route}`)
 describe('onExisting', () => {
   it('reuse: waits on a pending image built from the same source, writing nothing', async () => {
     const e = await start({ status: undefined, attempts: [{ pendingMs: 200, outcome: 'ready' }] })
-    const r = await runInProcess(baseInputs(e.url))
+    const r = await runInProcess(baseInputs(e))
     expect(r.code).toBe(0)
     expect(writes(e)).toEqual([])
     expect(r.outputs).toMatchObject({ result: 'reused', status: 'ready', imageId: IMAGE_ID, uploadAttempts: '1' })
@@ -32,7 +32,7 @@ describe('onExisting', () => {
 
   it('reuse: retries an image that had failed before, whatever its code, once', async () => {
     const e = await start({ status: 'failed', errorCode: 'sourceImageNotGeneralized' })
-    const r = await runInProcess(baseInputs(e.url))
+    const r = await runInProcess(baseInputs(e))
     expect(r.code).toBe(0)
     expect(writes(e)).toEqual(['POST deviceImages.retryUpload'])
     expect(r.outputs).toMatchObject({ result: 'reused', status: 'ready', uploadAttempts: '2' })
@@ -53,7 +53,7 @@ describe('onExisting', () => {
         ]
       }
     )
-    const r = await runInProcess(baseInputs(e.url))
+    const r = await runInProcess(baseInputs(e))
     expect(r.code).toBe(1)
     expect(writes(e)).toEqual(['POST deviceImages.retryUpload'])
     expect(r.outputs).toMatchObject({ status: 'failed', errorCode: 'sourceImageNotGeneralized', uploadAttempts: '2' })
@@ -61,7 +61,7 @@ describe('onExisting', () => {
 
   it('reuse: a failed image is not retried when maxUploadRetries is 0', async () => {
     const e = await start({ status: 'failed', errorCode: 'internalServerError' })
-    const r = await runInProcess(baseInputs(e.url, { maxUploadRetries: '0' }))
+    const r = await runInProcess(baseInputs(e, { maxUploadRetries: '0' }))
     expect(r.code).toBe(1)
     expect(writes(e)).toEqual([])
     // Known from the list, the failure is quoted with the IDs of a read of the image itself.
@@ -73,7 +73,7 @@ describe('onExisting', () => {
 
   it('reuse with wait: false: a failed image that is not retried is quoted with the IDs of its read', async () => {
     const e = await start({ status: 'failed', errorCode: 'sourceImageNotGeneralized' })
-    const r = await runInProcess(baseInputs(e.url, { wait: 'false', maxUploadRetries: '0' }))
+    const r = await runInProcess(baseInputs(e, { wait: 'false', maxUploadRetries: '0' }))
     expect(r.code).toBe(1)
     const read = e.requests.filter(x => x.route === 'deviceImages.get').at(-1)!
     expect(r.logger.of('error')[0].message).toContain(`client-request-id: ${read.headers['client-request-id']}]`)
@@ -81,7 +81,7 @@ describe('onExisting', () => {
 
   it('update: same source behaves as reuse', async () => {
     const e = await start({}, { knobs: { imagePatch: 'accept200' } })
-    const r = await runInProcess(baseInputs(e.url, { onExisting: 'update' }))
+    const r = await runInProcess(baseInputs(e, { onExisting: 'update' }))
     expect(r.code).toBe(0)
     expect(writes(e)).toEqual([])
     expect(r.outputs.result).toBe('reused')
@@ -94,7 +94,7 @@ describe('onExisting', () => {
     async answer => {
       const e = await start(failedOther, { knobs: { imagePatch: answer } })
       // The upload of the new source does not use up maxUploadRetries.
-      const r = await runInProcess(baseInputs(e.url, { onExisting: 'update', maxUploadRetries: '0' }))
+      const r = await runInProcess(baseInputs(e, { onExisting: 'update', maxUploadRetries: '0' }))
       expect(r.logger.of('error')).toEqual([])
       expect(r.code).toBe(0)
       expect(writes(e)).toEqual(['PATCH deviceImages.update', 'POST deviceImages.retryUpload'])
@@ -112,7 +112,7 @@ describe('onExisting', () => {
     'update: a %s image with another source is refused before any write, naming both sources',
     async status => {
       const e = await start({ sourceImageResourceId: OTHER_SOURCE, status }, { knobs: { imagePatch: 'accept200' } })
-      const r = await runInProcess(baseInputs(e.url, { onExisting: 'update' }))
+      const r = await runInProcess(baseInputs(e, { onExisting: 'update' }))
       expect(r.code).toBe(1)
       expect(writes(e)).toEqual([])
       const [error] = r.logger.of('error')
@@ -130,7 +130,7 @@ describe('onExisting', () => {
       knobs: { imagePatch: 'accept204' },
       faults: [{ method: 'POST', path: /\/retryUpload$/, fault: { kind: 'status', status: 400, code: 'BadRequest' } }]
     })
-    const r = await runInProcess(baseInputs(e.url, { onExisting: 'update' }))
+    const r = await runInProcess(baseInputs(e, { onExisting: 'update' }))
     expect(r.code).toBe(1)
     expect(writes(e)).toEqual(['PATCH deviceImages.update', 'POST deviceImages.retryUpload'])
     expect(r.outputs).toMatchObject({ status: 'failed', imageId: IMAGE_ID, uploadAttempts: '1' })
@@ -145,7 +145,7 @@ describe('onExisting', () => {
 
   it('update: a PATCH that starts an upload itself is waited on, with no retry asked of a pending image', async () => {
     const e = await start(failedOther, { knobs: { imagePatch: 'accept204', imagePatchStartsUpload: true } })
-    const r = await runInProcess(baseInputs(e.url, { onExisting: 'update' }))
+    const r = await runInProcess(baseInputs(e, { onExisting: 'update' }))
     expect(r.logger.of('error')).toEqual([])
     expect(r.code).toBe(0)
     // retryUpload is documented for failed images only: the pending image read after the PATCH is not retried.
@@ -156,7 +156,7 @@ describe('onExisting', () => {
 
   it('update: with wait: false the source change and the retry are reported as asked for, not as updated', async () => {
     const e = await start(failedOther, { knobs: { imagePatch: 'accept200' } })
-    const r = await runInProcess(baseInputs(e.url, { onExisting: 'update', wait: 'false' }))
+    const r = await runInProcess(baseInputs(e, { onExisting: 'update', wait: 'false' }))
     expect(r.code).toBe(0)
     expect(writes(e)).toEqual(['PATCH deviceImages.update', 'POST deviceImages.retryUpload'])
     expect(r.outputs.result).toBeUndefined()
@@ -168,7 +168,7 @@ describe('onExisting', () => {
     'update: a PATCH rejected with %i fails with the service error and suggests replace or a new version',
     async status => {
       const e = await start(failedOther, { knobs: { imagePatch: status } })
-      const r = await runInProcess(baseInputs(e.url, { onExisting: 'update' }))
+      const r = await runInProcess(baseInputs(e, { onExisting: 'update' }))
       expect(r.code).toBe(1)
       expect(writes(e)).toEqual(['PATCH deviceImages.update'])
       const [error] = r.logger.of('error')
@@ -184,7 +184,7 @@ describe('onExisting', () => {
     'replace: deletes and creates anew when no policy uses the image (existing source %s)',
     async source => {
       const e = await start({ sourceImageResourceId: source })
-      const r = await runInProcess(baseInputs(e.url, { onExisting: 'replace' }))
+      const r = await runInProcess(baseInputs(e, { onExisting: 'replace' }))
       expect(r.code).toBe(0)
       expect(writes(e)).toEqual(['DELETE deviceImages.delete', 'POST deviceImages.create'])
       const images = e.images()
@@ -200,7 +200,7 @@ describe('onExisting', () => {
       {},
       { policies: [{ id: POLICY_ID, displayName: 'Developers', imageId: IMAGE_ID, imageType: 'custom' }] }
     )
-    const r = await runInProcess(baseInputs(e.url, { onExisting: 'replace' }))
+    const r = await runInProcess(baseInputs(e, { onExisting: 'replace' }))
     expect(r.code).toBe(1)
     expect(writes(e)).toEqual([])
     expect(r.logger.of('error')[0]).toMatchObject({
@@ -211,7 +211,7 @@ describe('onExisting', () => {
 
   it.each([SOURCE, OTHER_SOURCE])('fail: refuses an existing image (source %s), naming it', async source => {
     const e = await start({ sourceImageResourceId: source })
-    const r = await runInProcess(baseInputs(e.url, { onExisting: 'fail' }))
+    const r = await runInProcess(baseInputs(e, { onExisting: 'fail' }))
     expect(r.code).toBe(1)
     expect(writes(e)).toEqual([])
     expect(r.logger.of('error')[0]).toMatchObject({ title: 'Image already exists', message: expect.stringContaining(IMAGE_ID) })
@@ -238,7 +238,7 @@ describe('the 20-image limit', () => {
 
   it('lists the images no policy uses, oldest first, before trying to create', async () => {
     emulator = await startEmulator(full([19, 5]))
-    const r = await runInProcess(baseInputs(emulator.url))
+    const r = await runInProcess(baseInputs(emulator))
     expect(r.code).toBe(1)
     expect(emulator.writes()).toEqual([])
     const [error] = r.logger.of('error')
@@ -256,7 +256,7 @@ describe('the 20-image limit', () => {
       images: Array.from({ length: 7 }, (_, i) => ({ displayName: `Old-${i}`, version: '1.0.0', sourceImageResourceId: SOURCE })),
       faults: [{ method: 'POST', path: /deviceImages$/, fault: { kind: 'status', status: 400, code: 'BadRequest' } }]
     })
-    const r = await runInProcess(baseInputs(emulator.url))
+    const r = await runInProcess(baseInputs(emulator))
     expect(r.code).toBe(1)
     const [error] = r.logger.of('error')
     expect(error.title).toBe('Image create refused')
@@ -266,7 +266,7 @@ describe('the 20-image limit', () => {
 
   it('says when every image is in use', async () => {
     emulator = await startEmulator(full(Array.from({ length: 20 }, (_, i) => i)))
-    const r = await runInProcess(baseInputs(emulator.url))
+    const r = await runInProcess(baseInputs(emulator))
     expect(r.logger.of('error')[0].message).toMatch(/Every image is used by a provisioning policy/)
   })
 
@@ -274,7 +274,7 @@ describe('the 20-image limit', () => {
     const options = full([])
     options.images![3] = { ...options.images![3], displayName: 'Win11-Dev', version: '1.4.0' }
     emulator = await startEmulator(options)
-    const r = await runInProcess(baseInputs(emulator.url))
+    const r = await runInProcess(baseInputs(emulator))
     expect(r.code).toBe(0)
     expect(r.outputs.result).toBe('reused')
   })
@@ -314,7 +314,7 @@ describe('dry run', () => {
     ['fail', {}, 'fail', {}, 1, /onExisting is fail/]
   ])('%s: reads only, and plans', async (_name, existing, onExisting, options, code, message) => {
     const e = await start(existing, options)
-    const r = await runInProcess(baseInputs(e.url, { onExisting, dryRun: 'true' }))
+    const r = await runInProcess(baseInputs(e, { onExisting, dryRun: 'true' }))
     expect(r.code).toBe(code)
     expect(e.writes()).toEqual([])
     expect(e.requests.filter(x => x.route !== 'token').every(x => x.method === 'GET')).toBe(true)
@@ -331,7 +331,7 @@ describe('dry run', () => {
     emulator = await startEmulator({
       images: Array.from({ length: 20 }, (_, i) => ({ displayName: `Old-${i}`, version: '1.0.0', sourceImageResourceId: SOURCE }))
     })
-    const r = await runInProcess(baseInputs(emulator.url, { dryRun: 'true' }))
+    const r = await runInProcess(baseInputs(emulator, { dryRun: 'true' }))
     expect(r.code).toBe(1)
     expect(emulator.writes()).toEqual([])
     expect(r.logger.of('error')[0].title).toBe('Tenant image limit reached')

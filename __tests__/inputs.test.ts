@@ -31,6 +31,8 @@ describe('parseInputs: valid inputs', () => {
       cloud: 'global',
       graphEndpoint: 'https://graph.microsoft.com',
       authorityHost: 'https://login.microsoftonline.com',
+      armEndpoint: 'https://management.azure.com',
+      preflight: 'auto',
       onExisting: 'reuse',
       wait: true,
       timeoutMs: 120 * 60_000,
@@ -74,7 +76,12 @@ describe('parseInputs: valid inputs', () => {
     [
       'picks usgov hosts',
       { cloud: 'usgov' },
-      { cloud: 'usgov', graphEndpoint: 'https://graph.microsoft.us', authorityHost: 'https://login.microsoftonline.us' }
+      {
+        cloud: 'usgov',
+        graphEndpoint: 'https://graph.microsoft.us',
+        authorityHost: 'https://login.microsoftonline.us',
+        armEndpoint: 'https://management.usgovcloudapi.net'
+      }
     ],
     [
       'accepts a loopback http endpoint',
@@ -108,7 +115,16 @@ describe('parseInputs: valid inputs', () => {
       { provisioningPolicyIds: [POLICY] }
     ],
     ['takes onExisting in any case', { onExisting: 'Replace' }, { onExisting: 'replace' }],
-    ['accepts a domain as tenant', { tenantId: 'contoso.onmicrosoft.com' }, {}]
+    ['accepts a domain as tenant', { tenantId: 'contoso.onmicrosoft.com' }, {}],
+    ['takes preflight true as required', { preflight: 'TRUE' }, { preflight: 'required' }],
+    ['takes preflight false as off', { preflight: 'false' }, { preflight: 'off' }],
+    ['accepts a loopback ARM endpoint', { armEndpoint: 'http://127.0.0.1:9/' }, { armEndpoint: 'http://127.0.0.1:9' }],
+    [
+      'accepts the matching public hosts of usgov',
+      { cloud: 'usgov', graphEndpoint: 'https://graph.microsoft.us', armEndpoint: 'https://management.usgovcloudapi.net' },
+      { cloud: 'usgov' }
+    ],
+    ['accepts a host no cloud claims', { graphEndpoint: 'https://graph.contoso.example' }, {}]
   ])('%s', (_name, overrides, expected) => {
     const parsed = parse(overrides)
     expect(parsed).toMatchObject({ ok: true, settings: expected })

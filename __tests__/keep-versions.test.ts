@@ -50,7 +50,7 @@ describe('keepVersions after a successful publish', () => {
   it('keeps the newest versions, ordered as numbers, and deletes the older ones, oldest first', async () => {
     const old = [seed('1.2.0'), seed('1.9.0'), seed('1.2.10')]
     const e = await start(old)
-    const r = await runInProcess(baseInputs(e.url, { version: '1.10.0', keepVersions: '2' }))
+    const r = await runInProcess(baseInputs(e, { version: '1.10.0', keepVersions: '2' }))
     expect(r.code).toBe(0)
     expect(writes(e)).toEqual([
       'POST deviceImages.create',
@@ -75,7 +75,7 @@ describe('keepVersions after a successful publish', () => {
       seed('1.1.0', { displayName: 'win11-dev' }),
       seed('1.0.0', { displayName: 'Win11-Dev-Old' })
     ])
-    const r = await runInProcess(baseInputs(e.url, { keepVersions: '1' }))
+    const r = await runInProcess(baseInputs(e, { keepVersions: '1' }))
     expect(r.code).toBe(0)
     expect(
       e
@@ -90,7 +90,7 @@ describe('keepVersions after a successful publish', () => {
     const used = seed('1.1.0')
     const unused = seed('1.0.0')
     const e = await start([used, unused], { policies: [{ id: OTHER_POLICY, displayName: 'Berlin', imageId: used.id }] })
-    const r = await runInProcess(baseInputs(e.url, { keepVersions: '1' }))
+    const r = await runInProcess(baseInputs(e, { keepVersions: '1' }))
     expect(r.code).toBe(0)
     expect(deleted(r)).toEqual([unused.id])
     expect(versionsLeft(e)).toEqual(['1.1.0', '1.4.0'])
@@ -103,7 +103,7 @@ describe('keepVersions after a successful publish', () => {
   it('deletes the image a rolled-out policy used before: the policies are read after the roll-out', async () => {
     const before = seed('1.3.0')
     const e = await start([before], { policies: [{ id: POLICY, displayName: 'Paris', imageId: before.id }] })
-    const r = await runInProcess(baseInputs(e.url, { keepVersions: '1', provisioningPolicyIds: POLICY }))
+    const r = await runInProcess(baseInputs(e, { keepVersions: '1', provisioningPolicyIds: POLICY }))
     expect(r.code).toBe(0)
     expect(writes(e)).toEqual(['POST deviceImages.create', 'PATCH policies.update', `DELETE deviceImages.delete ${before.id}`])
     expect(deleted(r)).toEqual([before.id])
@@ -113,7 +113,7 @@ describe('keepVersions after a successful publish', () => {
     const higher = seed('2.0.0')
     const lower = seed('1.0.0')
     const e = await start([higher, lower])
-    const r = await runInProcess(baseInputs(e.url, { keepVersions: '1' }))
+    const r = await runInProcess(baseInputs(e, { keepVersions: '1' }))
     expect(r.code).toBe(0)
     expect(deleted(r)).toEqual([lower.id])
     expect(versionsLeft(e)).toEqual(['1.4.0', '2.0.0'])
@@ -124,14 +124,14 @@ describe('keepVersions after a successful publish', () => {
   it('deletes a failed image of an older version like the others', async () => {
     const failed = seed('1.3.0', { status: 'failed', errorCode: 'sourceImageNotGeneralized' })
     const e = await start([seed('1.3.5'), failed])
-    const r = await runInProcess(baseInputs(e.url, { keepVersions: '2' }))
+    const r = await runInProcess(baseInputs(e, { keepVersions: '2' }))
     expect(r.code).toBe(0)
     expect(deleted(r)).toEqual([failed.id])
   })
 
   it('keeps everything without keepVersions, and says nothing of retention', async () => {
     const e = await start([seed('1.0.0'), seed('1.1.0')])
-    const r = await runInProcess(baseInputs(e.url))
+    const r = await runInProcess(baseInputs(e))
     expect(r.code).toBe(0)
     expect(writes(e)).toEqual(['POST deviceImages.create'])
     expect(r.outputs.deletedImageIds).toBe('[]')
@@ -143,7 +143,7 @@ describe('keepVersions in a full tenant', () => {
   it('deletes exactly one image before the create, the oldest retention would delete anyway', async () => {
     const family = [seed('1.2.0'), seed('1.0.0'), seed('1.1.0')]
     const e = await start([...others(17), ...family])
-    const r = await runInProcess(baseInputs(e.url, { keepVersions: '2' }))
+    const r = await runInProcess(baseInputs(e, { keepVersions: '2' }))
     expect(r.code).toBe(0)
     expect(writes(e)).toEqual([
       `DELETE deviceImages.delete ${family[1].id}`,
@@ -161,7 +161,7 @@ describe('keepVersions in a full tenant', () => {
   it('fails before any write when retention may delete none of the images', async () => {
     const family = [seed('1.2.0'), seed('1.1.0')]
     const e = await start([...others(18), ...family], { policies: [{ displayName: 'Lyon', imageId: family[1].id }] })
-    const r = await runInProcess(baseInputs(e.url, { keepVersions: '2' }))
+    const r = await runInProcess(baseInputs(e, { keepVersions: '2' }))
     expect(r.code).toBe(1)
     expect(e.writes()).toEqual([])
     const [error] = r.logger.of('error')
@@ -173,7 +173,7 @@ describe('keepVersions in a full tenant', () => {
 
   it('suggests keepVersions when it is not set', async () => {
     const e = await start([...others(19), seed('1.0.0')])
-    const r = await runInProcess(baseInputs(e.url))
+    const r = await runInProcess(baseInputs(e))
     expect(r.code).toBe(1)
     expect(e.writes()).toEqual([])
     expect(r.logger.of('error')[0].message).toMatch(/Or set keepVersions \(for example 3\)/)
@@ -183,7 +183,7 @@ describe('keepVersions in a full tenant', () => {
     const e = await start([...others(19), seed('1.0.0')], {
       faults: [{ method: 'DELETE', fault: { kind: 'status', status: 403, code: 'Forbidden' } }]
     })
-    const r = await runInProcess(baseInputs(e.url, { keepVersions: '1' }))
+    const r = await runInProcess(baseInputs(e, { keepVersions: '1' }))
     expect(r.code).toBe(1)
     expect(writes(e).filter(w => w.startsWith('POST'))).toEqual([])
     expect(r.logger.of('error')[0]).toMatchObject({
@@ -197,7 +197,7 @@ describe('keepVersions under faults', () => {
   it('settles a DELETE whose answer was lost by reading: it took effect', async () => {
     const old = seed('1.0.0')
     const e = await start([old], { faults: [{ method: 'DELETE', fault: { kind: 'commitThenDrop' } }] })
-    const r = await runInProcess(baseInputs(e.url, { keepVersions: '1' }))
+    const r = await runInProcess(baseInputs(e, { keepVersions: '1' }))
     expect(r.code).toBe(0)
     expect(writes(e)).toEqual(['POST deviceImages.create', `DELETE deviceImages.delete ${old.id}`])
     expect(deleted(r)).toEqual([old.id])
@@ -207,7 +207,7 @@ describe('keepVersions under faults', () => {
   it('settles a DELETE whose answer was lost by reading: it did not, so it is sent again', async () => {
     const old = seed('1.0.0')
     const e = await start([old], { faults: [{ method: 'DELETE', fault: { kind: 'drop' } }] })
-    const r = await runInProcess(baseInputs(e.url, { keepVersions: '1' }))
+    const r = await runInProcess(baseInputs(e, { keepVersions: '1' }))
     expect(r.code).toBe(0)
     expect(writes(e)).toEqual([
       'POST deviceImages.create',
@@ -222,7 +222,7 @@ describe('keepVersions under faults', () => {
     const e = await start([old], { policies: [{ id: OTHER_POLICY, displayName: 'Rome' }] })
     // Another administrator points a policy at the old image just before the action deletes it.
     e.before({ method: 'DELETE' }, emu => emu.pointPolicy(OTHER_POLICY, old.id))
-    const r = await runInProcess(baseInputs(e.url, { keepVersions: '1' }))
+    const r = await runInProcess(baseInputs(e, { keepVersions: '1' }))
     expect(r.code).toBe(0)
     expect(deleted(r)).toEqual([])
     expect(versionsLeft(e)).toEqual(['1.0.0', '1.4.0'])
@@ -241,7 +241,7 @@ describe('keepVersions under faults', () => {
         { method: 'DELETE', path: new RegExp(`deviceImages/${old.id}$`), fault: { kind: 'status', status: 500 }, times: 3 }
       ]
     })
-    const r = await runInProcess(baseInputs(e.url, { keepVersions: '1' }))
+    const r = await runInProcess(baseInputs(e, { keepVersions: '1' }))
     expect(r.code).toBe(0)
     expect(deleted(r)).toEqual([kept.id])
     const [warning] = r.logger.of('warning')
@@ -257,7 +257,7 @@ describe('keepVersions under faults', () => {
     const cancel = new AbortController()
     // The runner cancels the job while the second delete is on its way.
     e.before({ method: 'DELETE', path: new RegExp(`${second.id}$`) }, () => cancel.abort())
-    const r = await runInProcess(baseInputs(e.url, { keepVersions: '1' }), { signal: cancel.signal })
+    const r = await runInProcess(baseInputs(e, { keepVersions: '1' }), { signal: cancel.signal })
     expect(r.code).toBe(1)
     expect(r.logger.of('error')[0]).toMatchObject({
       title: 'Cancelled',
@@ -274,7 +274,7 @@ describe('keepVersions under faults', () => {
     const e = await start([seed('1.0.0')], {
       defaultUpload: [{ pendingMs: 50, outcome: 'failed', errorCode: 'sourceImageNotGeneralized' }]
     })
-    const r = await runInProcess(baseInputs(e.url, { keepVersions: '1' }))
+    const r = await runInProcess(baseInputs(e, { keepVersions: '1' }))
     expect(r.code).toBe(1)
     expect(writes(e)).toEqual(['POST deviceImages.create'])
     expect(r.outputs.deletedImageIds).toBe('[]')
@@ -286,7 +286,7 @@ describe('keepVersions under faults', () => {
       policies: [{ id: POLICY, displayName: 'Paris' }],
       faults: [{ method: 'PATCH', fault: { kind: 'status', status: 400, code: 'BadRequest' } }]
     })
-    const r = await runInProcess(baseInputs(e.url, { keepVersions: '1', provisioningPolicyIds: POLICY }))
+    const r = await runInProcess(baseInputs(e, { keepVersions: '1', provisioningPolicyIds: POLICY }))
     expect(r.code).toBe(1)
     expect(r.logger.of('error')[0].title).toBe('Roll-out incomplete')
     expect(writes(e)).toEqual(['POST deviceImages.create', 'PATCH policies.update'])
@@ -295,7 +295,7 @@ describe('keepVersions under faults', () => {
 
   it('deletes nothing after a publish it did not wait for', async () => {
     const e = await start([seed('1.0.0')])
-    const r = await runInProcess(baseInputs(e.url, { keepVersions: '1', wait: 'false' }))
+    const r = await runInProcess(baseInputs(e, { keepVersions: '1', wait: 'false' }))
     expect(r.code).toBe(0)
     expect(writes(e)).toEqual(['POST deviceImages.create'])
     expect(r.logger.of('notice')).toContainEqual(expect.objectContaining({ title: 'Retention not run' }))
@@ -306,7 +306,7 @@ describe('keepVersions in a dry run', () => {
   it('lists what it would delete now and after a success, and deletes nothing', async () => {
     const family = [seed('1.2.0'), seed('1.0.0'), seed('1.1.0'), seed('1.3.0')]
     const e = await start([...others(16), ...family], { policies: [{ id: POLICY, displayName: 'Paris', imageId: family[3].id }] })
-    const r = await runInProcess(baseInputs(e.url, { keepVersions: '1', dryRun: 'true', provisioningPolicyIds: POLICY }))
+    const r = await runInProcess(baseInputs(e, { keepVersions: '1', dryRun: 'true', provisioningPolicyIds: POLICY }))
     expect(r.code).toBe(0)
     expect(e.writes()).toEqual([])
     expect(r.outputs.deletedImageIds).toBe('[]')

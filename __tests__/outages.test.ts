@@ -42,7 +42,7 @@ async function onFakeTime(options: EmulatorOptions = {}): Promise<{ e: Emulator;
 
 /** Realistic timings: a poll a minute, two hours to wait. */
 function realInputs(e: Emulator, overrides: Record<string, string> = {}): Record<string, string> {
-  return baseInputs(e.url, { pollIntervalSeconds: '60', timeoutMinutes: '120', ...overrides })
+  return baseInputs(e, { pollIntervalSeconds: '60', timeoutMinutes: '120', ...overrides })
 }
 
 const production = (clock: FakeClock) => ({ clock, retry: DEFAULT_RETRY })
@@ -80,7 +80,8 @@ describe('an outage during the wait is ridden out until the deadline', () => {
   it('ends as a time-out, at the deadline, when the token endpoint stays down', async () => {
     const { e, clock } = await onFakeTime({
       tokenLifetimeSeconds: 600,
-      faults: [{ method: 'POST', path: TOKEN, skip: 1, times: Infinity, fault: { kind: 'status', status: 503 } }]
+      // The Graph token and the preflight's ARM token are issued; every renewal fails.
+      faults: [{ method: 'POST', path: TOKEN, skip: 2, times: Infinity, fault: { kind: 'status', status: 503 } }]
     })
     const started = clock.now()
     const r = await runInProcess(realInputs(e, { timeoutMinutes: '60' }), production(clock))
@@ -299,7 +300,7 @@ describe('cancellation, in process', () => {
     const watch = setInterval(() => {
       if (e.requests.some(x => x.route === 'cloudPcs.reprovision')) controller.abort()
     }, 2)
-    const r = await runInProcess(baseInputs(e.url, { provisioningPolicyIds: P1, reprovision: 'true' }), {
+    const r = await runInProcess(baseInputs(e, { provisioningPolicyIds: P1, reprovision: 'true' }), {
       signal: controller.signal
     }).finally(() => clearInterval(watch))
     expect(r.code).toBe(1)
@@ -326,7 +327,7 @@ describe('cancellation, in process', () => {
     const watch = setInterval(() => {
       if (e.requests.some(x => x.route === 'token')) controller.abort()
     }, 2)
-    const r = await runInProcess(baseInputs(e.url), { signal: controller.signal }).finally(() => clearInterval(watch))
+    const r = await runInProcess(baseInputs(e), { signal: controller.signal }).finally(() => clearInterval(watch))
     expect(r.code).toBe(1)
     expect(r.logger.of('error')[0].title).toBe('Cancelled')
     expect(e.requests.filter(x => x.route === 'token').length).toBeLessThanOrEqual(2)

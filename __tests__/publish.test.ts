@@ -14,13 +14,13 @@ async function start(options: EmulatorOptions = {}): Promise<Emulator> {
   return emulator
 }
 
-const graph = (e: Emulator) => e.requests.filter(r => r.route !== 'token')
+const graph = (e: Emulator) => e.requests.filter(r => r.route !== 'token' && r.server === 'graph')
 const routes = (e: Emulator) => graph(e).map(r => r.route)
 
 describe('publish against the emulator', () => {
   it('creates the image, waits until ready and sets every output', async () => {
     const e = await start({ defaultUpload: [{ pendingMs: 150, outcome: 'ready' }] })
-    const r = await runInProcess(baseInputs(e.url))
+    const r = await runInProcess(baseInputs(e))
     expect(r.logger.of('error')).toEqual([])
     expect(r.code).toBe(0)
     const [image] = e.images()
@@ -50,7 +50,7 @@ describe('publish against the emulator', () => {
 
   it('sends exactly the three create properties and the required headers on every request', async () => {
     const e = await start({ defaultUpload: [{ pendingMs: 50, outcome: 'ready' }] })
-    await runInProcess(baseInputs(e.url))
+    await runInProcess(baseInputs(e))
     const create = e.requests.find(r => r.route === 'deviceImages.create')!
     expect(JSON.parse(create.body)).toEqual({ displayName: 'Win11-Dev', version: '1.4.0', sourceImageResourceId: SOURCE })
     expect(create.path).toBe('/beta/deviceManagement/virtualEndpoint/deviceImages')
@@ -75,7 +75,7 @@ describe('publish against the emulator', () => {
         { pendingMs: 100, outcome: 'ready' }
       ]
     })
-    const r = await runInProcess(baseInputs(e.url), { clock })
+    const r = await runInProcess(baseInputs(e), { clock })
     expect(r.code).toBe(0)
     expect(r.outputs).toMatchObject({ status: 'ready', uploadAttempts: '2', result: 'created' })
     expect(routes(e).filter(x => x === 'deviceImages.retryUpload')).toHaveLength(1)
@@ -97,7 +97,7 @@ describe('publish against the emulator', () => {
         { pendingMs: 80, outcome: 'ready' }
       ]
     })
-    const r = await runInProcess(baseInputs(e.url))
+    const r = await runInProcess(baseInputs(e))
     expect(r.code).toBe(0)
     expect(r.outputs.uploadAttempts).toBe('2')
     expect(routes(e).filter(x => x.endsWith('retryUpload') || x.endsWith('reupload'))).toEqual([
@@ -108,7 +108,7 @@ describe('publish against the emulator', () => {
 
   it('fails at once on a failure a retry cannot fix, with the code and the remedy', async () => {
     const e = await start({ defaultUpload: [{ pendingMs: 80, outcome: 'failed', errorCode: 'sourceImageNotGeneralized' }] })
-    const r = await runInProcess(baseInputs(e.url))
+    const r = await runInProcess(baseInputs(e))
     expect(r.code).toBe(1)
     expect(routes(e)).not.toContain('deviceImages.retryUpload')
     expect(r.outputs).toMatchObject({
@@ -131,7 +131,7 @@ describe('publish against the emulator', () => {
         { pendingMs: 100, outcome: 'ready' }
       ]
     })
-    const r = await runInProcess(baseInputs(e.url))
+    const r = await runInProcess(baseInputs(e))
     expect(r.logger.of('error')).toEqual([])
     expect(r.code).toBe(0)
     expect(routes(e).filter(x => x === 'deviceImages.retryUpload')).toHaveLength(1)
@@ -147,7 +147,7 @@ describe('publish against the emulator', () => {
         { pendingMs: 100, outcome: 'ready' }
       ]
     })
-    const r = await runInProcess(baseInputs(e.url))
+    const r = await runInProcess(baseInputs(e))
     expect(r.code).toBe(0)
     const retry = graph(e).find(x => x.route === 'deviceImages.retryUpload')!
     expect(retry.status).toBe(400)
@@ -160,7 +160,7 @@ describe('publish against the emulator', () => {
 
   it('gives up when the upload retries run out', async () => {
     const e = await start({ defaultUpload: [{ pendingMs: 50, outcome: 'failed', errorCode: 'internalServerError' }] })
-    const r = await runInProcess(baseInputs(e.url, { maxUploadRetries: '1' }))
+    const r = await runInProcess(baseInputs(e, { maxUploadRetries: '1' }))
     expect(r.code).toBe(1)
     expect(routes(e).filter(x => x === 'deviceImages.retryUpload')).toHaveLength(1)
     expect(r.outputs).toMatchObject({ status: 'failed', errorCode: 'internalServerError', uploadAttempts: '2' })
@@ -178,7 +178,7 @@ describe('publish against the emulator', () => {
   it('times out with the outputs still set and says the upload goes on', async () => {
     const clock = new FakeClock()
     const e = await start({ now: () => clock.now(), defaultUpload: [{ pendingMs: 60_000, outcome: 'ready' }] })
-    const r = await runInProcess(baseInputs(e.url, { timeoutMinutes: '0.01', pollIntervalSeconds: '0.1' }), { clock })
+    const r = await runInProcess(baseInputs(e, { timeoutMinutes: '0.01', pollIntervalSeconds: '0.1' }), { clock })
     expect(r.code).toBe(1)
     // Polls until the deadline (0.6 s), the last one on it.
     expect(clock.sleeps.reduce((a, b) => a + b, 0)).toBe(600)
@@ -192,7 +192,7 @@ describe('publish against the emulator', () => {
 
   it('returns right after the create with wait: false', async () => {
     const e = await start({ defaultUpload: [{ pendingMs: 60_000, outcome: 'ready' }] })
-    const r = await runInProcess(baseInputs(e.url, { wait: 'false' }))
+    const r = await runInProcess(baseInputs(e, { wait: 'false' }))
     expect(r.code).toBe(0)
     expect(routes(e)).toEqual(['deviceImages.list', 'deviceImages.create'])
     expect(r.outputs).toMatchObject({ status: 'pending', result: 'created', uploadAttempts: '1' })
@@ -208,7 +208,7 @@ describe('publish against the emulator', () => {
         { displayName: 'WIN11-dev', version: '1.4.0', sourceImageResourceId: SOURCE.toLowerCase(), status: 'ready' }
       ]
     })
-    const r = await runInProcess(baseInputs(e.url))
+    const r = await runInProcess(baseInputs(e))
     expect(r.code).toBe(0)
     expect(e.writes()).toEqual([])
     expect(r.outputs).toMatchObject({ result: 'reused', status: 'ready', uploadAttempts: '1' })
@@ -220,7 +220,7 @@ describe('publish against the emulator', () => {
   it('does not reuse an image of the same name and version built from another source', async () => {
     const other = SOURCE.replace('win11-dev', 'win11-old')
     const e = await start({ images: [{ displayName: 'Win11-Dev', version: '1.4.0', sourceImageResourceId: other }] })
-    const r = await runInProcess(baseInputs(e.url))
+    const r = await runInProcess(baseInputs(e))
     expect(r.code).toBe(1)
     expect(e.writes()).toEqual([])
     const [error] = r.logger.of('error')
@@ -233,7 +233,7 @@ describe('publish against the emulator', () => {
     const e = await start({
       faults: [{ method: 'POST', path: /deviceImages$/, fault: { kind: 'status', status: 400, code: 'invalidRequest' } }]
     })
-    const r = await runInProcess(baseInputs(e.url))
+    const r = await runInProcess(baseInputs(e))
     expect(r.code).toBe(1)
     const [error] = r.logger.of('error')
     const create = e.requests.find(x => x.route === 'deviceImages.create')!
@@ -246,7 +246,7 @@ describe('publish against the emulator', () => {
 
   it('masks the secret and every token, and never prints them', async () => {
     const e = await start({ defaultUpload: [{ pendingMs: 50, outcome: 'ready' }] })
-    const r = await runInProcess(baseInputs(e.url))
+    const r = await runInProcess(baseInputs(e))
     expect(r.code).toBe(0)
     const tokens = e.requests.filter(x => x.route !== 'token').map(x => x.headers.authorization.replace('Bearer ', ''))
     expect(r.secrets[0]).toBe(CLIENT_SECRET)
@@ -264,7 +264,7 @@ describe('HTTP behaviour against the emulator', () => {
       defaultUpload: [{ pendingMs: 50, outcome: 'ready' }],
       faults: [{ method: 'GET', path: /deviceImages$/, fault: { kind: 'status', status: 429, retryAfter: '1' } }]
     })
-    const r = await runInProcess(baseInputs(e.url), { clock })
+    const r = await runInProcess(baseInputs(e), { clock })
     expect(r.code).toBe(0)
     const lists = e.requests.filter(x => x.route === 'deviceImages.list')
     expect(lists.map(x => x.status)).toEqual([429, 200])
@@ -283,7 +283,7 @@ describe('HTTP behaviour against the emulator', () => {
       defaultUpload: [{ pendingMs: 50, outcome: 'ready' }],
       faults: [{ method: 'POST', path: /deviceImages$/, fault }]
     })
-    const r = await runInProcess(baseInputs(e.url))
+    const r = await runInProcess(baseInputs(e))
     expect(r.code).toBe(0)
     expect(e.images()).toHaveLength(1)
     expect(routes(e).filter(x => x === 'deviceImages.create')).toHaveLength(1)
@@ -296,7 +296,7 @@ describe('HTTP behaviour against the emulator', () => {
       defaultUpload: [{ pendingMs: 50, outcome: 'ready' }],
       faults: [{ method: 'POST', path: /deviceImages$/, fault: { kind: 'drop' } }]
     })
-    const r = await runInProcess(baseInputs(e.url))
+    const r = await runInProcess(baseInputs(e))
     expect(r.code).toBe(0)
     expect(e.images()).toHaveLength(1)
     expect(routes(e).filter(x => x === 'deviceImages.create')).toHaveLength(2)
@@ -307,7 +307,7 @@ describe('HTTP behaviour against the emulator', () => {
       defaultUpload: [{ pendingMs: 50, outcome: 'ready' }],
       faults: [{ method: 'POST', path: /deviceImages$/, fault: { kind: 'status', status: 503 } }]
     })
-    const r = await runInProcess(baseInputs(e.url))
+    const r = await runInProcess(baseInputs(e))
     expect(r.code).toBe(0)
     expect(e.images()).toHaveLength(1)
     expect(routes(e).slice(0, 3)).toEqual(['deviceImages.list', 'deviceImages.create', 'deviceImages.create'])
@@ -315,7 +315,7 @@ describe('HTTP behaviour against the emulator', () => {
 
   it('renews short-lived tokens during the wait', async () => {
     const e = await start({ tokenLifetimeSeconds: 1, defaultUpload: [{ pendingMs: 2500, outcome: 'ready' }] })
-    const r = await runInProcess(baseInputs(e.url, { pollIntervalSeconds: '0.2' }))
+    const r = await runInProcess(baseInputs(e, { pollIntervalSeconds: '0.2' }))
     expect(r.code).toBe(0)
     expect(e.requests.filter(x => x.route === 'token').length).toBeGreaterThanOrEqual(3)
     expect(graph(e).every(x => x.status !== 401)).toBe(true)
@@ -323,12 +323,16 @@ describe('HTTP behaviour against the emulator', () => {
 
   it('renews once and repeats once when Graph answers 401', async () => {
     const e = await start({ defaultUpload: [{ pendingMs: 400, outcome: 'ready' }] })
-    const done = runInProcess(baseInputs(e.url, { pollIntervalSeconds: '0.1' }))
+    const done = runInProcess(baseInputs(e, { pollIntervalSeconds: '0.1' }))
     await new Promise(resolve => setTimeout(resolve, 200))
     e.revokeTokens()
     const r = await done
     expect(r.code).toBe(0)
-    expect(e.requests.filter(x => x.route === 'token')).toHaveLength(2)
+    // The Graph token, and its one renewal; the preflight's ARM token is asked for apart.
+    const graphTokens = e.requests.filter(
+      x => x.route === 'token' && new URLSearchParams(x.body).get('scope') === `${e.url}/.default`
+    )
+    expect(graphTokens).toHaveLength(2)
     expect(graph(e).filter(x => x.status === 401)).toHaveLength(1)
   })
 })

@@ -20,7 +20,7 @@ describe('cancellation', () => {
   it.each(['SIGTERM', 'SIGINT'] as const)('on %s stops waiting, writes outputs and summary, exits non-zero', async signal => {
     const e = await start({ defaultUpload: [{ pendingMs: 60_000, outcome: 'ready' }] })
     const result = await runAction({
-      inputs: baseInputs(e.url, { pollIntervalSeconds: '0.5', timeoutMinutes: '5' }),
+      inputs: baseInputs(e, { pollIntervalSeconds: '0.5', timeoutMinutes: '5' }),
       env: RUN_CONTEXT,
       // Once the wait has begun, as a person pressing "Cancel" would.
       signalWhen: { text: 'is pending', signal }
@@ -46,7 +46,7 @@ describe('odd answers', () => {
     ['a dropped connection', { kind: 'drop' } as const]
   ])('reads the image again after %s', async (_name, fault) => {
     const e = await start({ faults: [{ method: 'GET', path: GET_IMAGE, fault }] })
-    const r = await runInProcess(baseInputs(e.url))
+    const r = await runInProcess(baseInputs(e))
     expect(r.code).toBe(0)
     const reads = e.requests.filter(x => x.route === 'deviceImages.get')
     expect(reads[0].fault).toBeDefined()
@@ -65,7 +65,7 @@ describe('odd answers', () => {
         }
       ]
     })
-    const r = await runInProcess(baseInputs(e.url))
+    const r = await runInProcess(baseInputs(e))
     expect(r.code).toBe(0)
     expect(r.logger.of('info').filter(l => l.message.includes('without a status'))).toHaveLength(1)
   })
@@ -75,7 +75,7 @@ describe('odd answers', () => {
       defaultUpload: [{ pendingMs: 60_000, outcome: 'ready' }],
       faults: [{ method: 'GET', path: GET_IMAGE, skip: 2, fault: { kind: 'status', status: 404, code: 'itemNotFound' } }]
     })
-    const r = await runInProcess(baseInputs(e.url))
+    const r = await runInProcess(baseInputs(e))
     expect(r.code).toBe(1)
     expect(r.logger.of('error')[0]).toMatchObject({
       title: 'Image deleted',
@@ -87,7 +87,7 @@ describe('odd answers', () => {
     const e = await start({
       faults: [{ method: 'POST', path: /deviceImages$/, fault: { kind: 'status', status: 409, code: 'conflict' } }]
     })
-    const r = await runInProcess(baseInputs(e.url))
+    const r = await runInProcess(baseInputs(e))
     expect(r.code).toBe(1)
     expect(r.logger.of('error')[0]).toMatchObject({
       title: 'Image already exists',
@@ -97,7 +97,7 @@ describe('odd answers', () => {
 
   it('gives up on a request that hangs past the client time-out and tries again', async () => {
     const e = await start({ faults: [{ method: 'GET', path: /deviceImages$/, fault: { kind: 'delay', ms: 1500 } }] })
-    const r = await runInProcess(baseInputs(e.url), { requestTimeoutMs: 500 })
+    const r = await runInProcess(baseInputs(e), { requestTimeoutMs: 500 })
     expect(r.code).toBe(0)
     expect(r.logger.of('info').map(l => l.message)).toContainEqual(expect.stringMatching(/Request timeout.*retrying/))
   })

@@ -55,7 +55,7 @@ describe('roll-out', () => {
         { id: P2, displayName: 'Designers', imageType: 'custom', imageId: IMAGE_ID, imageDisplayName: 'Win11-Dev' }
       ]
     })
-    const r = await runInProcess(baseInputs(e.url, { provisioningPolicyIds: `${P1}\n${P2}` }))
+    const r = await runInProcess(baseInputs(e, { provisioningPolicyIds: `${P1}\n${P2}` }))
     expect(r.code).toBe(0)
     expect(writes(e)).toEqual(['policies.update'])
     expect(e.writes()[0].path).toBe(`/beta/deviceManagement/virtualEndpoint/provisioningPolicies/${P1}`)
@@ -69,7 +69,7 @@ describe('roll-out', () => {
   it('fails on an unknown policy before publishing anything, naming it', async () => {
     const e = await start()
     const unknown = guid('dddddddd', 9)
-    const r = await runInProcess(baseInputs(e.url, { provisioningPolicyIds: `${P1},${unknown}` }))
+    const r = await runInProcess(baseInputs(e, { provisioningPolicyIds: `${P1},${unknown}` }))
     expect(r.code).toBe(1)
     expect(e.writes()).toEqual([])
     expect(r.logger.of('error')[0]).toMatchObject({
@@ -83,7 +83,7 @@ describe('roll-out', () => {
       defaultUpload: [{ pendingMs: 50, outcome: 'failed', errorCode: 'osVersionNotSupported' }],
       cloudPcs: pcs(P1, 1, 3)
     })
-    const r = await runInProcess(baseInputs(e.url, { provisioningPolicyIds: P1, reprovision: 'true' }))
+    const r = await runInProcess(baseInputs(e, { provisioningPolicyIds: P1, reprovision: 'true' }))
     expect(r.code).toBe(1)
     expect(writes(e)).toEqual(['deviceImages.create'])
     expect(r.outputs).toMatchObject({ updatedPolicyIds: '[]', reprovisionedCloudPcIds: '[]' })
@@ -99,7 +99,7 @@ describe('roll-out', () => {
     // One extra is already among the policies' Cloud PCs (in another case), one belongs to a policy not listed.
     const extras = `${guid('CCCCCCCC', 5)}\n${guid('cccccccc', 201)}`
     const r = await runInProcess(
-      baseInputs(e.url, {
+      baseInputs(e, {
         provisioningPolicyIds: `${P1},${P2}`,
         reprovision: 'true',
         cloudPcIds: extras,
@@ -139,7 +139,7 @@ describe('roll-out', () => {
         }
       ]
     })
-    const r = await runInProcess(baseInputs(e.url, { provisioningPolicyIds: P1, reprovision: 'true' }))
+    const r = await runInProcess(baseInputs(e, { provisioningPolicyIds: P1, reprovision: 'true' }))
     expect(r.code).toBe(1)
     const accepted = JSON.parse(r.outputs.reprovisionedCloudPcIds) as string[]
     expect(accepted).toHaveLength(5)
@@ -154,7 +154,7 @@ describe('roll-out', () => {
 
   it('slows the whole batch down under a tenant write budget, reprovisioning each once', async () => {
     const e = await start({ cloudPcs: pcs(P1, 1, 30), knobs: { writeBudget: { writes: 10, perSeconds: 1 } } })
-    const r = await runInProcess(baseInputs(e.url, { provisioningPolicyIds: P1, reprovision: 'true' }), {
+    const r = await runInProcess(baseInputs(e, { provisioningPolicyIds: P1, reprovision: 'true' }), {
       retry: { baseDelayMs: 5, maxDelayMs: 50, stepBudgetMs: 5000 }
     })
     expect(r.logger.of('error')).toEqual([])
@@ -175,7 +175,7 @@ describe('roll-out', () => {
         { method: 'POST', path: /reprovision$/, times: Infinity, fault: { kind: 'delay', ms: 50 } }
       ]
     })
-    const r = await runInProcess(baseInputs(e.url, { provisioningPolicyIds: P1, reprovision: 'true' }), { clock })
+    const r = await runInProcess(baseInputs(e, { provisioningPolicyIds: P1, reprovision: 'true' }), { clock })
     expect(r.code).toBe(0)
     // The service's second was waited out (the gate itself is tested in requester.test.ts).
     expect(clock.sleeps).toContain(1000)
@@ -186,7 +186,7 @@ describe('roll-out', () => {
     const e = await start({
       faults: [{ method: 'PATCH', path: /provisioningPolicies/, fault: { kind: 'commitThenStatus', status: 504 } }]
     })
-    const r = await runInProcess(baseInputs(e.url, { provisioningPolicyIds: P1 }))
+    const r = await runInProcess(baseInputs(e, { provisioningPolicyIds: P1 }))
     expect(r.code).toBe(0)
     expect(writes(e).filter(w => w === 'policies.update')).toHaveLength(1)
     // The check before publishing, the read before the PATCH, and the read after the lost answer.
@@ -205,7 +205,7 @@ describe('roll-out', () => {
       cloudPcs: [...pcs(P1, 1, 2), ...pcs(P2, 11, 2)],
       faults: [{ method: 'PATCH', path: new RegExp(P2), fault: { kind: 'status', status: 400, code: 'badRequest' } }]
     })
-    const r = await runInProcess(baseInputs(e.url, { provisioningPolicyIds: `${P1},${P2}`, reprovision: 'true' }))
+    const r = await runInProcess(baseInputs(e, { provisioningPolicyIds: `${P1},${P2}`, reprovision: 'true' }))
     expect(r.code).toBe(1)
     expect(JSON.parse(r.outputs.updatedPolicyIds)).toEqual([P1])
     expect(JSON.parse(r.outputs.reprovisionedCloudPcIds).sort()).toEqual(pcs(P1, 1, 2).map(pc => pc.id))
@@ -215,7 +215,7 @@ describe('roll-out', () => {
   it('lists exactly which Cloud PCs a dry run would reprovision, touching none', async () => {
     const e = await start({ cloudPcs: [...pcs(P1, 1, 3), ...pcs(P2, 11, 1)] })
     const r = await runInProcess(
-      baseInputs(e.url, { provisioningPolicyIds: P1, reprovision: 'true', cloudPcIds: guid('cccccccc', 11), dryRun: 'true' })
+      baseInputs(e, { provisioningPolicyIds: P1, reprovision: 'true', cloudPcIds: guid('cccccccc', 11), dryRun: 'true' })
     )
     expect(r.code).toBe(0)
     expect(e.writes()).toEqual([])
@@ -235,7 +235,7 @@ describe('roll-out', () => {
     [{ provisioningPolicyIds: P1, wait: 'false' }, 'provisioningPolicyIds', /needs the image to be ready/]
   ])('refuses %j before any request', async (inputs, input, message) => {
     const e = await start()
-    const r = await runInProcess(baseInputs(e.url, inputs))
+    const r = await runInProcess(baseInputs(e, inputs))
     expect(r.code).toBe(1)
     expect(e.requests).toEqual([])
     expect(r.logger.of('error')).toEqual([

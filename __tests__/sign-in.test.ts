@@ -28,7 +28,7 @@ async function start(options: EmulatorOptions = {}): Promise<Emulator> {
 
 /** Inputs with only the given credential inputs set. */
 function inputs(e: Emulator, credentials: Record<string, string>, extra: Record<string, string> = {}): Record<string, string> {
-  const all = baseInputs(e.url, extra)
+  const all = baseInputs(e, extra)
   delete all.tenantId
   delete all.clientId
   delete all.clientSecret
@@ -98,7 +98,7 @@ describe('client secret', () => {
 
   it('asks for the .default scope of the Graph endpoint at the tenant token endpoint', async () => {
     const e = await start(registered)
-    const r = await runInProcess(baseInputs(e.url))
+    const r = await runInProcess(baseInputs(e))
     expect(r.code).toBe(0)
     const [request] = tokenRequests(e)
     expect(request.path).toBe(`/${TENANT}/oauth2/v2.0/token`)
@@ -126,7 +126,7 @@ describe('client secret', () => {
     ]
   ])('explains %s', async (_name, overrides, title, message) => {
     const e = await start(registered)
-    const r = await runInProcess(baseInputs(e.url, overrides))
+    const r = await runInProcess(baseInputs(e, overrides))
     expect(r.code).toBe(1)
     expect(r.logger.of('error')).toEqual([expect.objectContaining({ title, message: expect.stringMatching(message) })])
     expect(e.requests.filter(x => x.route !== 'token')).toEqual([])
@@ -147,6 +147,9 @@ describe('GitHub OIDC federated credential', () => {
     const assertions = exchanges.map(x => new URLSearchParams(x.body).get('client_assertion'))
     expect(new Set(assertions).size).toBe(exchanges.length)
     expect(assertions).toEqual(e.githubOidc.issued)
+    // The preflight's Azure Resource Manager token comes from the same federated credential, with its own assertion.
+    expect(exchanges.map(x => new URLSearchParams(x.body).get('scope'))).toContain(`${e.armUrl}/.default`)
+    expect(e.requests.filter(x => x.route === 'arm.images.get').map(x => x.status)).toEqual([200])
     const idRequest = e.requests.find(x => x.route === 'github.idToken')!
     expect(idRequest.query.audience).toBe('api://AzureADTokenExchange')
     expect(new URLSearchParams(exchanges[0].body).get('client_assertion_type')).toBe(
@@ -191,20 +194,29 @@ describe('GitHub OIDC federated credential', () => {
 })
 
 describe('Azure CLI session', () => {
-  /** A stand-in `az` that records its arguments and prints what `az account get-access-token` prints. */
-  function fakeAz(token: string): { dir: string; argsFile: string } {
+  /**
+   * A stand-in `az` that records its arguments and prints what `az account get-access-token` prints:
+   * `token`, or for the resource `arm.resource` the token `arm.token`.
+   */
+  function fakeAz(token: string, arm?: { resource: string; token: string }): { dir: string; argsFile: string } {
     const dir = mkdtempSync(join(tmpdir(), 'fake-az-'))
     const argsFile = join(dir, 'args')
-    const answer = JSON.stringify({
-      accessToken: token,
-      expiresOn: '2030-01-01 00:00:00.000000',
-      expires_on: Math.floor(Date.now() / 1000) + 3600,
-      subscription: 'x',
-      tenant: TENANT,
-      tokenType: 'Bearer'
-    })
-    writeFileSync(join(dir, 'answer.json'), answer)
-    writeFileSync(join(dir, 'az'), `#!/bin/sh\necho "$@" >> "${argsFile}"\ncat "${join(dir, 'answer.json')}"\n`)
+    const answer = (accessToken: string) =>
+      JSON.stringify({
+        accessToken,
+        expiresOn: '2030-01-01 00:00:00.000000',
+        expires_on: Math.floor(Date.now() / 1000) + 3600,
+        subscription: 'x',
+        tenant: TENANT,
+        tokenType: 'Bearer'
+      })
+    writeFileSync(join(dir, 'answer.json'), answer(token))
+    writeFileSync(join(dir, 'arm.json'), answer(arm?.token ?? token))
+    // `az account get-access-token --resource URL ...`: the URL is the fourth argument.
+    writeFileSync(
+      join(dir, 'az'),
+      `#!/bin/sh\necho "$@" >> "${argsFile}"\nif [ "$4" = "${arm?.resource ?? ''}" ]; then cat "${join(dir, 'arm.json')}"; else cat "${join(dir, 'answer.json')}"; fi\n`
+    )
     chmodSync(join(dir, 'az'), 0o755)
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
     return { dir, argsFile }
@@ -212,14 +224,19 @@ describe('Azure CLI session', () => {
 
   it('uses the session of an earlier azure/login step when no credentials are given', async () => {
     const e = await start()
-    const az = fakeAz(e.issueToken())
+    const az = fakeAz(e.issueToken(), { resource: e.armUrl, token: e.issueToken({ audience: e.armUrl }) })
     const result = await runAction({
       inputs: inputs(e, {}, { pollIntervalSeconds: '0.1' }),
       env: { ...RUN_CONTEXT, PATH: `${az.dir}:${process.env.PATH}` }
     })
     expect(result.stdout).not.toMatch(/::error/)
     expect(result.code).toBe(0)
-    expect(readFileSync(az.argsFile, 'utf8').trim()).toBe(`account get-access-token --resource ${e.url} --output json`)
+    // One token for Graph, one for Azure Resource Manager (the preflight), from the same session.
+    expect(readFileSync(az.argsFile, 'utf8').trim().split('\n')).toEqual([
+      `account get-access-token --resource ${e.url} --output json`,
+      `account get-access-token --resource ${e.armUrl} --output json`
+    ])
+    expect(e.requests.filter(r => r.route === 'arm.images.get').map(r => r.status)).toEqual([200])
     expect(tokenRequests(e)).toEqual([])
   })
 
@@ -274,7 +291,7 @@ describe('clouds', () => {
     cleanups.push(() => proxy.close())
     process.env.http_proxy = proxy.url
     cleanups.push(() => delete process.env.http_proxy)
-    const r = await runInProcess(baseInputs(e.url, { [input]: 'http://graph.contoso.example' }))
+    const r = await runInProcess(baseInputs(e, { [input]: 'http://graph.contoso.example' }))
     expect(r.code).toBe(1)
     expect(r.logger.of('error')[0]).toMatchObject({
       title: `Invalid input: ${input}`,
@@ -290,7 +307,7 @@ describe('permissions', () => {
     const e = await start({
       faults: [{ method: 'POST', path: /deviceImages$/, fault: { kind: 'status', status: 403, code: 'Forbidden' } }]
     })
-    const r = await runInProcess(baseInputs(e.url))
+    const r = await runInProcess(baseInputs(e))
     expect(r.code).toBe(1)
     const [error] = r.logger.of('error')
     expect(error.message).toContain('CloudPC.ReadWrite.All')

@@ -15,7 +15,7 @@ afterEach(async () => {
 
 async function summaryOf(options: EmulatorOptions, inputs: Record<string, string> = {}) {
   emulator = await startEmulator(options)
-  const r = await runInProcess(baseInputs(emulator.url, inputs))
+  const r = await runInProcess(baseInputs(emulator, inputs))
   return { ...r, image: emulator.images()[0] }
 }
 

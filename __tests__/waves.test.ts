@@ -55,7 +55,7 @@ async function start(options: EmulatorOptions = {}): Promise<Started> {
 
 function run(s: Started, inputs: Record<string, string>, extra: Parameters<typeof runInProcess>[1] = {}) {
   return runInProcess(
-    baseInputs(s.e.url, {
+    baseInputs(s.e, {
       provisioningPolicyIds: P1,
       reprovision: 'true',
       pollIntervalSeconds: '60',
@@ -328,7 +328,7 @@ describe('waves', () => {
     })
     // Another administrator moves P1 to 1.3.0 after the action checked it, while the image is found.
     s.e.before({ method: 'GET', path: /deviceImages$/ }, e => e.pointPolicy(P1, guid('bbbbbbbb', 2)))
-    const r = await runInProcess(baseInputs(s.e.url, { provisioningPolicyIds: `${P1},${P2}` }), { clock: s.clock })
+    const r = await runInProcess(baseInputs(s.e, { provisioningPolicyIds: `${P1},${P2}` }), { clock: s.clock })
     expect(r.code).toBe(0)
     // What P1 held just before the PATCH, not what the check before the upload saw; P2 was not changed.
     expect(JSON.parse(r.outputs.previousPolicyImages)).toEqual({

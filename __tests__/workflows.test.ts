@@ -43,10 +43,16 @@ describe('workflows', () => {
     emulator = await startEmulator(JSON.parse(readFileSync(join(ROOT, configPath), 'utf8')) as EmulatorOptions)
     const step = steps.find(s => s.uses === './')!
     const inputs = Object.fromEntries(
-      Object.entries(step.with!).map(([name, value]) => [name, String(value).replace('http://127.0.0.1:8080', emulator!.url)])
+      Object.entries(step.with!).map(([name, value]) => [
+        name,
+        String(value).replace('http://127.0.0.1:8080', emulator!.url).replace('http://127.0.0.1:8081', emulator!.armUrl)
+      ])
     )
+    expect(start.run).toContain('--arm-port 8081')
     const result = await runAction({ inputs, env: RUN_CONTEXT })
     expect(result.code).toBe(0)
+    // The source image was checked against the emulator's ARM, not skipped.
+    expect(emulator.requests.filter(r => r.route === 'arm.images.get').map(r => r.status)).toEqual([200])
     // The check step compares env values built from the outputs with what it expects.
     const check = steps[steps.length - 1]
     const expectations = [...check.run!.matchAll(/test "\$(\w+)" = (\S+)/g)].map(([, variable, value]) => [variable, value])

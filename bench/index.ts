@@ -15,7 +15,7 @@ import { BUNDLE, inputEnv, ROOT, RUN_CONTEXT, runAction } from '../scripts/runne
 import { median, measureStartup } from './startup.js'
 
 const SOURCE = '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Compute/images/bench'
-const inputs = (url: string, extra: Record<string, string>) => ({
+const inputs = ({ url, armUrl }: { url: string; armUrl: string }, extra: Record<string, string>) => ({
   displayName: 'Win11-Bench',
   version: '1.0.0',
   sourceImageResourceId: SOURCE,
@@ -24,6 +24,7 @@ const inputs = (url: string, extra: Record<string, string>) => ({
   clientSecret: 'bench',
   graphEndpoint: url,
   authorityHost: url,
+  armEndpoint: armUrl,
   ...extra
 })
 const step = (label: string) => console.log(`\n▶ ${label}`)
@@ -50,7 +51,7 @@ async function requestsFor(
   let time = Date.parse('2026-11-23T10:00:00Z')
   const clock: Clock = { now: () => time, sleep: async ms => void (time += ms) }
   const emulator = await startEmulator({ now: () => time, defaultUpload: attempts })
-  const given = inputs(emulator.url, { pollIntervalSeconds: '60', timeoutMinutes: String(polls * 3) })
+  const given = inputs(emulator, { pollIntervalSeconds: '60', timeoutMinutes: String(polls * 3) })
   const code = await run({
     getInput: name => given[name as keyof typeof given] ?? '',
     setOutput: () => {},
@@ -74,7 +75,7 @@ async function detectionLatency(runs: number): Promise<number[]> {
   for (let k = 0; k < runs; k++) {
     const pendingMs = 2000 + Math.round((k * 1000) / runs)
     const emulator = await startEmulator({ defaultUpload: [{ pendingMs, outcome: 'ready' }] })
-    const result = await runAction({ inputs: inputs(emulator.url, { pollIntervalSeconds: '1' }), env: RUN_CONTEXT })
+    const result = await runAction({ inputs: inputs(emulator, { pollIntervalSeconds: '1' }), env: RUN_CONTEXT })
     await emulator.close()
     const created = emulator.requests.find(r => r.route === 'deviceImages.create')
     if (result.code !== 0 || !created) throw new Error('a detection-latency run failed')
@@ -101,7 +102,7 @@ async function memory(polls: number, intervalSeconds: number, sampleHeap: boolea
     stdio: ['ignore', 'ignore', 'pipe'],
     env: {
       PATH: process.env.PATH ?? '',
-      ...inputEnv(inputs(emulator.url, { pollIntervalSeconds: String(intervalSeconds), timeoutMinutes: '60' }))
+      ...inputEnv(inputs(emulator, { pollIntervalSeconds: String(intervalSeconds), timeoutMinutes: '60' }))
     }
   })
   const reads = () => emulator.requests.filter(r => r.route === 'deviceImages.get').length

@@ -62,6 +62,7 @@ const result = await runAction({
     clientSecret: 'bench-secret',
     graphEndpoint: emulator.url,
     authorityHost: emulator.url,
+    armEndpoint: emulator.armUrl,
     provisioningPolicyIds: policies.join(','),
     reprovision: 'true',
     reprovisionWaves: WAVES,

@@ -35,7 +35,8 @@ function actionToFirstRequest(emulator: Emulator): Promise<number> {
         clientId: '00000000-0000-0000-0000-000000000002',
         clientSecret: 'bench',
         graphEndpoint: emulator.url,
-        authorityHost: emulator.url
+        authorityHost: emulator.url,
+        armEndpoint: emulator.armUrl
       })
     }
     const startedWall = Date.now()

@@ -20,7 +20,7 @@ export function demoEmulator(scale = 1): EmulatorOptions {
   }
 }
 
-export function demoInputs(url: string, scale = 1): Record<string, string> {
+export function demoInputs({ url, armUrl }: { url: string; armUrl: string }, scale = 1): Record<string, string> {
   return {
     displayName: DEMO_DISPLAY_NAME,
     version: '1.4.0',
@@ -31,6 +31,7 @@ export function demoInputs(url: string, scale = 1): Record<string, string> {
     clientSecret: 'local-only-secret',
     graphEndpoint: url,
     authorityHost: url,
+    armEndpoint: armUrl,
     pollIntervalSeconds: String(Math.max(0.05, scale)),
     timeoutMinutes: '2'
   }

@@ -18,7 +18,7 @@ console.log('── step log ' + '─'.repeat(60))
 
 const result = await runAction({
   env: RUN_CONTEXT,
-  inputs: demoInputs(emulator.url),
+  inputs: demoInputs(emulator),
   onStdout: chunk => process.stdout.write(chunk)
 })
 await emulator.close()

@@ -74,7 +74,7 @@ export async function renderPage(html: string, png: string, chromium: string): P
 export async function demoSummary(scale: number): Promise<string> {
   const emulator = await startEmulator(demoEmulator(scale))
   try {
-    const result = await runAction({ inputs: demoInputs(emulator.url, scale), env: RUN_CONTEXT })
+    const result = await runAction({ inputs: demoInputs(emulator, scale), env: RUN_CONTEXT })
     if (result.code !== 0) throw new Error(`the demo run failed:\n${result.stdout}`)
     return result.summary
   } finally {

@@ -5,11 +5,29 @@ export type CloudName = 'global' | 'usgov'
 export interface CloudEndpoints {
   graphEndpoint: string
   authorityHost: string
+  /** Azure Resource Manager, for the source-image preflight. */
+  armEndpoint: string
 }
 
 export const CLOUDS: Record<CloudName, CloudEndpoints> = {
-  global: { graphEndpoint: 'https://graph.microsoft.com', authorityHost: 'https://login.microsoftonline.com' },
-  usgov: { graphEndpoint: 'https://graph.microsoft.us', authorityHost: 'https://login.microsoftonline.us' }
+  global: {
+    graphEndpoint: 'https://graph.microsoft.com',
+    authorityHost: 'https://login.microsoftonline.com',
+    armEndpoint: 'https://management.azure.com'
+  },
+  usgov: {
+    graphEndpoint: 'https://graph.microsoft.us',
+    authorityHost: 'https://login.microsoftonline.us',
+    armEndpoint: 'https://management.usgovcloudapi.net'
+  }
+}
+
+/** The cloud a well-known public host belongs to, so one of another cloud can be refused as a mix-up. */
+export function cloudOfHost(hostname: string): CloudName | undefined {
+  const host = hostname.toLowerCase()
+  return (Object.keys(CLOUDS) as CloudName[]).find(cloud =>
+    Object.values(CLOUDS[cloud]).some(url => new URL(url).hostname === host)
+  )
 }
 
 /** Clouds that exist but do not offer the image API, so the error can say so instead of "unknown value". */

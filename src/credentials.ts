@@ -1,6 +1,7 @@
-// Turns the configured sign-in into Graph access tokens, and keeps a token valid through a long wait:
-// cached, renewed ahead of expiry, renewed again when Graph answers 401. Tokens go only to the
-// authority host (to get them) and to the Graph endpoint (to use them).
+// Turns the configured sign-in into access tokens for one resource (Graph, or Azure Resource Manager
+// for the preflight), and keeps a token valid through a long wait: cached, renewed ahead of expiry,
+// renewed again when the resource answers 401. Tokens go only to the authority host (to get them)
+// and to their resource (to use them).
 
 import type { Clock } from './clock.js'
 import { ActionError, messageOf } from './errors.js'
@@ -33,7 +34,8 @@ export interface CredentialDeps {
 }
 
 export interface CredentialEndpoints {
-  graphEndpoint: string
+  /** The root URL of the resource the tokens are for: the scope is `{resource}/.default`. */
+  resource: string
   authorityHost: string
 }
 
@@ -95,7 +97,7 @@ export function createTokenProvider(
         )
       })
     case 'azureCli':
-      return cachedToken('Azure CLI session', deps, () => azCliToken(endpoints.graphEndpoint, deps))
+      return cachedToken('Azure CLI session', deps, () => azCliToken(endpoints.resource, deps))
   }
 }
 
@@ -146,7 +148,7 @@ function cachedToken(
         // Masked before anything can use or print it.
         deps.setSecret(issued.token)
         current = { ...issued, renewAt: renewAt(issuedAt, issued.expiresAt) }
-        deps.logger.debug(`Got a Graph token from the ${description}, valid until ${new Date(issued.expiresAt).toISOString()}.`)
+        deps.logger.debug(`Got a token from the ${description}, valid until ${new Date(issued.expiresAt).toISOString()}.`)
         return issued
       })().finally(() => {
         inflight = undefined
@@ -187,7 +189,7 @@ const AADSTS_HINTS: Record<string, string> = {
   '700024': 'The GitHub ID token was not valid at the time of the exchange.',
   '90002': 'The tenant was not found: check tenantId.',
   '900023': 'The tenant was not found: check tenantId.',
-  '70011': 'The scope is not valid for this cloud: check cloud and graphEndpoint.'
+  '70011': 'The scope is not valid for this cloud: check cloud, graphEndpoint and armEndpoint.'
 }
 
 async function requestEntraToken(
@@ -203,7 +205,7 @@ async function requestEntraToken(
   const form = new URLSearchParams({
     client_id: clientId,
     grant_type: 'client_credentials',
-    scope: `${endpoints.graphEndpoint}/.default`,
+    scope: `${endpoints.resource}/.default`,
     ...secretFields
   }).toString()
   const headers = { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' }
@@ -269,8 +271,8 @@ function entraError(status: number, body: EntraError | undefined, assertion?: st
   return new ActionError(`Sign-in failed${aadsts ? `: AADSTS${aadsts}` : ''}`, parts.join(' '))
 }
 
-async function azCliToken(graphEndpoint: string, deps: CredentialDeps): Promise<IssuedToken> {
-  const result = await deps.runAz(['account', 'get-access-token', '--resource', graphEndpoint, '--output', 'json'])
+async function azCliToken(resource: string, deps: CredentialDeps): Promise<IssuedToken> {
+  const result = await deps.runAz(['account', 'get-access-token', '--resource', resource, '--output', 'json'])
   if (!result.ok) {
     if (result.missing) throw noCredentials()
     throw new ActionError(

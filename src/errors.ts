@@ -108,6 +108,31 @@ function formatGraphError(d: GraphErrorDetails): string {
   return `${d.method} ${d.path} answered HTTP ${d.status}: ${d.message} [${ids.join('; ')}]`
 }
 
+export interface ArmErrorDetails {
+  path: string
+  status: number
+  code: string
+  message: string
+  requestId?: string
+  correlationId?: string
+  clientRequestId: string
+}
+
+/** An error answer from Azure Resource Manager, with the identifiers Azure support asks for. */
+export class ArmError extends ActionError {
+  constructor(readonly details: ArmErrorDetails) {
+    super(
+      `Azure Resource Manager GET failed: ${details.status} ${details.code}`,
+      `GET ${details.path} answered HTTP ${details.status}: ${details.message} [code: ${details.code}; x-ms-request-id: ${details.requestId ?? 'none'}; x-ms-correlation-request-id: ${details.correlationId ?? 'none'}; x-ms-client-request-id: ${details.clientRequestId}]`
+    )
+    this.name = 'ArmError'
+  }
+
+  get status(): number {
+    return this.details.status
+  }
+}
+
 /** A 4xx answer: the service refused the request and did not act on it. */
 export function isRefusal(error: unknown): error is GraphError {
   return error instanceof GraphError && error.status >= 400 && error.status < 500

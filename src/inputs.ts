@@ -1,10 +1,13 @@
 // Turns the step's inputs into one typed settings object, or into one error per bad input.
 // Nothing here touches the network: every input is checked before the first request.
 
-import { CLOUDS, CLOUDS_WITHOUT_IMAGE_API, type CloudName, isLoopbackHost } from './clouds.js'
+import { type CloudEndpoints, CLOUDS, CLOUDS_WITHOUT_IMAGE_API, cloudOfHost, type CloudName, isLoopbackHost } from './clouds.js'
 import { parseWaves, type WaveTarget } from './waves.js'
 
 export type OnExisting = 'reuse' | 'update' | 'replace' | 'fail'
+
+/** `auto`: check what the credential can read; `required` (input `true`): every check must run; `off` (`false`). */
+export type PreflightMode = 'auto' | 'required' | 'off'
 
 export type CredentialSettings =
   | { kind: 'accessToken'; accessToken: string }
@@ -20,6 +23,8 @@ export interface Settings {
   cloud: CloudName
   graphEndpoint: string
   authorityHost: string
+  armEndpoint: string
+  preflight: PreflightMode
   onExisting: OnExisting
   wait: boolean
   timeoutMs: number
@@ -65,6 +70,7 @@ export const DEFAULTS = {
   reprovisionWaves: '100%',
   reprovisionTimeoutMinutes: '240',
   maxReprovisionFailures: '0',
+  preflight: 'auto',
   dryRun: 'false'
 } as const
 
@@ -159,8 +165,19 @@ export function parseInputs(get: (name: string) => string): ParsedInputs {
       `cloud must be global or usgov (GCC High); got "${value('cloud')}". The Cloud PC image API is not offered in other clouds.`
     )
 
-  const graphEndpoint = parseEndpoint('graphEndpoint', value('graphEndpoint') || CLOUDS[cloud].graphEndpoint, fail)
-  const authorityHost = parseEndpoint('authorityHost', value('authorityHost') || CLOUDS[cloud].authorityHost, fail)
+  const endpoint = (input: keyof CloudEndpoints) =>
+    parseEndpoint(input, value(input) || CLOUDS[cloud][input], cloudRaw === cloud ? cloud : undefined, fail)
+  const graphEndpoint = endpoint('graphEndpoint')
+  const authorityHost = endpoint('authorityHost')
+  const armEndpoint = endpoint('armEndpoint')
+
+  const preflightRaw = orDefault('preflight').toLowerCase()
+  const preflight = ({ auto: 'auto', true: 'required', false: 'off' } as const)[preflightRaw as 'auto' | 'true' | 'false']
+  if (!preflight)
+    fail(
+      'preflight',
+      `preflight must be auto (check what the credential can read), true (every check must run and pass) or false (skip); got "${value('preflight')}".`
+    )
 
   const credentials = parseCredentials(value, orDefault('audience'), fail)
 
@@ -265,6 +282,8 @@ export function parseInputs(get: (name: string) => string): ParsedInputs {
       cloud,
       graphEndpoint: graphEndpoint!,
       authorityHost: authorityHost!,
+      armEndpoint: armEndpoint!,
+      preflight: preflight!,
       onExisting: onExisting!,
       wait: wait!,
       timeoutMs: Math.round(timeoutMinutes! * 60_000),
@@ -324,7 +343,7 @@ function parseCredentials(value: (name: string) => string, audience: string, fai
   return { kind: 'azureCli' }
 }
 
-function parseEndpoint(input: string, raw: string, fail: Fail): string | undefined {
+function parseEndpoint(input: keyof CloudEndpoints, raw: string, cloud: CloudName | undefined, fail: Fail): string | undefined {
   let url: URL
   try {
     url = new URL(raw)
@@ -344,6 +363,15 @@ function parseEndpoint(input: string, raw: string, fail: Fail): string | undefin
     fail(
       input,
       `${input} must be the root URL only, without a path, query or credentials (for example ${url.origin}); got "${raw}".`
+    )
+    return undefined
+  }
+  // Tokens do not work across clouds: a public host of the other cloud is a mix-up, not a choice.
+  const hostCloud = cloudOfHost(url.hostname)
+  if (cloud && hostCloud && hostCloud !== cloud) {
+    fail(
+      input,
+      `${input} ${url.origin} belongs to the ${hostCloud} cloud, but cloud is ${cloud}: use ${CLOUDS[cloud][input]}, or set cloud to ${hostCloud}.`
     )
     return undefined
   }

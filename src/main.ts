@@ -4,12 +4,14 @@
 import { execFile } from 'node:child_process'
 import * as core from '@actions/core'
 import { context } from '@actions/github'
+import { ArmClient } from './arm-client.js'
 import { type Clock, systemClock } from './clock.js'
 import { type AzResult, createTokenProvider } from './credentials.js'
 import { accessHint, ActionError, CancelledError, GraphError, messageOf } from './errors.js'
 import { GraphClient } from './graph-client.js'
 import { parseImageStatus } from './graph-types.js'
 import { parseInputs, type Settings } from './inputs.js'
+import { runPreflight } from './preflight.js'
 import { coreLogger, type Logger } from './logger.js'
 import { outputsOf } from './outputs.js'
 import { applyRetention } from './prune.js'
@@ -69,14 +71,17 @@ export async function run(overrides: Partial<RunDependencies> = {}): Promise<num
       retry: deps.retry,
       requestTimeoutMs: deps.requestTimeoutMs
     })
-    const tokens = createTokenProvider(settings.credentials, settings, {
+    const credentialDeps = {
       clock,
       logger,
       setSecret: deps.setSecret,
       getIDToken: deps.getIDToken,
       runAz: deps.runAz,
       requester
-    })
+    }
+    const tokensFor = (resource: string) =>
+      createTokenProvider(settings.credentials, { resource, authorityHost: settings.authorityHost }, credentialDeps)
+    const tokens = tokensFor(settings.graphEndpoint)
     await logger.group('Set up', async () => {
       logger.info(describeRun(settings))
       await tokens.getToken()
@@ -88,6 +93,14 @@ export async function run(overrides: Partial<RunDependencies> = {}): Promise<num
         `The accessToken expires in ${formatDuration(expiry - clock.now())}, before the wait may end (timeoutMinutes: ${settings.timeoutMs / 60_000}), and cannot be renewed. Sign in with a federated credential or a client secret for long waits.`,
         { title: 'Access token may expire during the wait' }
       )
+    if (settings.preflight !== 'off') {
+      // accessToken is a Graph token: nothing in it can sign in to Azure Resource Manager.
+      const arm =
+        settings.credentials.kind === 'accessToken'
+          ? undefined
+          : new ArmClient({ armEndpoint: settings.armEndpoint, tokens: tokensFor(settings.armEndpoint), requester, logger })
+      await logger.group('Check the source image', () => runPreflight(settings, report, { arm, clock, logger }))
+    }
     const client = new GraphClient({ graphEndpoint: settings.graphEndpoint, tokens, requester, logger })
     const rollingOut = settings.provisioningPolicyIds.length > 0 || settings.reprovision
     const targets = rollingOut

@@ -2,6 +2,8 @@
 
 import type { ErrorCodeInfo } from './error-codes.js'
 import type { DeviceImage } from './graph-types.js'
+import type { PreflightMode } from './inputs.js'
+import type { SourceCheck } from './source-checks.js'
 
 export type PublishResult = 'created' | 'reused' | 'updated' | 'replaced' | 'planned'
 
@@ -101,6 +103,14 @@ export interface RetentionReport {
   notRun?: string
 }
 
+export interface PreflightReport {
+  mode: PreflightMode
+  /** The checks that ran, in order; none when they could not run. */
+  checks: SourceCheck[]
+  /** Why the checks did not run, and what would let them. */
+  notRun?: string
+}
+
 export interface Failure {
   title: string
   message: string
@@ -114,6 +124,8 @@ export interface RunReport {
   displayName?: string
   version?: string
   sourceImageResourceId?: string
+  /** Unset with preflight: false. */
+  preflight?: PreflightReport
   image?: DeviceImage
   result?: PublishResult
   outcome?: Outcome

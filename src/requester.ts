@@ -62,19 +62,30 @@ export interface RequesterOptions {
 const DEFAULT_REQUEST_TIMEOUT_MS = 100_000
 
 export class Requester {
-  private readonly http: HttpClient
+  /** One client per scheme: a keep-alive client holds the agent of the first scheme it was used with. */
+  private readonly clients = new Map<string, HttpClient>()
   private readonly gates = new Map<string, RateGate>()
   private readonly retry: RetryOptions
 
   constructor(private readonly options: RequesterOptions) {
     this.retry = options.retry ?? DEFAULT_RETRY
-    this.http = new HttpClient(USER_AGENT, [], {
-      socketTimeout: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
-      allowRetries: false,
-      // Reused connections spare a TLS handshake and a socket per poll. A pooled socket the service
-      // has closed can only turn a write into an unknown outcome, which is settled by a read anyway.
-      keepAlive: true
-    })
+  }
+
+  private clientFor(url: string): HttpClient {
+    const scheme = new URL(url).protocol
+    let client = this.clients.get(scheme)
+    if (!client)
+      this.clients.set(
+        scheme,
+        (client = new HttpClient(USER_AGENT, [], {
+          socketTimeout: this.options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+          allowRetries: false,
+          // Reused connections spare a TLS handshake and a socket per poll. A pooled socket the service
+          // has closed can only turn a write into an unknown outcome, which is settled by a read anyway.
+          keepAlive: true
+        }))
+      )
+    return client
   }
 
   /** The deadline of a request that names none: the step budget from now. */
@@ -127,7 +138,7 @@ export class Requester {
   async exchange(method: Method, url: string, data: string | null, headers: OutgoingHttpHeaders): Promise<Exchange> {
     const exchange = (async (): Promise<Exchange> => {
       try {
-        const response = await this.http.request(method, url, data, headers)
+        const response = await this.clientFor(url).request(method, url, data, headers)
         const text = await response.readBody()
         return { kind: 'response', status: response.message.statusCode ?? 0, headers: response.message.headers, text }
       } catch (error) {

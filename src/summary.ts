@@ -99,6 +99,7 @@ export function buildSummary(summary: Summary, report: RunReport, links: RunLink
   }
 
   addImageTable(summary, report)
+  addPreflight(summary, report)
   if (report.imageWarnings.length > 0) {
     summary.addHeading('Check the image', 3)
     summary.addList(report.imageWarnings.map(escapeHtml))
@@ -323,6 +324,22 @@ const WAVE_WORDS: Record<WaveReport['outcome'], string> = {
   timedOut: 'timed out',
   withheld: 'withheld',
   cancelled: 'cancelled'
+}
+
+function addPreflight(summary: Summary, report: RunReport): void {
+  const preflight = report.preflight
+  if (!preflight) return
+  summary.addHeading('Source image checks', 3)
+  if (preflight.notRun) summary.addRaw(`<p>${escapeHtml(preflight.notRun)}</p>`, true)
+  if (preflight.checks.length === 0) return
+  const rows = preflight.checks.map(
+    c =>
+      `<tr><td>${escapeHtml(c.name)}</td><td>${c.passed ? '✅ passed' : '❌ failed'}</td><td>${escapeHtml(c.reported)}</td><td>${escapeHtml(c.passed ? '' : `${c.errorCode}. ${c.fix}`)}</td></tr>`
+  )
+  summary.addRaw(
+    `<table><tr><th>Requirement</th><th>Result</th><th>Azure Resource Manager reports</th><th>Otherwise the upload fails with</th></tr>${rows.join('')}</table>`,
+    true
+  )
 }
 
 function addRetention(summary: Summary, report: RunReport): void {

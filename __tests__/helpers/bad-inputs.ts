@@ -109,5 +109,19 @@ export const BAD_INPUTS: [input: string, overrides: Record<string, string>, mess
   ],
   ['maxReprovisionFailures', { maxReprovisionFailures: '-1' }, /maxReprovisionFailures must be a whole number from 0/],
   ['maxReprovisionFailures', { maxReprovisionFailures: '1.5' }, /whole number/],
-  ['maxReprovisionFailures', { maxReprovisionFailures: 'some' }, /got "some"/]
+  ['maxReprovisionFailures', { maxReprovisionFailures: 'some' }, /got "some"/],
+  ['preflight', { preflight: 'yes' }, /preflight must be auto .*, true .* or false .*; got "yes"/],
+  ['armEndpoint', { armEndpoint: 'https://management.azure.com/subscriptions' }, /armEndpoint must be the root URL only/],
+  ['armEndpoint', { armEndpoint: 'http://management.example.com' }, /armEndpoint must use https:\/\//],
+  [
+    'armEndpoint',
+    { cloud: 'usgov', armEndpoint: 'https://management.azure.com' },
+    /belongs to the global cloud, but cloud is usgov/
+  ],
+  [
+    'graphEndpoint',
+    { cloud: 'usgov', graphEndpoint: 'https://graph.microsoft.com' },
+    /graphEndpoint https:\/\/graph\.microsoft\.com belongs to the global cloud, but cloud is usgov: use https:\/\/graph\.microsoft\.us/
+  ],
+  ['authorityHost', { authorityHost: 'https://login.microsoftonline.us' }, /belongs to the usgov cloud, but cloud is global/]
 ]

@@ -9,7 +9,15 @@ export const SOURCE =
 export const OTHER_SOURCE = SOURCE.replace(/win11-dev$/, 'win11-dev-v2')
 export const CLIENT_SECRET = 'unit-test-client-secret-Zq8~'
 
-export function baseInputs(url: string, overrides: Record<string, string> = {}): Record<string, string> {
+/**
+ * The inputs of a publish against an emulator: Graph, Entra and Azure Resource Manager all on
+ * loopback. A bare URL (a server of the test's own) has no ARM, so the preflight is off there.
+ */
+export function baseInputs(
+  target: string | { url: string; armUrl: string },
+  overrides: Record<string, string> = {}
+): Record<string, string> {
+  const url = typeof target === 'string' ? target : target.url
   return {
     displayName: 'Win11-Dev',
     version: '1.4.0',
@@ -19,6 +27,7 @@ export function baseInputs(url: string, overrides: Record<string, string> = {}):
     clientSecret: CLIENT_SECRET,
     graphEndpoint: url,
     authorityHost: url,
+    ...(typeof target === 'string' ? { preflight: 'false' } : { armEndpoint: target.armUrl }),
     pollIntervalSeconds: '0.05',
     timeoutMinutes: '0.5',
     ...overrides
