@@ -21,8 +21,8 @@ export default tseslint.config(
     rules: { 'no-console': 'off' }
   },
   {
-    // Stryker loads its jest plugins with require(), so they are CommonJS.
-    files: ['scripts/stryker/*.cjs'],
+    // Stryker loads its jest plugins with require(), and node --require the loopback guard: CommonJS.
+    files: ['scripts/stryker/*.cjs', 'scripts/loopback-only.cjs'],
     rules: { '@typescript-eslint/no-require-imports': 'off' }
   },
   {

@@ -9,6 +9,9 @@ import { fileURLToPath } from 'node:url'
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 export const BUNDLE = join(ROOT, 'dist', 'index.js')
+/** Preloaded into every step this runner starts: only loopback connections (see the file). */
+const LOOPBACK_ONLY = join(ROOT, 'scripts', 'loopback-only.cjs')
+const BLOCKED = 'loopback-only: blocked a connection to '
 
 export interface RunnerOptions {
   inputs: Record<string, string>
@@ -73,11 +76,16 @@ export function runAction(options: RunnerOptions): Promise<RunnerResult> {
     ...options.env,
     ...inputEnv(options.inputs),
     GITHUB_OUTPUT: outputFile,
-    GITHUB_STEP_SUMMARY: summaryFile
+    GITHUB_STEP_SUMMARY: summaryFile,
+    LOOPBACK_ONLY_EXIT: '1'
   }
   const started = Date.now()
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [BUNDLE], { env, cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, ['--require', LOOPBACK_ONLY, BUNDLE], {
+      env,
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe']
+    })
     let stdout = ''
     let stderr = ''
     let signalledAt: number | undefined
@@ -89,7 +97,11 @@ export function runAction(options: RunnerOptions): Promise<RunnerResult> {
         child.kill(options.signalWhen.signal)
       }
     })
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk
+      // No point letting it retry for minutes: the run is already wrong.
+      if (stderr.includes(BLOCKED)) child.kill('SIGKILL')
+    })
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000)
     child.on('error', reject)
     child.on('close', (code, signal) => {
@@ -106,7 +118,10 @@ export function runAction(options: RunnerOptions): Promise<RunnerResult> {
         exitedAt: Date.now()
       }
       rmSync(dir, { recursive: true, force: true })
-      resolvePromise(result)
+      const blocked = stderr.split('\n').find(line => line.startsWith(BLOCKED))
+      // A step that tried to leave loopback fails whoever ran it, whatever its exit code.
+      if (blocked) reject(new Error(`The step tried to connect outside loopback: ${blocked.slice(BLOCKED.length)}`))
+      else resolvePromise(result)
     })
   })
 }
