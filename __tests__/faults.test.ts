@@ -35,7 +35,9 @@ const OPERATIONS: Record<string, { method: string; path: RegExp }> = {
   retryUpload: { method: 'POST', path: /\/retryUpload$/ },
   policyPatch: { method: 'PATCH', path: new RegExp(`^${VE}/provisioningPolicies/[^/]+$`) },
   reprovision: { method: 'POST', path: /\/reprovision$/ },
-  delete: { method: 'DELETE', path: new RegExp(`^${VE}/deviceImages/[^/]+$`) }
+  delete: { method: 'DELETE', path: new RegExp(`^${VE}/deviceImages/[^/]+$`) },
+  // The source-image preflight's read of Azure Resource Manager, on the same retry path.
+  armRead: { method: 'GET', path: /\/providers\/Microsoft\.Compute\/images\/[^/]+$/ }
 }
 
 const FAULTS: Record<string, () => Fault> = {
@@ -111,7 +113,7 @@ async function scenario(faults: FaultRule[], seed?: number): Promise<{ e: Emulat
   })
   try {
     const r = await runInProcess(
-      baseInputs(e.url, {
+      baseInputs(e, {
         pollIntervalSeconds: '0.02',
         timeoutMinutes: '0.5',
         provisioningPolicyIds: POLICY,
@@ -282,7 +284,7 @@ describe('bad input fails before any request', () => {
   it.each(BAD_INPUTS)('%s %j', async (input, overrides, message) => {
     const e = await startEmulator()
     try {
-      const r = await runInProcess(baseInputs(e.url, overrides))
+      const r = await runInProcess(baseInputs(e, overrides))
       figures.badInputsTried++
       if (e.requests.length > 0) figures.badInputsSentRequest++
       expect(r.code).toBe(1)
