@@ -1,7 +1,11 @@
 // Start-up: from spawning `node dist/index.js` to its first request reaching the emulator, against
-// `node -e 0` from spawn to exit, measured in the same run.
+// `node -e 0` from spawn to exit and against a bundle of only the toolkit (bench/toolkit-only.mjs)
+// from spawn to the same first request, interleaved in the same run.
 
-import { spawn } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { type Emulator, startEmulator } from '../emulator/index.js'
 import { BUNDLE, inputEnv, ROOT } from '../scripts/runner.js'
 
@@ -20,8 +24,22 @@ function bareNode(): Promise<number> {
   })
 }
 
+/** The toolkit-only bundle, built with dist/'s ncc flags into a temporary directory. */
+function buildToolkitOnly(): { bundle: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'toolkit-only-'))
+  execFileSync(
+    join(ROOT, 'node_modules', '.bin', 'ncc'),
+    ['build', join(ROOT, 'bench', 'toolkit-only.mjs'), '-o', dir, '-m', '-q'],
+    {
+      cwd: ROOT,
+      stdio: 'ignore'
+    }
+  )
+  return { bundle: join(dir, 'index.mjs'), cleanup: () => rmSync(dir, { recursive: true, force: true }) }
+}
+
 /** Resolves with the time from spawn to the first request the emulator logs, then stops the process. */
-function actionToFirstRequest(emulator: Emulator): Promise<number> {
+function actionToFirstRequest(emulator: Emulator, bundle = BUNDLE): Promise<number> {
   return new Promise((resolve, reject) => {
     const seen = emulator.requests.length
     const env = {
@@ -41,7 +59,7 @@ function actionToFirstRequest(emulator: Emulator): Promise<number> {
     }
     const startedWall = Date.now()
     const started = performance.now()
-    const child = spawn(process.execPath, [BUNDLE], { env, cwd: ROOT, stdio: 'ignore' })
+    const child = spawn(process.execPath, [bundle], { env, cwd: ROOT, stdio: 'ignore' })
     child.on('error', reject)
     const timer = setInterval(() => {
       const first = emulator.requests[seen]
@@ -54,20 +72,35 @@ function actionToFirstRequest(emulator: Emulator): Promise<number> {
   })
 }
 
-export async function measureStartup(runs = 20): Promise<{ actionMs: number; bareMs: number; ratio: number }> {
+export interface Startup {
+  actionMs: number
+  bareMs: number
+  toolkitMs: number
+  /** The action against `node -e 0`. */
+  ratio: number
+  /** The action against the toolkit-only bundle. */
+  toolkitRatio: number
+}
+
+export async function measureStartup(runs = 20): Promise<Startup> {
   const emulator = await startEmulator()
+  const toolkit = buildToolkitOnly()
   try {
     const action: number[] = []
     const bare: number[] = []
-    // Interleaved, so a busy moment on the machine weighs on both alike.
+    const toolkitOnly: number[] = []
+    // Interleaved, so a busy moment on the machine weighs on all alike.
     for (let i = 0; i < runs; i++) {
       bare.push(await bareNode())
       action.push(await actionToFirstRequest(emulator))
+      toolkitOnly.push(await actionToFirstRequest(emulator, toolkit.bundle))
     }
     const actionMs = median(action)
     const bareMs = median(bare)
-    return { actionMs, bareMs, ratio: actionMs / bareMs }
+    const toolkitMs = median(toolkitOnly)
+    return { actionMs, bareMs, toolkitMs, ratio: actionMs / bareMs, toolkitRatio: actionMs / toolkitMs }
   } finally {
+    toolkit.cleanup()
     await emulator.close()
   }
 }

@@ -3,7 +3,6 @@
 
 import { execFile } from 'node:child_process'
 import * as core from '@actions/core'
-import { context } from '@actions/github'
 import { ArmClient } from './arm-client.js'
 import { type Clock, systemClock } from './clock.js'
 import { type AzResult, createTokenProvider } from './credentials.js'
@@ -57,6 +56,7 @@ export async function run(overrides: Partial<RunDependencies> = {}): Promise<num
       return 1
     }
     const settings = parsed.settings
+    report.cloud = settings.cloud
     report.displayName = settings.displayName
     report.version = settings.version
     report.sourceImageResourceId = settings.sourceImageResourceId
@@ -104,7 +104,7 @@ export async function run(overrides: Partial<RunDependencies> = {}): Promise<num
     const client = new GraphClient({ graphEndpoint: settings.graphEndpoint, tokens, requester, logger })
     const rollingOut = settings.provisioningPolicyIds.length > 0 || settings.reprovision
     const targets = rollingOut
-      ? await logger.group('Check the roll-out targets', () => checkRolloutTargets(client, settings))
+      ? await logger.group('Check the roll-out targets', () => checkRolloutTargets(client, settings, logger))
       : undefined
     await publishImage(settings, report, { client, clock, logger, signal: deps.signal })
     if (targets) {
@@ -180,11 +180,17 @@ function describeRun(s: Settings): string {
   return `${how} "${s.displayName}" version ${s.version} from ${s.sourceImageResourceId} via ${s.graphEndpoint} (onExisting: ${s.onExisting}, wait: ${s.wait}).`
 }
 
+/** Links to the run and the commit, from the variables every runner sets. */
 function runLinks(): RunLinks {
-  const repository = process.env.GITHUB_REPOSITORY
-  if (!repository || !context.runId) return {}
-  const base = `${context.serverUrl}/${repository}`
-  return { runUrl: `${base}/actions/runs/${context.runId}`, commitUrl: `${base}/commit/${context.sha}`, sha: context.sha }
+  const {
+    GITHUB_SERVER_URL: server = 'https://github.com',
+    GITHUB_REPOSITORY: repository,
+    GITHUB_RUN_ID: runId,
+    GITHUB_SHA: sha
+  } = process.env
+  if (!repository || !runId) return {}
+  const base = `${server}/${repository}`
+  return { runUrl: `${base}/actions/runs/${runId}`, commitUrl: sha ? `${base}/commit/${sha}` : undefined, sha }
 }
 
 function runAz(args: string[]): Promise<AzResult> {
