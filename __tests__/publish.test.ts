@@ -271,7 +271,7 @@ describe('HTTP behaviour against the emulator', () => {
     expect(lists[1].time - lists[0].time).toBe(1000)
     expect(clock.sleeps[0]).toBe(1000)
     expect(r.logger.of('info').map(l => l.message)).toContainEqual(
-      expect.stringMatching(/HTTP 429; retrying in 1\.0 s \(attempt 2, request-id /)
+      expect.stringMatching(/HTTP 429; retrying in 1\.0s \(attempt 2, request-id /)
     )
   })
 

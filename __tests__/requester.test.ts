@@ -150,7 +150,7 @@ describe('the retry path', () => {
     }
     const error = await pending
     expect((error as Error).message).toMatch(
-      /^GET \/x kept failing until the deadline of this step, 3s after its first attempt \(last answer: HTTP 503; attempt 4\)\. The service is down or overloaded/
+      /^GET \/x kept failing until the deadline of this step, 2\.5s after its first attempt \(last answer: HTTP 503; attempt 4\)\. The service is down or overloaded/
     )
     expect(s.hits).toHaveLength(4)
     expect(clock.now()).toBe(started + 2500)

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from '@jest/globals'
 import { type Emulator, type EmulatorOptions, startEmulator } from '../emulator/index.js'
 import { outputsOf } from '../src/outputs.js'
 import { newReport } from '../src/report.js'
-import { buildSummary, escapeHtml, phasesOf } from '../src/summary.js'
+import { timelineAxis, buildSummary, escapeHtml, phasesOf } from '../src/summary.js'
 import { baseInputs, runInProcess } from './helpers/run-in-process.js'
 
 let emulator: Emulator | undefined
@@ -56,7 +56,7 @@ describe('job summary', () => {
     expect(summary).toContain('<h2>✅ Cloud PC image ready</h2>')
     expect(summary).toContain('(created, 2 upload attempts)')
     expect(summary).toContain('<tr><th>Upload attempts</th><td>2</td></tr>')
-    expect(summary).toMatch(/ {2}failed \(internalServerError\)( [\d.]+s)? :crit, p2, /)
+    expect(summary).toMatch(/ {2}failed \(internalServerError\)( [\d.]+s)? :crit(, milestone)?, p2, /)
     expect(summary).toMatch(/ {2}retry 1 :milestone, p3, /)
     expect(summary).toMatch(/<td>failed \(internalServerError\) for [\d.]+s<\/td>/)
   })
@@ -184,5 +184,36 @@ describe('warnings about a usable image', () => {
     const summary = buildSummary(core.summary.emptyBuffer(), report, {}).stringify()
     expect(summary).toContain('<h3>Check the image</h3>')
     expect(summary).toContain('<li>Image img-1 has osStatus supportedWithWarning: &lt;b&gt;</li>')
+  })
+})
+
+describe('timeline axis', () => {
+  it.each([
+    [800, '%H:%M:%S', '1second'],
+    [5_000, '%H:%M:%S', '1second'],
+    [30_000, '%H:%M:%S', '5second'],
+    [5 * 60_000, '%H:%M', '1minute'],
+    [45 * 60_000, '%H:%M', '10minute'],
+    [2 * 3600_000, '%H:%M', '30minute'],
+    [30 * 3600_000, '%H:%M', '6hour']
+  ])('a span of %i ms: %s, a tick every %s', (span, format, tick) => {
+    expect(timelineAxis(span)).toEqual({ format, tick })
+  })
+
+  it('draws a status too short to see as a point, and a failure as a red one', () => {
+    const report = newReport(0)
+    report.timeline = [
+      { at: 0, label: 'created', kind: 'action' },
+      { at: 0, label: 'pending', kind: 'status' },
+      { at: 600_000, label: 'failed (internalServerError)', kind: 'status' },
+      { at: 600_002, label: 'retry 1', kind: 'action' },
+      { at: 600_002, label: 'pending', kind: 'status' },
+      { at: 1_200_000, label: 'ready', kind: 'status' }
+    ]
+    report.endedAt = 1_200_000
+    const html = buildSummary(core.summary.emptyBuffer(), report, {}).stringify()
+    expect(html).toContain('  failed (internalServerError) :crit, milestone, p2, 600000, 0ms')
+    expect(html).toContain('  pending 10m 0s :active, p1, 0, 600000ms')
+    expect(html).toContain('  tickInterval 5minute')
   })
 })

@@ -2,6 +2,7 @@
 // run exactly as a GitHub runner runs it. The image fails once with internalServerError, the action
 // asks the service to retry, and the image becomes ready.
 
+import { formatDuration } from '../src/duration.js'
 import { existsSync } from 'node:fs'
 import { startEmulator } from '../emulator/index.js'
 import { demoEmulator, demoInputs } from './demo-scenario.js'
@@ -34,6 +35,6 @@ console.log(result.summary)
 console.log('─'.repeat(72))
 if (result.stderr.trim()) console.error(result.stderr)
 console.log(
-  `Exit code ${String(result.code)} after ${(result.durationMs / 1000).toFixed(1)} s; ${emulator.requests.length} requests reached the emulator.`
+  `Exit code ${String(result.code)} after ${formatDuration(result.durationMs)}; ${emulator.requests.length} requests reached the emulator.`
 )
 process.exit(result.code ?? 1)

@@ -59,7 +59,7 @@ export async function renderPage(html: string, png: string, chromium: string): P
       '--allow-file-access-from-files',
       `--user-data-dir=${join(dir, 'profile')}`,
       '--virtual-time-budget=10000',
-      '--window-size=960,1150'
+      '--window-size=960,1900'
     ]
     const url = pathToFileURL(page).href
     const { stdout } = await run(chromium, [...flags, '--dump-dom', url], { maxBuffer: 16 * 1024 * 1024 })

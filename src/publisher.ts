@@ -77,9 +77,10 @@ export async function publishImage(settings: Settings, report: RunReport, deps: 
     return
   }
 
-  const { read, result, failedBeforeRun, uploadNewSource } = await logger.group('Publish the image', () =>
-    execute(plan.decided, plan.room, settings, plan.all, report, deps)
-  )
+  // Reusing an image writes nothing, so it opens no group with nothing in it.
+  const run = () => execute(plan.decided, plan.room, settings, plan.all, report, deps)
+  const { read, result, failedBeforeRun, uploadNewSource } =
+    plan.decided.kind === 'reuse' ? await run() : await logger.group('Publish the image', run)
   // `updated` means the new source was uploaded: it is set only once the upload is seen to succeed.
   if (result !== 'updated') report.result = result
   // A failure is quoted with the IDs of the read that saw it, which Microsoft support asks for: an

@@ -121,6 +121,8 @@ export interface Failure {
 export interface RunReport {
   startedAt: number
   endedAt?: number
+  /** Which Intune admin center the summary links to. */
+  cloud?: 'global' | 'usgov'
   displayName?: string
   version?: string
   sourceImageResourceId?: string

@@ -117,7 +117,7 @@ export class Requester {
         // The service named a time: hold every request to this host until then, not only this one.
         if (attempt.kind === 'response' && attempt.retryAfter !== undefined) gate.holdFor(decision.delayMs)
         logger.info(
-          `${label}: ${what}; retrying in ${(decision.delayMs / 1000).toFixed(1)} s (attempt ${attemptNumber + 1}${tried.requestId ? `, request-id ${tried.requestId}` : ''}).`
+          `${label}: ${what}; retrying in ${formatDuration(decision.delayMs)} (attempt ${attemptNumber + 1}${tried.requestId ? `, request-id ${tried.requestId}` : ''}).`
         )
         await clock.sleep(decision.delayMs, this.options.signal)
         continue

@@ -30,7 +30,7 @@ export interface RolloutTargets {
  * Reads the policies and Cloud PCs before anything is published, so an unknown ID, or a Cloud PC
  * list the service will not filter, fails the step in seconds instead of after the upload.
  */
-export async function checkRolloutTargets(client: GraphClient, settings: Settings): Promise<RolloutTargets> {
+export async function checkRolloutTargets(client: GraphClient, settings: Settings, logger: Logger): Promise<RolloutTargets> {
   const policies = await getAll<ProvisioningPolicy>(
     client,
     POLICIES_PATH,
@@ -38,6 +38,10 @@ export async function checkRolloutTargets(client: GraphClient, settings: Setting
     'provisioningPolicyIds',
     'provisioning policy'
   )
+  for (const p of policies)
+    logger.info(
+      `Policy "${p.displayName ?? ''}" (${p.id}) uses the ${String(p.imageType ?? 'unknown')} image ${p.imageDisplayName ? `"${p.imageDisplayName}"` : String(p.imageId ?? 'none')}.`
+    )
   if (!settings.reprovision) return { policies, extraCloudPcs: [], cloudPcs: [] }
   const extraCloudPcs = await getAll<CloudPc>(
     client,
@@ -49,7 +53,11 @@ export async function checkRolloutTargets(client: GraphClient, settings: Setting
   )
   const listed: CloudPc[] = []
   for (const policy of policies) listed.push(...(await listPolicyCloudPcs(client, policy.id)))
-  return { policies, extraCloudPcs, cloudPcs: uniqueById([...listed, ...extraCloudPcs]) }
+  const cloudPcs = uniqueById([...listed, ...extraCloudPcs])
+  logger.info(
+    `${cloudPcs.length} Cloud PC${cloudPcs.length === 1 ? '' : 's'} to consider for the reprovision (${listed.length} of the policies, ${extraCloudPcs.length} from cloudPcIds).`
+  )
+  return { policies, extraCloudPcs, cloudPcs }
 }
 
 async function getAll<T>(

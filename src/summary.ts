@@ -112,12 +112,36 @@ export function buildSummary(summary: Summary, report: RunReport, links: RunLink
   addRollout(summary, report, options.maxCloudPcRows ?? MAX_CLOUD_PC_ROWS)
   addRetention(summary, report)
 
+  addAdminCenterLinks(summary, report)
+
   const footer: string[] = []
   if (links.runUrl) footer.push(`<a href="${escapeHtml(links.runUrl)}">Workflow run</a>`)
   if (links.commitUrl && links.sha)
     footer.push(`commit <a href="${escapeHtml(links.commitUrl)}"><code>${escapeHtml(links.sha.slice(0, 7))}</code></a>`)
   if (footer.length > 0) summary.addRaw(`<p>${footer.join(' · ')}</p>`, true)
   return summary
+}
+
+/** The Intune admin center of each cloud; it offers no documented deep link to one image or policy. */
+const ADMIN_CENTER = { global: 'https://intune.microsoft.com', usgov: 'https://intune.microsoft.us' } as const
+
+function addAdminCenterLinks(summary: Summary, report: RunReport): void {
+  const image = report.image
+  const policies = (report.policies ?? []).filter(p => p.result !== 'failed')
+  if (!image && policies.length === 0) return
+  const url = ADMIN_CENTER[report.cloud ?? 'global']
+  const link = `<a href="${url}">Intune admin center</a>`
+  const items: string[] = []
+  if (image)
+    items.push(
+      `The image: ${link} › Devices › Windows 365 › Custom images › <strong>${escapeHtml(image.displayName)}</strong> ${escapeHtml(image.version)} (<code>${escapeHtml(image.id)}</code>)`
+    )
+  for (const p of policies)
+    items.push(
+      `Policy: ${link} › Devices › Windows 365 › Provisioning policies › <strong>${escapeHtml(p.displayName || p.id)}</strong> (<code>${escapeHtml(p.id)}</code>)`
+    )
+  summary.addHeading('Open in Intune', 3)
+  summary.addList(items)
 }
 
 function addImageTable(summary: Summary, report: RunReport): void {
@@ -179,20 +203,45 @@ function mermaidText(text: string): string {
   return text.replace(/[:#;`\n\r]/g, ' ').trim()
 }
 
+/** Tick spacing a reader can tell apart: about six labelled ticks across the span, none repeated. */
+export function timelineAxis(spanMs: number): { format: string; tick: string } {
+  const steps: [number, string][] = [
+    [1000, '1second'],
+    [5000, '5second'],
+    [10_000, '10second'],
+    [30_000, '30second'],
+    [60_000, '1minute'],
+    [5 * 60_000, '5minute'],
+    [10 * 60_000, '10minute'],
+    [30 * 60_000, '30minute'],
+    [3600_000, '1hour'],
+    [3 * 3600_000, '3hour'],
+    [6 * 3600_000, '6hour']
+  ]
+  const [stepMs, tick] = steps.find(([ms]) => spanMs / ms <= 8) ?? steps[steps.length - 1]
+  return { format: stepMs < 60_000 ? '%H:%M:%S' : '%H:%M', tick }
+}
+
 function addTimeline(summary: Summary, report: RunReport): void {
   if (report.timeline.length === 0) return
   const endedAt = report.endedAt ?? report.timeline[report.timeline.length - 1].at
   const phases = phasesOf(report.timeline, endedAt)
-  const span = endedAt - report.startedAt
+  const span = Math.max(endedAt - report.startedAt, 1)
+  const axis = timelineAxis(span)
+  // A status too short to draw as a bar (a failure retried at once) is a point with its label, not a
+  // sliver whose label runs into the next row.
+  const point = (p: Phase) => p.kind === 'milestone' || p.end - p.start < span / 50
   const gantt = [
     'gantt',
     '  dateFormat x',
-    `  axisFormat ${span >= 3600_000 ? '%H:%M' : '%H:%M:%S'}`,
+    `  axisFormat ${axis.format}`,
+    `  tickInterval ${axis.tick}`,
     '  section Image',
-    ...phases.map(
-      (p, i) =>
-        `  ${mermaidText(`${p.label} ${p.kind === 'milestone' || p.end - p.start < 1000 ? '' : formatDuration(p.end - p.start)}`)} :${p.kind}, p${i}, ${p.start}, ${p.kind === 'milestone' ? '0ms' : `${Math.max(p.end - p.start, 1)}ms`}`
-    )
+    ...phases.map((p, i) => {
+      const label = mermaidText(point(p) ? p.label : `${p.label} ${formatDuration(p.end - p.start)}`)
+      const tags = point(p) ? (p.kind === 'crit' ? 'crit, milestone' : 'milestone') : p.kind
+      return `  ${label} :${tags}, p${i}, ${p.start}, ${point(p) ? '0ms' : `${p.end - p.start}ms`}`
+    })
   ].join('\n')
   summary.addHeading('Timeline', 3)
   // GitHub draws a fenced mermaid block as a chart.

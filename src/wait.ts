@@ -190,7 +190,9 @@ export async function waitForImage(
     })
     if (step.kind !== 'stale') inFlight = undefined
     if (status !== lastStatus && step.kind !== 'stale') {
-      logger.info(`Image ${image.id} is ${status}${image.errorCode ? ` (${image.errorCode})` : ''} after ${elapsed()}.`)
+      // "is ready", "is pending", but "failed": the image did not come to be "failed".
+      const seen = parseImageStatus(image.status) === 'failed' ? 'failed' : `is ${status}`
+      logger.info(`Image ${image.id} ${seen}${image.errorCode ? ` (${image.errorCode})` : ''} after ${elapsed()}.`)
       deps.onStatusChange(status, image.errorCode)
       lastStatus = status
       lastLine = clock.now()
