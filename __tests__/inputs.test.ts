@@ -21,6 +21,14 @@ function parse(overrides: Record<string, string | undefined>) {
 }
 
 describe('parseInputs: valid inputs', () => {
+  it('says with a notice that a leading v was dropped from version', () => {
+    const parsed = parse({ version: 'v1.4.0' })
+    expect(parsed).toMatchObject({
+      ok: true,
+      notices: [{ title: 'Version prefix dropped', message: 'version "v1.4.0" is read as 1.4.0: image versions have no "v".' }]
+    })
+  })
+
   it('applies the defaults of action.yml', () => {
     const parsed = parse({})
     expect(parsed.ok).toBe(true)
@@ -116,6 +124,8 @@ describe('parseInputs: valid inputs', () => {
     ],
     ['takes onExisting in any case', { onExisting: 'Replace' }, { onExisting: 'replace' }],
     ['accepts a domain as tenant', { tenantId: 'contoso.onmicrosoft.com' }, {}],
+    ['drops a leading v from version', { version: 'v1.4.0' }, { version: '1.4.0' }],
+    ['drops a leading V from version', { version: 'V2.0.10' }, { version: '2.0.10' }],
     ['takes preflight true as required', { preflight: 'TRUE' }, { preflight: 'required' }],
     ['takes preflight false as off', { preflight: 'false' }, { preflight: 'off' }],
     ['accepts a loopback ARM endpoint', { armEndpoint: 'http://127.0.0.1:9/' }, { armEndpoint: 'http://127.0.0.1:9' }],

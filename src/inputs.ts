@@ -117,7 +117,14 @@ export function parseInputs(get: (name: string) => string): ParsedInputs {
     fail('displayName', `displayName must be at most 256 characters; it has ${displayName.length}.`)
   else if (CONTROL.test(displayName)) fail('displayName', 'displayName must not contain control characters.')
 
-  const version = value('version')
+  const versionRaw = value('version')
+  // A release tag's name (github.ref_name) is v1.4.0: take it as 1.4.0, and say so.
+  const version = /^[vV]\d/.test(versionRaw) && VERSION.test(versionRaw.slice(1)) ? versionRaw.slice(1) : versionRaw
+  if (version !== versionRaw)
+    notices.push({
+      title: 'Version prefix dropped',
+      message: `version "${versionRaw}" is read as ${version}: image versions have no "v".`
+    })
   if (!version) fail('version', 'version is required, as major.minor.patch (for example 1.5.13).')
   else if (!VERSION.test(version))
     fail(

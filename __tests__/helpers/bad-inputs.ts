@@ -12,7 +12,8 @@ export const BAD_INPUTS: [input: string, overrides: Record<string, string>, mess
   ['version', { version: '1.4' }, /major\.minor\.patch/],
   ['version', { version: '01.4.0' }, /leading zeros/],
   ['version', { version: '1.4.0-beta' }, /major\.minor\.patch/],
-  ['version', { version: 'v1.4.0' }, /major\.minor\.patch/],
+  ['version', { version: 'v1.4' }, /major\.minor\.patch.*got "v1\.4"/],
+  ['version', { version: 'vv1.4.0' }, /major\.minor\.patch/],
   ['sourceImageResourceId', { sourceImageResourceId: '' }, /is required/],
   ['sourceImageResourceId', { sourceImageResourceId: 'win11-dev' }, /managed image ID/],
   [
