@@ -10,6 +10,10 @@ import { ROOT } from '../scripts/runner.js'
 
 const actionYml = readFileSync(join(ROOT, 'action.yml'), 'utf8')
 const action = parse(actionYml) as {
+  name: string
+  description: string
+  author: string
+  branding: { icon: string; color: string }
   inputs: Record<string, { default?: string }>
   outputs: Record<string, unknown>
   runs: Record<string, string>
@@ -37,5 +41,29 @@ describe('README, action.yml and the code agree', () => {
     expect(action.runs).toEqual({ using: 'node24', main: 'dist/index.js' })
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }
     expect(ACTION_VERSION).toBe(pkg.version)
+  })
+})
+
+describe('the Marketplace listing', () => {
+  it('has a name, an author and a description under 125 characters, as the Marketplace requires', () => {
+    expect(action.name.length).toBeGreaterThan(0)
+    expect(action.name.length).toBeLessThanOrEqual(100)
+    expect(action.author).toBe('cloudpc-image-action')
+    expect(action.description.length).toBeLessThan(125)
+  })
+
+  it('uses a branding colour and a Feather icon the Marketplace offers', () => {
+    expect(['white', 'black', 'yellow', 'blue', 'green', 'orange', 'red', 'purple', 'gray-dark']).toContain(action.branding.color)
+    // A few of the Feather icons GitHub lists for action branding; monitor stands for a Cloud PC.
+    expect(['monitor', 'cloud', 'upload-cloud', 'package', 'server']).toContain(action.branding.icon)
+  })
+
+  it('ships a licence, a changelog and a security policy, and the package is released', () => {
+    expect(readFileSync(join(ROOT, 'LICENSE'), 'utf8')).toMatch(/^MIT License/)
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string; license: string }
+    expect(pkg.license).toBe('MIT')
+    expect(readFileSync(join(ROOT, 'CHANGELOG.md'), 'utf8')).toContain(`## [${pkg.version}] - `)
+    expect(readFileSync(join(ROOT, 'SECURITY.md'), 'utf8')).toContain('Reporting a vulnerability')
+    expect(pkg.version).toMatch(/^[1-9]\d*\.\d+\.\d+$/)
   })
 })

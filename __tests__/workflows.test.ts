@@ -1,6 +1,6 @@
 // The workflows cannot run here, so their logic is run: the `uses: ./` job's inputs go to the
 // bundle against the emulator started with the job's scenario, and its checks are applied.
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from '@jest/globals'
 import { parse } from 'yaml'
@@ -15,7 +15,7 @@ interface Step {
   env?: Record<string, string>
 }
 interface Workflow {
-  jobs: Record<string, { steps: Step[] }>
+  jobs: Record<string, { steps: Step[]; strategy?: { matrix?: Record<string, unknown> } }>
 }
 const workflow = (name: string) => parse(readFileSync(join(ROOT, '.github', 'workflows', name), 'utf8')) as Workflow
 
@@ -26,6 +26,32 @@ afterEach(async () => {
 })
 
 describe('workflows', () => {
+  it('use the current majors of the actions they call', () => {
+    const current: Record<string, string> = {
+      'actions/checkout': 'v7',
+      'actions/setup-node': 'v7',
+      'actions/upload-artifact': 'v7',
+      'github/codeql-action/init': 'v4',
+      'github/codeql-action/analyze': 'v4'
+    }
+    const files = readdirSync(join(ROOT, '.github', 'workflows'))
+    expect(files.sort()).toEqual(['check-dist.yml', 'ci.yml', 'codeql.yml', 'release.yml'])
+    for (const file of files)
+      for (const job of Object.values(workflow(file).jobs))
+        for (const uses of job.steps.map(step => step.uses).filter((u): u is string => !!u && u !== './')) {
+          const [name, ref] = uses.split('@')
+          expect({ file, name, ref }).toEqual({ file, name, ref: current[name] })
+        }
+  })
+
+  it('test on Node 20 and on Node 24, the runtime the action declares', () => {
+    expect(workflow('ci.yml').jobs.test.strategy?.matrix?.node).toEqual([20, 24])
+    const dependabot = parse(readFileSync(join(ROOT, '.github', 'dependabot.yml'), 'utf8')) as {
+      updates: { 'package-ecosystem': string }[]
+    }
+    expect(dependabot.updates.map(u => u['package-ecosystem']).sort()).toEqual(['github-actions', 'npm'])
+  })
+
   it('ci.yml installs, lints, tests; check-dist.yml rebuilds and compares dist/', () => {
     const runs = workflow('ci.yml')
       .jobs.test.steps.map(s => s.run)
