@@ -72,5 +72,8 @@ describe('what the log shows', () => {
     expect(r.logger.of('error')).toHaveLength(1)
     expect(r.logger.of('warning').length).toBeLessThanOrEqual(10)
     expect(r.logger.of('error')[0].message).toMatch(/and 20 more \(see the job summary\)/)
+    // Each message once: the counts the error gives are not printed as a line before it.
+    const counts = /the roll-out did not complete: ([^.]+)\./.exec(r.logger.of('error')[0].message)![1]
+    expect(r.logger.of('info').filter(l => l.message.includes(counts))).toEqual([])
   })
 })

@@ -221,7 +221,8 @@ export async function rollOut(
   }
 
   const problems = namedProblems(report, settings, end)
-  logger.info(`Roll-out: ${rolloutCounts(report)}.`)
+  // The error says the same when there are problems: each message once.
+  if (!problems) logger.info(`Roll-out: ${rolloutCounts(report)}.`)
   if (problems)
     throw new ActionError(
       'Roll-out incomplete',

@@ -172,10 +172,8 @@ export async function waitForImage(
       throw error
     }
   }
-  const timedOut = (image: DeviceImage, cause: DeadlineError): WaitResult => {
-    logger.info(`Stopped waiting after ${elapsed()}: ${cause.message}`)
-    return { kind: 'timedOut', image, cause: cause.message }
-  }
+  // The time-out's error quotes the cause, so the log does not say it first.
+  const timedOut = (image: DeviceImage, cause: DeadlineError): WaitResult => ({ kind: 'timedOut', image, cause: cause.message })
   for (;;) {
     const image = read.image
     deps.onImage(image)
