@@ -217,3 +217,34 @@ describe('timeline axis', () => {
     expect(html).toContain('  tickInterval 5minute')
   })
 })
+
+describe('links to the Intune admin center', () => {
+  it('names the image and each updated policy, in the admin center of the run’s cloud', () => {
+    const report = newReport(0)
+    report.cloud = 'usgov'
+    report.image = {
+      id: 'img-1',
+      displayName: 'Win11-Dev',
+      version: '1.4.0',
+      sourceImageResourceId: '/x',
+      status: 'ready',
+      errorCode: null
+    }
+    report.policies = [
+      { id: 'pol-1', displayName: 'Developers', result: 'updated' },
+      { id: 'pol-2', displayName: 'Designers', result: 'failed', error: '400' }
+    ]
+    const html = buildSummary(core.summary.emptyBuffer(), report, {}).stringify()
+    expect(html).toContain('<h3>Open in Intune</h3>')
+    expect(html).toContain(
+      'The image: <a href="https://intune.microsoft.us">Intune admin center</a> › Devices › Windows 365 › Custom images › <strong>Win11-Dev</strong> 1.4.0 (<code>img-1</code>)'
+    )
+    expect(html).toContain('Provisioning policies › <strong>Developers</strong> (<code>pol-1</code>)')
+    expect(html).not.toContain('pol-2</code>)</li>')
+  })
+
+  it('has nothing to link before an image exists', () => {
+    const html = buildSummary(core.summary.emptyBuffer(), newReport(0), {}).stringify()
+    expect(html).not.toContain('Open in Intune')
+  })
+})
