@@ -75,6 +75,25 @@ function requests(e: Emulator): { id: string; time: number }[] {
 
 const ids = (json: string) => (JSON.parse(json) as string[]).sort()
 
+/**
+ * Run options whose clock calls `act` at the `poll`-th roll-out poll (a 60-s sleep once a reprovision
+ * was sent), with the signal `act` can abort.
+ */
+function cancelAtPoll(s: Started, poll: number, act: (controller: AbortController) => void) {
+  const controller = new AbortController()
+  let polls = 0
+  return {
+    signal: controller.signal,
+    clock: {
+      now: () => s.clock.now(),
+      sleep: async (ms: number) => {
+        if (ms === 60_000 && requests(s.e).length > 0 && ++polls === poll) act(controller)
+        await s.clock.sleep(ms)
+      }
+    }
+  }
+}
+
 describe('waves', () => {
   it('splits counts and percentages into cumulative waves, in ID order, each after the previous one is seen finished', async () => {
     const s = await start({ cloudPcs: [...pcs(P1, 1, 15), ...pcs(P2, 16, 15)] })
@@ -237,22 +256,11 @@ describe('waves', () => {
 
   it('stops on a cancellation mid-wave: no later request, and what was started is named as not seen finished', async () => {
     const s = await start({ cloudPcs: pcs(P1, 1, 6) })
-    const controller = new AbortController()
-    let polls = 0
+    // The third poll of wave 1 is where the runner cancels the job.
     const r = await run(
       s,
       { reprovisionWaves: '2' },
-      {
-        signal: controller.signal,
-        clock: {
-          now: () => s.clock.now(),
-          sleep: async ms => {
-            // The third poll of wave 1 is where the runner cancels the job.
-            if (ms === 60_000 && requests(s.e).length > 0 && ++polls === 3) controller.abort()
-            await s.clock.sleep(ms)
-          }
-        }
-      }
+      cancelAtPoll(s, 3, controller => controller.abort())
     )
     expect(r.code).toBe(1)
     expect(requests(s.e).map(x => x.id)).toEqual([pcId(1), pcId(2)])
@@ -270,23 +278,11 @@ describe('waves', () => {
 
   it('stops on a cancellation that lands while a poll read is in flight, naming what was started', async () => {
     const s = await start({ cloudPcs: pcs(P1, 1, 4) })
-    const controller = new AbortController()
-    let polls = 0
+    // The runner cancels the job while the second poll's list is being answered.
     const r = await run(
       s,
       { reprovisionWaves: '2' },
-      {
-        signal: controller.signal,
-        clock: {
-          now: () => s.clock.now(),
-          sleep: async ms => {
-            // The runner cancels the job while the second poll's list is being answered.
-            if (ms === 60_000 && requests(s.e).length > 0 && ++polls === 2)
-              s.e.before({ method: 'GET', path: /cloudPCs$/ }, () => controller.abort())
-            await s.clock.sleep(ms)
-          }
-        }
-      }
+      cancelAtPoll(s, 2, controller => s.e.before({ method: 'GET', path: /cloudPCs$/ }, () => controller.abort()))
     )
     expect(r.code).toBe(1)
     expect(r.report.outcome).toBe('cancelled')
