@@ -21,6 +21,17 @@ export function listPolicyCloudPcs(client: GraphClient, policyId: string, deadli
   return client.list<CloudPc>(`${CLOUD_PCS_PATH}?$filter=${filter}&${CLOUD_PC_SELECT}`, deadline)
 }
 
+/** Every Cloud PC of each policy, in the order of the policies. */
+export async function listPoliciesCloudPcs(
+  client: GraphClient,
+  policyIds: readonly string[],
+  deadline?: number
+): Promise<CloudPc[]> {
+  const listed: CloudPc[] = []
+  for (const id of policyIds) listed.push(...(await listPolicyCloudPcs(client, id, deadline)))
+  return listed
+}
+
 /**
  * The Cloud PCs `wanted` as they are now: each of their policies listed once, then a GET for any
  * that no list holds (its policy changed, or it has none). `null`: it no longer exists.
@@ -33,9 +44,8 @@ export async function readCloudPcs(
   const wantedKeys = new Set(wanted.map(pc => idKey(pc.id)))
   const found = new Map<string, CloudPc | null>()
   const policies = [...new Set(wanted.map(pc => pc.provisioningPolicyId).filter((id): id is string => !!id))]
-  for (const policyId of policies)
-    for (const pc of await listPolicyCloudPcs(client, policyId, deadline))
-      if (wantedKeys.has(idKey(pc.id))) found.set(idKey(pc.id), pc)
+  for (const pc of await listPoliciesCloudPcs(client, policies, deadline))
+    if (wantedKeys.has(idKey(pc.id))) found.set(idKey(pc.id), pc)
   for (const pc of wanted) {
     if (found.has(idKey(pc.id))) continue
     try {

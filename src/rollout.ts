@@ -2,7 +2,7 @@
 // Reprovisioning erases a Cloud PC's local data, so it happens only on request, to exactly the
 // listed machines, and only for policies that now use the image.
 
-import { CLOUD_PC_SELECT, CLOUD_PCS_PATH, idKey, listPolicyCloudPcs, readCloudPcs } from './cloud-pcs.js'
+import { CLOUD_PC_SELECT, CLOUD_PCS_PATH, idKey, listPoliciesCloudPcs, readCloudPcs } from './cloud-pcs.js'
 import { formatDuration } from './duration.js'
 import { ActionError, CancelledError, GraphError } from './errors.js'
 import type { GraphClient } from './graph-client.js'
@@ -51,8 +51,10 @@ export async function checkRolloutTargets(client: GraphClient, settings: Setting
     'Cloud PC',
     CLOUD_PC_SELECT
   )
-  const listed: CloudPc[] = []
-  for (const policy of policies) listed.push(...(await listPolicyCloudPcs(client, policy.id)))
+  const listed = await listPoliciesCloudPcs(
+    client,
+    policies.map(p => p.id)
+  )
   const cloudPcs = uniqueById([...listed, ...extraCloudPcs])
   logger.info(
     `${cloudPcs.length} Cloud PC${cloudPcs.length === 1 ? '' : 's'} to consider for the reprovision (${listed.length} of the policies, ${extraCloudPcs.length} from cloudPcIds).`
@@ -96,8 +98,7 @@ async function collectCloudPcs(
   policyIds: string[],
   extra: CloudPc[]
 ): Promise<{ pcs: CloudPc[]; gone: CloudPc[] }> {
-  const listed: CloudPc[] = []
-  for (const id of policyIds) listed.push(...(await listPolicyCloudPcs(client, id)))
+  const listed = await listPoliciesCloudPcs(client, policyIds)
   const have = new Set(listed.map(pc => idKey(pc.id)))
   const missing = extra.filter(pc => !have.has(idKey(pc.id)))
   const now = missing.length > 0 ? await readCloudPcs(client, missing) : new Map<string, CloudPc | null>()
