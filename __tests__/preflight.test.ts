@@ -4,7 +4,12 @@
 
 import { afterEach, describe, expect, it } from '@jest/globals'
 import { type Emulator, type EmulatorOptions, startEmulator } from '../emulator/index.js'
+import { type ArmClient, interpretArmAnswer } from '../src/arm-client.js'
+import { parseInputs } from '../src/inputs.js'
+import { runPreflight } from '../src/preflight.js'
+import { newReport } from '../src/report.js'
 import { FakeClock } from './helpers/fake-clock.js'
+import { RecordingLogger } from './helpers/recording-logger.js'
 import { baseInputs, runInProcess, SOURCE } from './helpers/run-in-process.js'
 
 const SUB = '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-images/providers/Microsoft.Compute'
@@ -308,3 +313,48 @@ describe('preflight in a dry run', () => {
     expect(r.logger.of('error')[0].title).toBe('Source image check failed: Generalized')
   })
 })
+
+describe('what a check that cannot run says', () => {
+  const settingsFor = (preflight: string) => {
+    const parsed = parseInputs(name => ({ ...baseInputs('http://127.0.0.1:1'), preflight })[name] ?? '')
+    if (!parsed.ok) throw new Error('bad test inputs')
+    return parsed.settings
+  }
+
+  it('an ARM host that does not resolve is "could not be reached", not a missing token', async () => {
+    // The suite may not look up a public name (loopback only), so the answer of such a host is
+    // what the ARM client makes of it: the unreachable error its reads end with.
+    const arm = { get: async () => Promise.reject(interpretUnresolved()) } as unknown as ArmClient
+    const report = newReport(0)
+    const logger = new RecordingLogger()
+    await runPreflight(settingsFor('auto'), report, { arm, clock: new FakeClock(), logger })
+    expect(report.preflight!.notRun).toContain('Azure Resource Manager at https://management.azure.com could not be reached: GET')
+    expect(report.preflight!.notRun).toContain('ENOTFOUND management.azure.con')
+    expect(report.preflight!.notRun).not.toContain('no token')
+  })
+
+  it('a token the authority refuses for the ARM scope is said to be missing', async () => {
+    const e = await start({
+      // The first token request is Graph's; the second, for ARM, is refused.
+      faults: [
+        { method: 'POST', path: /oauth2\/v2\.0\/token$/, skip: 1, fault: { kind: 'status', status: 400, code: 'invalid_scope' } }
+      ]
+    })
+    const r = await runInProcess(baseInputs(e))
+    expect(r.code).toBe(0)
+    expect(r.logger.of('notice').find(n => n.title === 'Source image not checked')!.message).toContain(
+      `no token for ${e.armUrl}: The token endpoint answered HTTP 400`
+    )
+    expect(armReads(e)).toEqual([])
+  })
+})
+
+function interpretUnresolved(): Error {
+  const tried = interpretArmAnswer(
+    '/x?api-version=1',
+    { kind: 'network', error: 'unresolved', message: 'getaddrinfo ENOTFOUND management.azure.con' },
+    'id'
+  )
+  if (tried.kind !== 'failed') throw new Error('expected a failure')
+  return tried.error()
+}

@@ -18,6 +18,14 @@ export interface ArmClientOptions {
   logger: Logger
 }
 
+/** ARM could not be reached at all, for a reason no retry mends (its host name does not resolve). */
+export class ArmUnreachableError extends ActionError {
+  constructor(message: string) {
+    super('Azure Resource Manager unreachable', message)
+    this.name = 'ArmUnreachableError'
+  }
+}
+
 export class ArmClient {
   constructor(private readonly options: ArmClientOptions) {}
 
@@ -55,7 +63,7 @@ export function interpretArmAnswer<T>(path: string, exchange: Exchange, clientRe
       kind: 'failed',
       attempt: { kind: 'network', error: exchange.error },
       what: exchange.message,
-      error: () => new ActionError('Azure Resource Manager unreachable', `GET ${path} failed: ${exchange.message}.`)
+      error: () => new ArmUnreachableError(`GET ${path} failed: ${exchange.message}.`)
     }
   const { status, headers, text } = exchange
   const requestId = header(headers, 'x-ms-request-id')

@@ -2,8 +2,7 @@
 // Windows 365 requires, so a source the service would refuse after an hour fails in seconds. A
 // check that cannot run (no ARM token, no access, ARM out of reach) is never a verdict on the image.
 
-import type { ArmClient } from './arm-client.js'
-import { GALLERY_API_VERSION, MANAGED_IMAGE_API_VERSION } from './arm-client.js'
+import { type ArmClient, ArmUnreachableError, GALLERY_API_VERSION, MANAGED_IMAGE_API_VERSION } from './arm-client.js'
 import type { Clock } from './clock.js'
 import { ActionError, ArmError, CancelledError, DeadlineError, messageOf } from './errors.js'
 import { isGallerySource, type Settings } from './inputs.js'
@@ -118,6 +117,8 @@ async function readArm<T>(
     }
     if (error instanceof DeadlineError)
       throw new NotChecked(`Azure Resource Manager at ${settings.armEndpoint} could not be read in time: ${error.message}`)
+    if (error instanceof ArmUnreachableError)
+      throw new NotChecked(`Azure Resource Manager at ${settings.armEndpoint} could not be reached: ${error.message}`)
     // The ARM token could not be had (sign-in refused for that scope, the Azure CLI, an unreachable authority).
     if (error instanceof ActionError) throw new NotChecked(`no token for ${settings.armEndpoint}: ${messageOf(error)}`)
     throw error
