@@ -69,10 +69,11 @@ describe('keepVersions after a successful publish', () => {
     expect(r.summary).toContain('With keepVersions 2: deleted 2, kept 2.')
   })
 
-  it('takes the images of the displayName in any case, and leaves other names alone', async () => {
+  it("deletes only images of exactly the displayName, never another team's that differs in case or spacing", async () => {
     const e = await start([
-      seed('1.0.0', { displayName: 'WIN11-DEV' }),
-      seed('1.1.0', { displayName: 'win11-dev' }),
+      seed('1.0.0'),
+      seed('1.0.0', { displayName: 'WIN11-DEV', sourceImageResourceId: `${SOURCE}-finance` }),
+      seed('1.1.0', { displayName: 'Win11-Dev ', sourceImageResourceId: `${SOURCE}-finance` }),
       seed('1.0.0', { displayName: 'Win11-Dev-Old' })
     ])
     const r = await runInProcess(baseInputs(e, { keepVersions: '1' }))
@@ -80,10 +81,10 @@ describe('keepVersions after a successful publish', () => {
     expect(
       e
         .images()
-        .map(i => `${i.displayName} ${i.version}`)
+        .map(i => `${i.displayName}|${i.version}`)
         .sort()
-    ).toEqual(['Win11-Dev 1.4.0', 'Win11-Dev-Old 1.0.0'])
-    expect(deleted(r)).toHaveLength(2)
+    ).toEqual(['WIN11-DEV|1.0.0', 'Win11-Dev |1.1.0', 'Win11-Dev-Old|1.0.0', 'Win11-Dev|1.4.0'])
+    expect(deleted(r)).toHaveLength(1)
   })
 
   it('keeps an older image a provisioning policy uses, and names the policy', async () => {

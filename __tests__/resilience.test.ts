@@ -54,17 +54,19 @@ describe('odd answers', () => {
   })
 
   it('keeps waiting on an image with no status, saying so once', async () => {
-    const e = await start({
-      defaultUpload: [{ pendingMs: 300, outcome: 'ready' }],
-      faults: [
-        {
+    const e = await start({ defaultUpload: [{ pendingMs: 300, outcome: 'ready' }] })
+    // The image as created, less its status: an answer about the image asked for.
+    e.before({ method: 'POST', path: /deviceImages$/ }, () =>
+      e.before({ method: 'GET', path: GET_IMAGE }, () => {
+        const { id } = e.images()[0]
+        e.addFault({
           method: 'GET',
           path: GET_IMAGE,
           times: 2,
-          fault: { kind: 'malformed', body: '{"id":"x","displayName":"Win11-Dev","version":"1.4.0"}' }
-        }
-      ]
-    })
+          fault: { kind: 'malformed', body: JSON.stringify({ id, displayName: 'Win11-Dev', version: '1.4.0' }) }
+        })
+      })
+    )
     const r = await runInProcess(baseInputs(e))
     expect(r.code).toBe(0)
     expect(r.logger.of('info').filter(l => l.message.includes('without a status'))).toHaveLength(1)

@@ -82,18 +82,20 @@ describe('retention', () => {
     expect(decide([image('1.0.0'), published, image('1.5.0')], published, 1).deleted).toEqual(['1.0.0', '1.5.0'])
   })
 
-  it('takes the images of this displayName in any case, and no other', () => {
+  it('takes the images of exactly this displayName: another case or spacing may be another team', () => {
     const published = image('3.0.0')
     const images = [
       published,
+      image('1.0.0'),
       image('1.0.0', { displayName: 'WIN11-DEV' }),
       image('2.0.0', { displayName: ' win11-dev ' }),
+      image('2.0.0', { displayName: 'Win11-Dev ' }),
       image('1.0.0', { displayName: 'Win11-Dev-Old' }),
       image('1.0.0', { displayName: 'Win11' })
     ]
     const r = decide(images, published, 1)
-    expect(r.decisions.map(d => d.image.displayName)).toEqual(['Win11-Dev', ' win11-dev ', 'WIN11-DEV'])
-    expect(r.deleted).toEqual(['1.0.0', '2.0.0'])
+    expect(r.decisions.map(d => d.image.displayName)).toEqual(['Win11-Dev', 'Win11-Dev'])
+    expect(r.deleted).toEqual(['1.0.0'])
   })
 
   it('keeps an older image a provisioning policy uses, and names the policy', () => {

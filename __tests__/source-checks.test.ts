@@ -97,7 +97,18 @@ describe('gallery image version', () => {
     )
   })
 
-  it('fails a definition ARM shows nothing of', () => {
-    expect(failed(checkGalleryImageVersion({}, {}))).toEqual(['Windows', 'Generalized', 'Generation 2', 'x64', 'Trusted Launch'])
+  it('fails a definition ARM shows nothing of, except on the optional architecture', () => {
+    expect(failed(checkGalleryImageVersion({}, {}))).toEqual(['Windows', 'Generalized', 'Generation 2', 'Trusted Launch'])
+  })
+
+  it('holds no verdict on an architecture ARM leaves out, and fails Arm64', () => {
+    const definition = (architecture?: string | null) => ({ properties: { architecture } })
+    for (const absent of [undefined, null, ''])
+      expect(checkGalleryImageVersion({}, definition(absent)).find(c => c.name === 'x64')).toMatchObject({
+        passed: true,
+        reported: expect.stringContaining('not shown')
+      })
+    expect(checkGalleryImageVersion({}, definition('Arm64')).find(c => c.name === 'x64')?.passed).toBe(false)
+    expect(checkGalleryImageVersion({}, definition('X64')).find(c => c.name === 'x64')?.passed).toBe(true)
   })
 })

@@ -174,7 +174,7 @@ function collectionReply(
 ): Reply {
   let items = entities as Record<string, unknown>[]
   const rawFilter = req.query.$filter
-  if (rawFilter !== undefined) {
+  if (rawFilter !== undefined && env.knobs.filter !== 'ignore') {
     if (env.knobs.filter === 'reject')
       return errorReply(400, 'BadRequest', "Query option 'Filter' is not allowed on this resource.")
     const filter = parseFilter(rawFilter)

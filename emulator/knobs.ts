@@ -31,6 +31,8 @@ export const DEFAULT_KNOBS: Knobs = {
   imagePatchStartsUpload: false,
   mapEvolvableWithoutPrefer: true,
   echoPreferenceApplied: true,
+  // Assumption: that Cloud PC lists honour $filter on provisioningPolicyId is not documented;
+  // 'reject' refuses it, 'ignore' answers the unfiltered list (a buggy or hostile service).
   filter: 'support',
   imagePageSize: 2,
   cloudPcPageSize: 50,

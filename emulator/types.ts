@@ -194,7 +194,8 @@ export interface Knobs {
   imagePatchStartsUpload: boolean
   mapEvolvableWithoutPrefer: boolean
   echoPreferenceApplied: boolean
-  filter: 'support' | 'reject'
+  /** 'ignore' answers the whole collection whatever the filter: a buggy or hostile service, never documented. */
+  filter: 'support' | 'reject' | 'ignore'
   imagePageSize: number
   cloudPcPageSize: number
   createResponseOsFields: 'null' | 'filled'

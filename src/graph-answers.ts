@@ -2,6 +2,7 @@
 // sees. Pure: an exchange in, a verdict out.
 
 import { ActionError, GraphError } from './errors.js'
+import { parseJson } from './json.js'
 import { type Exchange, header, type Tried } from './requester.js'
 import type { RequestKind } from './retry-policy.js'
 
@@ -41,7 +42,7 @@ export function interpretGraphAnswer<T>(
       return { kind: 'done', value: { status, body: parsed.value, ids: { requestId, clientRequestId } } }
     // A success whose body is unreadable is as good as a lost answer: a read is repeated, and a
     // write has acted but what it made is unknown.
-    const what = `HTTP ${status} with ${text.trim() ? 'a body that is not JSON' : 'an empty body'}`
+    const what = `HTTP ${status} with ${parsed.ok ? 'an empty body' : parsed.why}`
     return { kind: 'failed', attempt: { kind: 'network', error: 'other' }, what, requestId, error: lost(what) }
   }
   return {
@@ -50,15 +51,6 @@ export function interpretGraphAnswer<T>(
     what: `HTTP ${status}`,
     requestId,
     error: () => toGraphError(method, path, exchange, clientRequestId)
-  }
-}
-
-function parseJson<T>(text: string): { ok: true; value: T | undefined } | { ok: false } {
-  if (text.trim() === '') return { ok: true, value: undefined }
-  try {
-    return { ok: true, value: JSON.parse(text) as T }
-  } catch {
-    return { ok: false }
   }
 }
 

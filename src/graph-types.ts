@@ -39,10 +39,10 @@ export interface GraphCollection<T> {
   '@odata.nextLink'?: string
 }
 
-/** Service enums are compared case-insensitively: the docs and the wire disagree on casing. */
+/** Service enums are compared case-insensitively and trimmed: the docs and the wire disagree on casing. */
 export function parseImageStatus(raw: unknown): ImageStatus {
   if (typeof raw !== 'string') return 'unrecognised'
-  const lower = raw.toLowerCase()
+  const lower = raw.trim().toLowerCase()
   return KNOWN_IMAGE_STATUSES.find(s => s.toLowerCase() === lower) ?? 'unrecognised'
 }
 
@@ -77,6 +77,6 @@ export type CloudPcStatus = (typeof KNOWN_CLOUD_PC_STATUSES)[number] | 'other'
 
 export function parseCloudPcStatus(raw: unknown): CloudPcStatus {
   if (typeof raw !== 'string') return 'other'
-  const lower = raw.toLowerCase()
+  const lower = raw.trim().toLowerCase()
   return KNOWN_CLOUD_PC_STATUSES.find(s => s.toLowerCase() === lower) ?? 'other'
 }

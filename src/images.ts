@@ -3,7 +3,8 @@
 
 import { ActionError, GraphError, OutcomeUnknownError } from './errors.js'
 import type { GraphClient } from './graph-client.js'
-import type { DeviceImage, ImageCreateBody, ImageSourcePatch } from './graph-types.js'
+import { checkEntity, checkList, checkRead, sameId } from './graph-shapes.js'
+import { type DeviceImage, type ImageCreateBody, type ImageSourcePatch, parseImageStatus } from './graph-types.js'
 import type { Logger } from './logger.js'
 import { type Settled, settleWrite } from './settle.js'
 import { type ImageRead, isStaleFailure } from './wait.js'
@@ -34,15 +35,30 @@ export function isSameSource(a: string | null | undefined, b: string): boolean {
 
 export async function listImages(client: GraphClient): Promise<DeviceImage[]> {
   // No $filter: which properties the service filters on is not documented, and a tenant holds at most 20 images.
-  return client.list<DeviceImage>(IMAGES_PATH)
+  return checkList<DeviceImage>('cloudPcDeviceImage', await client.list<unknown>(IMAGES_PATH), `GET ${IMAGES_PATH}`).map(
+    withKnownStatus
+  )
+}
+
+/** An image as checked, its status in the spelling the action knows ("ready " and "Ready" are ready). */
+function checkedImage(value: unknown, id: string | undefined, where: string): DeviceImage {
+  return withKnownStatus(
+    id === undefined
+      ? checkEntity<DeviceImage>('cloudPcDeviceImage', value, where)
+      : checkRead<DeviceImage>('cloudPcDeviceImage', value, id, where)
+  )
+}
+
+function withKnownStatus(image: DeviceImage): DeviceImage {
+  const status = parseImageStatus(image.status)
+  return status === 'unrecognised' || status === image.status ? image : { ...image, status }
 }
 
 /** Reads the image, with the identifiers of the read for a failure message. */
 export async function readImage(client: GraphClient, id: string, deadline?: number): Promise<ImageRead> {
-  const response = await client.get<DeviceImage>(`${IMAGES_PATH}/${encodeURIComponent(id)}`, deadline)
-  if (!response.body || typeof response.body !== 'object')
-    throw new ActionError('Unexpected Graph answer', `GET ${IMAGES_PATH}/${id} answered without an image.`)
-  return { image: response.body, ids: response.ids }
+  const path = `${IMAGES_PATH}/${encodeURIComponent(id)}`
+  const response = await client.get<unknown>(path, deadline)
+  return { image: checkedImage(response.body, id, `GET ${path}`), ids: response.ids }
 }
 
 export type CreateOutcome = { kind: 'created' | 'adopted'; image: DeviceImage } | { kind: 'conflict'; error: GraphError }
@@ -71,8 +87,18 @@ export async function createImage(
             sourceImageResourceId: key.sourceImageResourceId
           } satisfies ImageCreateBody
         })
-        if (response.body?.id) return response.body
-        throw new OutcomeUnknownError('POST', IMAGES_PATH, `HTTP ${response.status} without the created image`)
+        const body = response.body as { id?: unknown } | undefined
+        if (typeof body !== 'object' || body === null || !body.id)
+          throw new OutcomeUnknownError('POST', IMAGES_PATH, `HTTP ${response.status} without the created image`)
+        const image = checkedImage(response.body, undefined, `POST ${IMAGES_PATH}`)
+        // An answer that names another image says nothing of this create: the list decides.
+        if (!isSameImage(image, key) || !isSameSource(image.sourceImageResourceId, key.sourceImageResourceId))
+          throw new OutcomeUnknownError(
+            'POST',
+            IMAGES_PATH,
+            `HTTP ${response.status} with image ${image.id} ("${String(image.displayName)}" version ${String(image.version)}), not the one posted`
+          )
+        return image
       },
       check: async () => {
         const found = (await listImages(client)).filter(image => isSameImage(image, key))
@@ -159,11 +185,12 @@ export interface ProvisioningPolicy {
 }
 
 export async function listPolicies(client: GraphClient): Promise<ProvisioningPolicy[]> {
-  return client.list<ProvisioningPolicy>(`${POLICIES_PATH}?$select=id,displayName,imageId,imageDisplayName,imageType`)
+  const path = `${POLICIES_PATH}?$select=id,displayName,imageId,imageDisplayName,imageType`
+  return checkList<ProvisioningPolicy>('cloudPcProvisioningPolicy', await client.list<unknown>(path), `GET ${path}`)
 }
 
 export function usesImage(policy: ProvisioningPolicy, imageId: string): boolean {
-  return typeof policy.imageId === 'string' && policy.imageId.toLowerCase() === imageId.toLowerCase()
+  return sameId(policy.imageId, imageId)
 }
 
 /** Deletes the image; a lost answer is settled by listing. */
@@ -180,7 +207,7 @@ export async function deleteImage(client: GraphClient, id: string, logger: Logge
       }
     },
     check: async () =>
-      (await listImages(client)).some(image => image.id === id) ? { kind: 'notDone' } : { kind: 'done', value: undefined }
+      (await listImages(client)).some(image => sameId(image.id, id)) ? { kind: 'notDone' } : { kind: 'done', value: undefined }
   })
 }
 
@@ -211,7 +238,7 @@ export async function updateImageSource(
         path,
         body: { sourceImageResourceId } satisfies ImageSourcePatch
       })
-      return response.body?.id ? { image: response.body } : undefined
+      return response.body === undefined ? undefined : { image: checkedImage(response.body, id, `PATCH ${path}`) }
     },
     check: confirm
   })

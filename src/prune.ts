@@ -4,6 +4,7 @@
 
 import { ActionError, CancelledError, isRefusal, messageOf } from './errors.js'
 import type { GraphClient } from './graph-client.js'
+import { canonicalId } from './graph-shapes.js'
 import type { DeviceImage } from './graph-types.js'
 import { deleteImage, IMAGE_LIMIT, listImages, listPolicies, type ProvisioningPolicy, usesImage } from './images.js'
 import type { Settings } from './inputs.js'
@@ -108,8 +109,8 @@ export async function applyRetention(settings: Settings, report: RunReport, deps
     // rolled-out policies pointing at the new image rather than at the ones they use today.
     const goneFirst = new Set(retention.entries.map(e => e.id))
     images = images.filter(image => !goneFirst.has(image.id))
-    const rolledOut = new Set(settings.provisioningPolicyIds.map(id => id.toLowerCase()))
-    policies = policies.map(p => (rolledOut.has(p.id.toLowerCase()) ? { ...p, imageId: published?.id ?? null } : p))
+    const rolledOut = new Set(settings.provisioningPolicyIds.map(canonicalId))
+    policies = policies.map(p => (rolledOut.has(canonicalId(p.id)) ? { ...p, imageId: published?.id ?? null } : p))
   }
   const decisions = decideRetention({
     images,

@@ -3,7 +3,7 @@
 // tolerates or a wave outlasts its time-out, so a bad image reaches as few users as asked.
 
 import type { Clock } from './clock.js'
-import { CLOUD_PC_SELECT, cloudPcPath, idKey, readCloudPcs } from './cloud-pcs.js'
+import { cloudPcPath, idKey, readCloudPc, readCloudPcs } from './cloud-pcs.js'
 import { formatDuration } from './duration.js'
 import { CancelledError, DeadlineError, GraphError, messageOf, UnsettledError } from './errors.js'
 import type { GraphClient } from './graph-client.js'
@@ -112,7 +112,7 @@ export async function runWaves(
 }
 
 async function refresh(members: CloudPc[], entryOf: (pc: CloudPc) => CloudPcResult, deps: ReprovisionDeps): Promise<CloudPc[]> {
-  const now = await readCloudPcs(deps.client, members)
+  const now = await readCloudPcs(deps.client, members, deps.logger)
   const kept: CloudPc[] = []
   for (const pc of members) {
     const fresh = now.get(idKey(pc.id))
@@ -150,8 +150,8 @@ async function request(members: CloudPc[], entryOf: (pc: CloudPc) => CloudPcResu
           maxWrites: 1,
           write: async () => void (await client.request({ method: 'POST', path: `${path}/reprovision` })),
           check: async () => {
-            const now = await client.get<CloudPc>(`${path}?${CLOUD_PC_SELECT}`)
-            return reprovisionStarted(before.lastRemoteActionResult, now.body)
+            const now = await readCloudPc(client, before.id)
+            return reprovisionStarted(before.lastRemoteActionResult, now)
               ? { kind: 'done', value: undefined }
               : { kind: 'notDone' }
           }
@@ -225,6 +225,7 @@ async function watch(
       reads = await readCloudPcs(
         deps.client,
         open().map(t => t.before),
+        logger,
         deadline
       )
     } catch (error) {

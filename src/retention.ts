@@ -2,6 +2,7 @@
 // Only older versions of this displayName that no provisioning policy uses are ever deleted; the
 // published image, anything not older than it and the newest `keepVersions` versions stay.
 
+import { sameId } from './graph-shapes.js'
 import type { DeviceImage } from './graph-types.js'
 import { IMAGE_LIMIT, type ProvisioningPolicy, usesImage } from './images.js'
 
@@ -60,20 +61,21 @@ export function decideRetention(input: RetentionInput): RetentionDecision[] {
   const published = parseVersion(input.published.version)
   // The published version is an input, checked before any request: this never happens in a run.
   if (!published) throw new Error(`The published version "${input.published.version}" is not major.minor.patch.`)
-  const name = input.displayName.trim().toLowerCase()
+  // Exactly this name: an image whose name differs only in case or spacing may be another team's,
+  // and a delete is not undone. (Finding the image to reuse stays case-insensitive, as the service is.)
   const family = input.images
-    .filter(image => typeof image.displayName === 'string' && image.displayName.trim().toLowerCase() === name)
+    .filter(image => image.displayName === input.displayName)
     .map(image => ({ image, version: parseVersion(image.version) }))
     .sort((a, b) => newestFirst(a.version, b.version))
   // The newest `keepVersions` versions, the published one counted even before it exists; an image
   // listed twice under one version counts once.
   const versions = uniqueVersions([published, ...family.flatMap(f => (f.version ? [f.version] : []))])
   const kept = versions.slice(0, input.keepVersions)
-  const publishedId = input.published.id?.toLowerCase()
+  const publishedId = input.published.id
   return family.map(({ image, version }) => {
     const usedBy = input.policies.filter(policy => usesImage(policy, image.id))
     const keep = (reason: RetentionReason): RetentionDecision => ({ image, delete: false, reason, usedBy })
-    if (publishedId !== undefined && image.id.toLowerCase() === publishedId) return keep('published')
+    if (publishedId !== undefined && sameId(image.id, publishedId)) return keep('published')
     if (!version) return keep('unknownVersion')
     if (kept.some(k => compareVersions(k, version) === 0)) return keep('newest')
     if (compareVersions(version, published) >= 0) return keep('notOlder')

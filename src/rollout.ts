@@ -2,10 +2,11 @@
 // Reprovisioning erases a Cloud PC's local data, so it happens only on request, to exactly the
 // listed machines, and only for policies that now use the image.
 
-import { CLOUD_PC_SELECT, CLOUD_PCS_PATH, idKey, listPoliciesCloudPcs, readCloudPcs } from './cloud-pcs.js'
+import { idKey, listPoliciesCloudPcs, readCloudPc, readCloudPcs } from './cloud-pcs.js'
 import { formatDuration } from './duration.js'
 import { ActionError, CancelledError, GraphError } from './errors.js'
 import type { GraphClient } from './graph-client.js'
+import { checkRead } from './graph-shapes.js'
 import type { CloudPc, DeviceImage, PolicyImagePatch } from './graph-types.js'
 import { POLICIES_PATH, type ProvisioningPolicy, usesImage } from './images.js'
 import type { Settings } from './inputs.js'
@@ -31,29 +32,19 @@ export interface RolloutTargets {
  * list the service will not filter, fails the step in seconds instead of after the upload.
  */
 export async function checkRolloutTargets(client: GraphClient, settings: Settings, logger: Logger): Promise<RolloutTargets> {
-  const policies = await getAll<ProvisioningPolicy>(
-    client,
-    POLICIES_PATH,
-    settings.provisioningPolicyIds,
-    'provisioningPolicyIds',
-    'provisioning policy'
+  const policies = await getAll(settings.provisioningPolicyIds, 'provisioningPolicyIds', 'provisioning policy', id =>
+    readPolicy(client, id)
   )
   for (const p of policies)
     logger.info(
       `Policy "${p.displayName ?? ''}" (${p.id}) uses the ${String(p.imageType ?? 'unknown')} image ${p.imageDisplayName ? `"${p.imageDisplayName}"` : String(p.imageId ?? 'none')}.`
     )
   if (!settings.reprovision) return { policies, extraCloudPcs: [], cloudPcs: [] }
-  const extraCloudPcs = await getAll<CloudPc>(
-    client,
-    CLOUD_PCS_PATH,
-    settings.cloudPcIds,
-    'cloudPcIds',
-    'Cloud PC',
-    CLOUD_PC_SELECT
-  )
+  const extraCloudPcs = await getAll(settings.cloudPcIds, 'cloudPcIds', 'Cloud PC', id => readCloudPc(client, id))
   const listed = await listPoliciesCloudPcs(
     client,
-    policies.map(p => p.id)
+    policies.map(p => p.id),
+    logger
   )
   const cloudPcs = uniqueById([...listed, ...extraCloudPcs])
   logger.info(
@@ -62,20 +53,20 @@ export async function checkRolloutTargets(client: GraphClient, settings: Setting
   return { policies, extraCloudPcs, cloudPcs }
 }
 
-async function getAll<T>(
-  client: GraphClient,
-  path: string,
-  ids: string[],
-  input: string,
-  what: string,
-  query = ''
-): Promise<T[]> {
+/** The policy `id` as it is now, checked to be that one. */
+function readPolicy(client: GraphClient, id: string): Promise<ProvisioningPolicy> {
+  const path = `${POLICIES_PATH}/${encodeURIComponent(id)}`
+  return client
+    .get<unknown>(path)
+    .then(response => checkRead<ProvisioningPolicy>('cloudPcProvisioningPolicy', response.body, id, `GET ${path}`))
+}
+
+async function getAll<T>(ids: string[], input: string, what: string, read: (id: string) => Promise<T>): Promise<T[]> {
   const found: T[] = []
   const unknown: string[] = []
   for (const id of ids) {
     try {
-      const response = await client.get<T>(`${path}/${encodeURIComponent(id)}${query ? `?${query}` : ''}`)
-      if (response.body) found.push(response.body)
+      found.push(await read(id))
     } catch (error) {
       if (error instanceof GraphError && error.status === 404) unknown.push(id)
       else throw error
@@ -96,12 +87,13 @@ async function getAll<T>(
 async function collectCloudPcs(
   client: GraphClient,
   policyIds: string[],
-  extra: CloudPc[]
+  extra: CloudPc[],
+  logger: Logger
 ): Promise<{ pcs: CloudPc[]; gone: CloudPc[] }> {
-  const listed = await listPoliciesCloudPcs(client, policyIds)
+  const listed = await listPoliciesCloudPcs(client, policyIds, logger)
   const have = new Set(listed.map(pc => idKey(pc.id)))
   const missing = extra.filter(pc => !have.has(idKey(pc.id)))
-  const now = missing.length > 0 ? await readCloudPcs(client, missing) : new Map<string, CloudPc | null>()
+  const now = missing.length > 0 ? await readCloudPcs(client, missing, logger) : new Map<string, CloudPc | null>()
   const fresh = missing.map(pc => now.get(idKey(pc.id))).filter((pc): pc is CloudPc => !!pc)
   return { pcs: uniqueById([...listed, ...fresh]), gone: missing.filter(pc => !now.get(idKey(pc.id))) }
 }
@@ -201,7 +193,7 @@ export async function rollOut(
   let end: WavesEnd | undefined
   if (settings.reprovision) {
     // Only Cloud PCs of policies that now use the image: the others would be rebuilt from the old one.
-    const { pcs, gone } = await collectCloudPcs(client, report.updatedPolicyIds, targets.extraCloudPcs)
+    const { pcs, gone } = await collectCloudPcs(client, report.updatedPolicyIds, targets.extraCloudPcs, logger)
     const plan = planWaves(pcs, settings)
     plan.skipped.push(...gone.map(pc => ({ pc, reason: 'it no longer exists' })))
     recordPlan(plan, report, false)
@@ -300,7 +292,7 @@ async function updatePolicy(
   const base = { id: listed.id, displayName: listed.displayName ?? '' }
   const path = `${POLICIES_PATH}/${encodeURIComponent(listed.id)}`
   try {
-    const policy = (await client.get<ProvisioningPolicy>(path)).body ?? listed
+    const policy = await readPolicy(client, listed.id)
     if (!needsUpdate(policy, image.id)) return { ...base, result: 'skipped' }
     const previous = {
       imageId: policy.imageId ?? null,
@@ -313,8 +305,8 @@ async function updatePolicy(
       logger,
       write: async () => void (await client.request({ method: 'PATCH', path, body })),
       check: async () => {
-        const now = await client.get<ProvisioningPolicy>(path)
-        return now.body && !needsUpdate(now.body, image.id) ? { kind: 'done', value: undefined } : { kind: 'notDone' }
+        const now = await readPolicy(client, listed.id)
+        return needsUpdate(now, image.id) ? { kind: 'notDone' } : { kind: 'done', value: undefined }
       }
     })
     report.previousPolicyImages[listed.id] = previous

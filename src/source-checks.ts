@@ -52,7 +52,8 @@ export interface ArmGalleryImageVersion {
 
 const OVERVIEW = 'Windows 365 "Device images overview"'
 const same = (a: unknown, b: string) => typeof a === 'string' && a.toLowerCase() === b.toLowerCase()
-const shown = (value: unknown) => (value === undefined || value === null || value === '' ? 'nothing' : String(value))
+const isAbsent = (value: unknown) => value === undefined || value === null || value === ''
+const shown = (value: unknown) => (isAbsent(value) ? 'nothing' : String(value))
 
 function windows(osType: unknown): SourceCheck {
   return {
@@ -136,8 +137,11 @@ export function checkGalleryImageVersion(version: ArmGalleryImageVersion, defini
     {
       name: 'x64',
       requirement: 'an x64 image definition (Windows 365 "Add device images", Azure Compute Gallery)',
-      passed: same(def?.architecture, 'x64'),
-      reported: `architecture ${shown(def?.architecture)}`,
+      // Optional in the Azure REST spec and absent from all its examples: not shown is no verdict.
+      passed: isAbsent(def?.architecture) || same(def?.architecture, 'x64'),
+      reported: isAbsent(def?.architecture)
+        ? 'architecture not shown (optional in Azure Resource Manager; not held against the image)'
+        : `architecture ${shown(def?.architecture)}`,
       errorCode: 'sourceImageInvalid',
       fix: 'Publish the version under an image definition with the x64 architecture.'
     },

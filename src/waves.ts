@@ -1,5 +1,6 @@
 // Who is reprovisioned, and in which wave: pure decisions on values, tested without a network.
 
+import { canonicalId } from './graph-shapes.js'
 import { type CloudPc, parseCloudPcStatus } from './graph-types.js'
 
 /** One cumulative target of `reprovisionWaves`: a number of Cloud PCs, or a share of them. */
@@ -88,8 +89,8 @@ export function splitIntoWaves<T extends { id: string }>(items: T[], targets: Wa
 }
 
 function compareIds(a: string, b: string): number {
-  const x = a.toLowerCase()
-  const y = b.toLowerCase()
+  const x = canonicalId(a)
+  const y = canonicalId(b)
   return x < y ? -1 : x > y ? 1 : 0
 }
 
@@ -103,7 +104,7 @@ export type Selection = { kind: 'reprovision' } | { kind: 'skip'; reason: string
 
 /** Whether a listed Cloud PC is reprovisioned, and why not. */
 export function selectCloudPc(pc: CloudPc, excluded: ReadonlySet<string>): Selection {
-  if (excluded.has(pc.id.toLowerCase())) return { kind: 'skip', reason: 'excluded (excludeCloudPcIds)' }
+  if (excluded.has(canonicalId(pc.id))) return { kind: 'skip', reason: 'excluded (excludeCloudPcIds)' }
   if (!isReprovisionable(pc.status))
     return {
       kind: 'skip',
@@ -127,7 +128,7 @@ export function planWaves(
   pcs: readonly CloudPc[],
   settings: { excludeCloudPcIds: readonly string[]; reprovisionWaves: WaveTarget[] }
 ): ReprovisionPlan {
-  const excluded = new Set(settings.excludeCloudPcIds.map(id => id.toLowerCase()))
+  const excluded = new Set(settings.excludeCloudPcIds.map(canonicalId))
   const chosen: CloudPc[] = []
   const skipped: ReprovisionPlan['skipped'] = []
   for (const pc of pcs) {
