@@ -302,6 +302,37 @@ describe('clouds', () => {
   })
 })
 
+describe('endpoints outside the supported clouds', () => {
+  it.each([
+    ['authorityHost', 'https://login.microsoftonline.com.evil.example'],
+    ['authorityHost', 'https://login.microsoftonline.com./'],
+    ['authorityHost', 'https://login.microsoftonline.com:8443'],
+    ['authorityHost', 'https://l\u043egin.microsoftonline.com'],
+    ['graphEndpoint', 'https://graph.microsoft.com.evil.example'],
+    ['graphEndpoint', 'https://x&calc.exe']
+  ])('refuses %s %s before the secret or a token goes anywhere', async (input, url) => {
+    const e = await start()
+    const proxy = await startRecordingProxy()
+    cleanups.push(() => proxy.close())
+    process.env.https_proxy = proxy.url
+    cleanups.push(() => delete process.env.https_proxy)
+    const calls: string[][] = []
+    const r = await runInProcess(baseInputs(e, { [input]: url }), {
+      runAz: async args => {
+        calls.push(args)
+        return { ok: false, missing: true, message: 'az: not found' }
+      }
+    })
+    expect(r.code).toBe(1)
+    expect(r.logger.of('error')).toEqual([
+      expect.objectContaining({ title: `Invalid input: ${input}`, message: expect.stringContaining(`${input} must be https://`) })
+    ])
+    expect(proxy.hosts).toEqual([])
+    expect(e.requests).toEqual([])
+    expect(calls).toEqual([])
+  })
+})
+
 describe('permissions', () => {
   it('names the missing permission and the Reader role when a create is forbidden', async () => {
     const e = await start({
