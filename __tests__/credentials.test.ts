@@ -1,5 +1,13 @@
 import { describe, expect, it } from '@jest/globals'
-import { type AzResult, createTokenProvider, interpretTokenAnswer, jwtClaims, jwtExpiry, renewAt } from '../src/credentials.js'
+import {
+  type AzResult,
+  createTokenProvider,
+  interpretTokenAnswer,
+  jwtClaims,
+  jwtExpiry,
+  renewAt,
+  unsafeAzArgument
+} from '../src/credentials.js'
 import type { Exchange, Requester } from '../src/requester.js'
 import { ManualClock } from './helpers/manual-clock.js'
 import { RecordingLogger } from './helpers/recording-logger.js'
@@ -223,4 +231,55 @@ describe('an access token given as input', () => {
     clock.advance(365 * 24 * 3600_000)
     expect(await opaque.getToken()).toBe('opaque')
   })
+})
+
+describe('an Azure CLI argument cmd.exe could read as a command', () => {
+  const UNSAFE = ['&', '|', '^', '%', '"', '<', '>', ' ', '\n', '\r', '\t', '(', ')', '!', ';', ',', "'", '`', '$']
+
+  it.each(UNSAFE.map(c => [JSON.stringify(c), c]))('is refused for %s', (_shown, c) => {
+    expect(unsafeAzArgument(['account', 'get-access-token', '--resource', `https://x${c}calc.exe`])).toBe(
+      `The Azure CLI was not started: its argument ${JSON.stringify(`https://x${c}calc.exe`)} holds a character other than letters, digits and - _ . : / = [ ], which cmd.exe (the shell that starts az on Windows) could read as a command.`
+    )
+  })
+
+  it('is refused when empty, which a shell would drop', () => {
+    expect(unsafeAzArgument(['account', ''])).toMatch(/^The Azure CLI was not started: its argument "" holds/)
+  })
+
+  it.each([
+    'https://graph.microsoft.com',
+    'https://management.usgovcloudapi.net',
+    'http://127.0.0.1:8080',
+    'https://localhost:1',
+    'http://[::1]:9'
+  ])('lets through the resource %s', resource => {
+    expect(unsafeAzArgument(['account', 'get-access-token', '--resource', resource, '--output', 'json'])).toBeUndefined()
+  })
+
+  it.each(UNSAFE.map(c => [JSON.stringify(c), c]))(
+    'in the resource (%s) fails the sign-in before az is started',
+    async (_shown, c) => {
+      const calls: string[][] = []
+      const tokens = createTokenProvider(
+        { kind: 'azureCli' },
+        { resource: `https://x${c}calc.exe`, authorityHost: ENDPOINTS.authorityHost },
+        {
+          clock: new ManualClock(NOW),
+          logger: new RecordingLogger(),
+          setSecret: () => undefined,
+          getIDToken: async () => '',
+          runAz: async args => {
+            calls.push(args)
+            return { ok: true, stdout: JSON.stringify({ accessToken: 'az-token', expires_on: NOW / 1000 + 600 }) }
+          },
+          requester: undefined as unknown as Requester
+        }
+      )
+      await expect(tokens.getToken()).rejects.toMatchObject({
+        title: 'Azure CLI sign-in refused',
+        message: expect.stringContaining(`its argument ${JSON.stringify(`https://x${c}calc.exe`)}`)
+      })
+      expect(calls).toEqual([])
+    }
+  )
 })

@@ -271,8 +271,27 @@ function entraError(status: number, body: EntraError | undefined, assertion?: st
   return new ActionError(`Sign-in failed${aadsts ? `: AADSTS${aadsts}` : ''}`, parts.join(' '))
 }
 
+/**
+ * What an Azure CLI argument may hold. On Windows az is a batch script, which only cmd.exe can start, and
+ * Node hands cmd.exe the arguments unquoted: & | < > ^ % ! " ( ), white space and line breaks would be
+ * read as commands. Letters, digits and - _ . : / = [ ] (enough for a URL origin, [::1] included) are plain
+ * words to it.
+ */
+const AZ_SAFE_ARGUMENT = /^[A-Za-z0-9\-_.:/=[\]]+$/
+
+/** Why the Azure CLI must not be started with `args`, or undefined when each is a plain word. Pure. */
+export function unsafeAzArgument(args: readonly string[]): string | undefined {
+  const unsafe = args.find(arg => !AZ_SAFE_ARGUMENT.test(arg))
+  if (unsafe === undefined) return undefined
+  return `The Azure CLI was not started: its argument ${JSON.stringify(unsafe)} holds a character other than letters, digits and - _ . : / = [ ], which cmd.exe (the shell that starts az on Windows) could read as a command.`
+}
+
 async function azCliToken(resource: string, deps: CredentialDeps): Promise<IssuedToken> {
-  const result = await deps.runAz(['account', 'get-access-token', '--resource', resource, '--output', 'json'])
+  const args = ['account', 'get-access-token', '--resource', resource, '--output', 'json']
+  // Checked here, before anything is started, whatever runAz does itself.
+  const unsafe = unsafeAzArgument(args)
+  if (unsafe) throw new ActionError('Azure CLI sign-in refused', unsafe)
+  const result = await deps.runAz(args)
   if (!result.ok) {
     if (result.missing) throw noCredentials()
     throw new ActionError(
