@@ -1,5 +1,15 @@
 import { describe, expect, it } from '@jest/globals'
-import { type AzResult, createTokenProvider, interpretTokenAnswer, jwtClaims, jwtExpiry, renewAt } from '../src/credentials.js'
+import {
+  type AzResult,
+  createTokenProvider,
+  interpretTokenAnswer,
+  jwtClaims,
+  jwtExpiry,
+  MAX_TOKEN_LIFETIME_MS,
+  readExpiresIn,
+  renewAt,
+  unsafeAzArgument
+} from '../src/credentials.js'
 import type { Exchange, Requester } from '../src/requester.js'
 import { ManualClock } from './helpers/manual-clock.js'
 import { RecordingLogger } from './helpers/recording-logger.js'
@@ -60,7 +70,11 @@ describe('the token endpoint answer', () => {
     })
     expect(interpretTokenAnswer(answer(200, { access_token: 't', expires_in: 'soon' }), NOW, ENDPOINTS)).toEqual({
       kind: 'done',
-      value: { token: 't', expiresAt: NOW + 3600_000 }
+      value: {
+        token: 't',
+        expiresAt: NOW + 3600_000,
+        note: 'expires_in "soon" is not a positive number of seconds: taken as 1h 0m.'
+      }
     })
   })
 
@@ -222,5 +236,236 @@ describe('an access token given as input', () => {
     const opaque = createTokenProvider({ kind: 'accessToken', accessToken: 'opaque' }, ENDPOINTS, deps)
     clock.advance(365 * 24 * 3600_000)
     expect(await opaque.getToken()).toBe('opaque')
+  })
+})
+
+describe('an Azure CLI argument cmd.exe could read as a command', () => {
+  const UNSAFE = ['&', '|', '^', '%', '"', '<', '>', ' ', '\n', '\r', '\t', '(', ')', '!', ';', ',', "'", '`', '$']
+
+  it.each(UNSAFE.map(c => [JSON.stringify(c), c]))('is refused for %s', (_shown, c) => {
+    expect(unsafeAzArgument(['account', 'get-access-token', '--resource', `https://x${c}calc.exe`])).toBe(
+      `The Azure CLI was not started: its argument ${JSON.stringify(`https://x${c}calc.exe`)} holds a character other than letters, digits and - _ . : / = [ ], which cmd.exe (the shell that starts az on Windows) could read as a command.`
+    )
+  })
+
+  it('is refused when empty, which a shell would drop', () => {
+    expect(unsafeAzArgument(['account', ''])).toMatch(/^The Azure CLI was not started: its argument "" holds/)
+  })
+
+  it.each([
+    'https://graph.microsoft.com',
+    'https://management.usgovcloudapi.net',
+    'http://127.0.0.1:8080',
+    'https://localhost:1',
+    'http://[::1]:9'
+  ])('lets through the resource %s', resource => {
+    expect(unsafeAzArgument(['account', 'get-access-token', '--resource', resource, '--output', 'json'])).toBeUndefined()
+  })
+
+  it.each(UNSAFE.map(c => [JSON.stringify(c), c]))(
+    'in the resource (%s) fails the sign-in before az is started',
+    async (_shown, c) => {
+      const calls: string[][] = []
+      const tokens = createTokenProvider(
+        { kind: 'azureCli' },
+        { resource: `https://x${c}calc.exe`, authorityHost: ENDPOINTS.authorityHost },
+        {
+          clock: new ManualClock(NOW),
+          logger: new RecordingLogger(),
+          setSecret: () => undefined,
+          getIDToken: async () => '',
+          runAz: async args => {
+            calls.push(args)
+            return { ok: true, stdout: JSON.stringify({ accessToken: 'az-token', expires_on: NOW / 1000 + 600 }) }
+          },
+          requester: undefined as unknown as Requester
+        }
+      )
+      await expect(tokens.getToken()).rejects.toMatchObject({
+        title: 'Azure CLI sign-in refused',
+        message: expect.stringContaining(`its argument ${JSON.stringify(`https://x${c}calc.exe`)}`)
+      })
+      expect(calls).toEqual([])
+    }
+  )
+})
+
+describe('a token lifetime out of bounds', () => {
+  const DAY = 24 * 3600_000
+
+  it('is at most 24 hours, the longest Entra issues', () => {
+    expect(MAX_TOKEN_LIFETIME_MS).toBe(DAY)
+  })
+
+  it.each([
+    ['1e20', 1e20, DAY, 'expires_in 100000000000000000000 is beyond 24h 0m, the longest Entra issues: taken as 24h 0m.'],
+    [
+      'Infinity (1e400 in JSON)',
+      Infinity,
+      DAY,
+      'expires_in Infinity is beyond 24h 0m, the longest Entra issues: taken as 24h 0m.'
+    ],
+    ['a day and a second', 86_401, DAY, 'expires_in 86401 is beyond 24h 0m, the longest Entra issues: taken as 24h 0m.'],
+    ['a string of 1e20', '1e20', 3600_000, 'expires_in "1e20" is not a positive number of seconds: taken as 1h 0m.'],
+    ['negative', -5, 3600_000, 'expires_in -5 is not a positive number of seconds: taken as 1h 0m.'],
+    ['zero', 0, 3600_000, 'expires_in 0 is not a positive number of seconds: taken as 1h 0m.'],
+    ['NaN', NaN, 3600_000, 'expires_in NaN is not a positive number of seconds: taken as 1h 0m.'],
+    [
+      'an object',
+      { seconds: 3600 },
+      3600_000,
+      'expires_in {"seconds":3600} is not a positive number of seconds: taken as 1h 0m.'
+    ],
+    ['a list', [3600], 3600_000, 'expires_in [3600] is not a positive number of seconds: taken as 1h 0m.'],
+    ['true', true, 3600_000, 'expires_in true is not a positive number of seconds: taken as 1h 0m.'],
+    ['missing', undefined, 3600_000, 'expires_in missing is not a positive number of seconds: taken as 1h 0m.'],
+    [
+      'a long text',
+      'x'.repeat(100),
+      3600_000,
+      `expires_in "${'x'.repeat(39)}… is not a positive number of seconds: taken as 1h 0m.`
+    ]
+  ])('%s is read as a bounded lifetime, with a note', (_what, value, lifetimeMs, note) => {
+    expect(readExpiresIn(value)).toEqual({ lifetimeMs, note })
+  })
+
+  it.each([
+    [86_400, DAY],
+    ['3599', 3599_000],
+    [0.5, 500]
+  ])('%j is taken as given', (value, lifetimeMs) => {
+    expect(readExpiresIn(value)).toEqual({ lifetimeMs })
+  })
+
+  it.each(['1e20', '1e400', '-1', '{"s":1}', '"1e20"'])(
+    'in a token answer (%s) gives a token valid until a real date',
+    expires => {
+      const tried = interpretTokenAnswer(answer(200, `{"access_token":"t","expires_in":${expires}}`), NOW, ENDPOINTS)
+      if (tried.kind !== 'done') throw new Error('expected a token')
+      expect(tried.value.expiresAt - NOW).toBeGreaterThan(0)
+      expect(tried.value.expiresAt - NOW).toBeLessThanOrEqual(DAY)
+      expect(new Date(tried.value.expiresAt).toISOString()).toMatch(/^2026-11-2[34]T/)
+    }
+  )
+
+  it.each([
+    ['not a string', '{"access_token":{"t":1}}'],
+    ['a number', '{"access_token":12345}'],
+    ['a line break', '{"access_token":"a\\nb"}'],
+    ['a space', '{"access_token":"a b"}'],
+    ['a non-ASCII character', '{"access_token":"t\u00e9"}']
+  ])('an access_token that is %s is no token', (_what, body) => {
+    const tried = interpretTokenAnswer(answer(200, body), NOW, ENDPOINTS)
+    expect(tried).toMatchObject({ kind: 'failed', attempt: { kind: 'network', error: 'other' } })
+    if (tried.kind === 'failed')
+      expect(tried.error().message).toBe('The token endpoint kept answering 200 without a readable access_token.')
+  })
+})
+
+describe('an Azure CLI expiry out of bounds', () => {
+  function cli(printed: object, clock = new ManualClock(NOW)) {
+    const logger = new RecordingLogger()
+    const tokens = createTokenProvider({ kind: 'azureCli' }, ENDPOINTS, {
+      clock,
+      logger,
+      setSecret: () => undefined,
+      getIDToken: async () => '',
+      runAz: async () => ({ ok: true, stdout: JSON.stringify(printed) }),
+      requester: undefined as unknown as Requester
+    })
+    return { tokens, logger }
+  }
+  const jwt = (claims: object) => `e30.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.sig`
+
+  it.each([
+    ['expires_on 1e20', { accessToken: 'opaque', expires_on: 1e20 }, NOW + 24 * 3600_000],
+    ['expires_on "1e20"', { accessToken: 'opaque', expires_on: '1e20' }, NOW + 30 * 60_000],
+    ['expires_on that is not a number', { accessToken: 'opaque', expires_on: 'soon' }, NOW + 30 * 60_000],
+    ['expires_on negative', { accessToken: 'opaque', expires_on: -1e20 }, NOW + 30 * 60_000],
+    ['expires_on an object', { accessToken: 'opaque', expires_on: { s: 1 } }, NOW + 30 * 60_000],
+    ['expiresOn far away', { accessToken: 'opaque', expiresOn: '9999-12-31 00:00:00.000000' }, NOW + 24 * 3600_000],
+    ['expiresOn not a date', { accessToken: 'opaque', expiresOn: 'tomorrow' }, NOW + 30 * 60_000],
+    ['exp far away', { accessToken: jwt({ exp: 1e20 }) }, NOW + 30 * 60_000],
+    ['exp 1e12 seconds', { accessToken: jwt({ exp: 1e12 }) }, NOW + 24 * 3600_000]
+  ])('%s gives a bounded expiry, with a debug note', async (_what, printed, expiresAt) => {
+    const { tokens, logger } = cli(printed)
+    expect(await tokens.getToken()).toBe(printed.accessToken)
+    expect(tokens.expiresAt()).toBe(expiresAt)
+    expect(logger.of('debug').map(l => l.message)).toContainEqual(
+      expect.stringMatching(
+        /^The Azure CLI session: "az account get-access-token" printed (no expiry after now|an expiry beyond 24h 0m)/
+      )
+    )
+  })
+
+  it('skips an expires_on in the past for the next time it can read', async () => {
+    const { tokens, logger } = cli({ accessToken: jwt({ exp: NOW / 1000 + 900 }), expires_on: NOW / 1000 - 60 })
+    await tokens.getToken()
+    expect(tokens.expiresAt()).toBe(NOW + 900_000)
+    expect(logger.of('debug').map(l => l.message)).not.toContainEqual(expect.stringContaining('printed'))
+  })
+
+  it.each([
+    ['an object', { t: 1 }],
+    ['a number', 12345],
+    ['a line break', 'a\nb']
+  ])('an accessToken that is %s fails clearly', async (_what, accessToken) => {
+    await expect(cli({ accessToken, expires_on: NOW / 1000 + 600 }).tokens.getToken()).rejects.toMatchObject({
+      title: 'Azure CLI sign-in failed',
+      message:
+        '"az account get-access-token" printed an accessToken that is not a token (expected a string of visible ASCII characters).'
+    })
+  })
+})
+
+describe('a JWT exp that is no time', () => {
+  it.each([1e20, -1e20, 1e300])('%d is no expiry, and the token is used until Graph refuses it', async exp => {
+    const token = `e30.${Buffer.from(JSON.stringify({ exp })).toString('base64url')}.sig`
+    expect(jwtExpiry(token)).toBeUndefined()
+    const given = createTokenProvider({ kind: 'accessToken', accessToken: token }, ENDPOINTS, {
+      clock: new ManualClock(NOW),
+      logger: new RecordingLogger(),
+      setSecret: () => undefined,
+      getIDToken: async () => '',
+      runAz: async (): Promise<AzResult> => ({ ok: false, missing: true, message: '' }),
+      requester: undefined as unknown as Requester
+    })
+    expect(await given.getToken()).toBe(token)
+    expect(given.expiresAt()).toBeUndefined()
+  })
+})
+
+describe('the GitHub ID token answer', () => {
+  it.each([
+    ['an object', { sub: 'x' }],
+    ['a number', 12345],
+    ['not a JWT', 'opaque-value'],
+    ['a JWT without a signature', 'e30.e30.'],
+    ['a JWT with a line break', 'e30.e30.sig\nmore']
+  ])('that is %s fails clearly before anything is sent to Entra', async (_what, idToken) => {
+    const sent: string[] = []
+    const tokens = createTokenProvider(
+      { kind: 'oidc', tenantId: 'contoso.onmicrosoft.com', clientId: 'app', audience: 'api://AzureADTokenExchange' },
+      ENDPOINTS,
+      {
+        clock: new ManualClock(NOW),
+        logger: new RecordingLogger(),
+        setSecret: () => undefined,
+        getIDToken: async () => idToken as string,
+        runAz: async (): Promise<AzResult> => ({ ok: false, missing: true, message: '' }),
+        requester: {
+          retrying: async (request: { url: string }) => {
+            sent.push(request.url)
+            throw new Error('no request expected')
+          }
+        } as unknown as Requester
+      }
+    )
+    await expect(tokens.getToken()).rejects.toMatchObject({
+      title: 'GitHub OIDC token unavailable',
+      message:
+        'The runner answered the GitHub OIDC ID token request without a readable token (expected a signed JWT). Run the job again; if it persists, sign in with clientSecret or accessToken instead.'
+    })
+    expect(sent).toEqual([])
   })
 })

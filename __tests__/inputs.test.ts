@@ -133,8 +133,7 @@ describe('parseInputs: valid inputs', () => {
       'accepts the matching public hosts of usgov',
       { cloud: 'usgov', graphEndpoint: 'https://graph.microsoft.us', armEndpoint: 'https://management.usgovcloudapi.net' },
       { cloud: 'usgov' }
-    ],
-    ['accepts a host no cloud claims', { graphEndpoint: 'https://graph.contoso.example' }, {}]
+    ]
   ])('%s', (_name, overrides, expected) => {
     const parsed = parse(overrides)
     expect(parsed).toMatchObject({ ok: true, settings: expected })
@@ -180,5 +179,122 @@ describe('parseInputs: invalid inputs', () => {
   it('never repeats a secret in an error', () => {
     const parsed = parse({ clientSecret: 'p@ss-w0rd-value', tenantId: '', clientId: '' })
     expect(JSON.stringify(parsed)).not.toContain('p@ss-w0rd-value')
+  })
+})
+
+describe('parseInputs: endpoints only of the supported clouds, or loopback', () => {
+  const INPUTS = ['graphEndpoint', 'authorityHost', 'armEndpoint'] as const
+  const DOCUMENTED = {
+    global: {
+      graphEndpoint: 'https://graph.microsoft.com',
+      authorityHost: 'https://login.microsoftonline.com',
+      armEndpoint: 'https://management.azure.com'
+    },
+    usgov: {
+      graphEndpoint: 'https://graph.microsoft.us',
+      authorityHost: 'https://login.microsoftonline.us',
+      armEndpoint: 'https://management.usgovcloudapi.net'
+    }
+  }
+  const HOSTILE: [what: string, graph: string][] = [
+    ['another host', 'https://graph.contoso.example'],
+    ['a documented host as a prefix', 'https://graph.microsoft.com.evil.example'],
+    ['a trailing dot', 'https://graph.microsoft.com./'],
+    ['a trailing dot written %2e', 'https://graph.microsoft.com%2e'],
+    ['another port', 'https://graph.microsoft.com:8443'],
+    ['a Cyrillic look-alike (U+0430), read as punycode', 'https://gr\u0430ph.microsoft.com'],
+    ['punycode written out', 'https://xn--grph-63d.microsoft.com'],
+    ['a sub-domain', 'https://evil.graph.microsoft.com'],
+    ['a host cmd.exe would read as two commands', 'https://x&calc.exe'],
+    ['a public IP address', 'https://20.190.160.1'],
+    ['a documented host of the DoD cloud, which has no image API', 'https://dod-graph.microsoft.us']
+  ]
+
+  it.each(HOSTILE)('refuses %s: %s', (_what, graph) => {
+    const parsed = parse({ graphEndpoint: graph })
+    expect(parsed).toMatchObject({
+      ok: false,
+      errors: [
+        {
+          input: 'graphEndpoint',
+          message: expect.stringMatching(
+            /^graphEndpoint must be https:\/\/graph\.microsoft\.com \(global\) or https:\/\/graph\.microsoft\.us \(usgov\), or a loopback URL/
+          )
+        }
+      ]
+    })
+  })
+
+  it('says which host it read, so a look-alike shows', () => {
+    expect(parse({ graphEndpoint: 'https://gr\u0430ph.microsoft.com' })).toEqual({
+      ok: false,
+      errors: [
+        {
+          input: 'graphEndpoint',
+          message:
+            'graphEndpoint must be https://graph.microsoft.com (global) or https://graph.microsoft.us (usgov), or a loopback URL (http:// or https:// to 127.0.0.0/8, localhost or [::1], any port); got "https://gr\u0430ph.microsoft.com" (host xn--grph-63d.microsoft.com).'
+        }
+      ]
+    })
+  })
+
+  it.each([
+    [
+      'authorityHost',
+      'https://login.microsoftonline.com.evil.example',
+      /https:\/\/login\.microsoftonline\.com \(global\) or https:\/\/login\.microsoftonline\.us \(usgov\)/
+    ],
+    ['authorityHost', 'https://login.microsoftonline.com:444', /host login\.microsoftonline\.com:444/],
+    ['authorityHost', 'https://login.windows.net', /login\.microsoftonline\.com/],
+    [
+      'armEndpoint',
+      'https://management.azure.com.',
+      /https:\/\/management\.azure\.com \(global\) or https:\/\/management\.usgovcloudapi\.net \(usgov\)/
+    ],
+    // Each input takes only its own service: a Graph token is not sent to the sign-in host.
+    ['graphEndpoint', 'https://login.microsoftonline.com', /graph\.microsoft\.com/],
+    ['armEndpoint', 'https://graph.microsoft.com', /management\.azure\.com/]
+  ])('refuses %s %s, naming the hosts it takes', (input, url, message) => {
+    expect(parse({ [input]: url })).toMatchObject({
+      ok: false,
+      errors: [{ input, message: expect.stringMatching(message) }]
+    })
+  })
+
+  it.each([
+    'https://user@graph.microsoft.com',
+    'https://user:pw@graph.microsoft.com/',
+    'https://graph.microsoft.com/?x=1',
+    'https://graph.microsoft.com/#x'
+  ])('refuses a documented host with credentials, a query or a fragment: %s', graph => {
+    expect(parse({ graphEndpoint: graph })).toMatchObject({
+      ok: false,
+      errors: [{ input: 'graphEndpoint', message: expect.stringContaining('root URL only') }]
+    })
+  })
+
+  it.each(['global', 'usgov'] as const)('takes every documented host of %s, also with :443 and in capitals', cloud => {
+    const hosts = DOCUMENTED[cloud]
+    expect(parse({ cloud, ...hosts })).toMatchObject({ ok: true, settings: hosts })
+    const spelled = Object.fromEntries(INPUTS.map(input => [input, `${hosts[input].toUpperCase()}:443/`]))
+    expect(parse({ cloud, ...spelled })).toMatchObject({ ok: true, settings: hosts })
+  })
+
+  it.each([
+    'http://127.0.0.1:8080',
+    'https://127.0.0.1:8443',
+    'http://127.3.4.5:1',
+    'http://localhost:3000',
+    'https://localhost:65535',
+    'http://[::1]:9',
+    'https://[::1]:443',
+    'http://127.0.0.1'
+  ])('takes the loopback endpoint %s for every input', url => {
+    const origin = new URL(url).origin
+    const endpoints = Object.fromEntries(INPUTS.map(input => [input, url]))
+    expect(parse(endpoints)).toMatchObject({
+      ok: true,
+      settings: { graphEndpoint: origin, authorityHost: origin, armEndpoint: origin }
+    })
   })
 })

@@ -1,4 +1,5 @@
 import { chmodSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs'
+import { createServer } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import * as core from '@actions/core'
@@ -299,6 +300,82 @@ describe('clouds', () => {
     })
     expect(e.requests).toEqual([])
     expect(proxy.hosts).toEqual([])
+  })
+})
+
+describe('token answers out of bounds', () => {
+  it('takes an expires_in of 1e20 as 24 hours instead of failing', async () => {
+    const e = await start({
+      clients: [{ clientId: CLIENT, tenantId: TENANT, clientSecret: CLIENT_SECRET }],
+      tokenLifetimeSeconds: 1e20
+    })
+    const r = await runInProcess(baseInputs(e))
+    expect(r.logger.of('error')).toEqual([])
+    expect(r.code).toBe(0)
+    expect(r.logger.of('debug').map(l => l.message)).toContainEqual(
+      expect.stringContaining('expires_in 100000000000000000000 is beyond 24h 0m, the longest Entra issues: taken as 24h 0m.')
+    )
+  })
+
+  it.each([
+    ['an object', { sub: SUBJECT }],
+    ['a number', 12345],
+    ['not a JWT', 'opaque-value']
+  ])('refuses a GitHub ID token that is %s before anything goes to Entra', async (_what, value) => {
+    const e = await start({ clients: [{ clientId: CLIENT, federated: [{ subject: SUBJECT }] }] })
+    // The runner's ID token service, answering with a `value` that is no token.
+    const runner = createServer((_req, res) =>
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ value }))
+    )
+    await new Promise<void>(resolve => runner.listen(0, '127.0.0.1', resolve))
+    cleanups.push(() => new Promise(resolve => runner.close(resolve)))
+    const address = runner.address()
+    process.env.ACTIONS_ID_TOKEN_REQUEST_URL = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/idtoken?api-version=2.0`
+    process.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN = 'runner-request-token'
+    cleanups.push(() => {
+      delete process.env.ACTIONS_ID_TOKEN_REQUEST_URL
+      delete process.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN
+    })
+    const r = await runInProcess(inputs(e, { tenantId: TENANT, clientId: CLIENT }), realIdToken)
+    expect(r.code).toBe(1)
+    expect(r.logger.of('error')).toEqual([
+      expect.objectContaining({
+        title: 'GitHub OIDC token unavailable',
+        message: expect.stringContaining('without a readable token (expected a signed JWT)')
+      })
+    ])
+    expect(e.requests).toEqual([])
+  })
+})
+
+describe('endpoints outside the supported clouds', () => {
+  it.each([
+    ['authorityHost', 'https://login.microsoftonline.com.evil.example'],
+    ['authorityHost', 'https://login.microsoftonline.com./'],
+    ['authorityHost', 'https://login.microsoftonline.com:8443'],
+    ['authorityHost', 'https://l\u043egin.microsoftonline.com'],
+    ['graphEndpoint', 'https://graph.microsoft.com.evil.example'],
+    ['graphEndpoint', 'https://x&calc.exe']
+  ])('refuses %s %s before the secret or a token goes anywhere', async (input, url) => {
+    const e = await start()
+    const proxy = await startRecordingProxy()
+    cleanups.push(() => proxy.close())
+    process.env.https_proxy = proxy.url
+    cleanups.push(() => delete process.env.https_proxy)
+    const calls: string[][] = []
+    const r = await runInProcess(baseInputs(e, { [input]: url }), {
+      runAz: async args => {
+        calls.push(args)
+        return { ok: false, missing: true, message: 'az: not found' }
+      }
+    })
+    expect(r.code).toBe(1)
+    expect(r.logger.of('error')).toEqual([
+      expect.objectContaining({ title: `Invalid input: ${input}`, message: expect.stringContaining(`${input} must be https://`) })
+    ])
+    expect(proxy.hosts).toEqual([])
+    expect(e.requests).toEqual([])
+    expect(calls).toEqual([])
   })
 })
 

@@ -30,6 +30,15 @@ export function cloudOfHost(hostname: string): CloudName | undefined {
   )
 }
 
+/**
+ * The only public origins an endpoint input may name: its own endpoint in each cloud above, on https and
+ * port 443. A secret or token goes to exactly these hosts; anything else (another host, a look-alike, a
+ * trailing dot, another port) is refused before the first request.
+ */
+export function documentedOrigins(input: keyof CloudEndpoints): { cloud: CloudName; origin: string }[] {
+  return (Object.keys(CLOUDS) as CloudName[]).map(cloud => ({ cloud, origin: CLOUDS[cloud][input] }))
+}
+
 /** Clouds that exist but do not offer the image API, so the error can say so instead of "unknown value". */
 export const CLOUDS_WITHOUT_IMAGE_API: Record<string, string> = {
   china: 'Microsoft Graph operated by 21Vianet (China)',

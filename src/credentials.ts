@@ -4,6 +4,7 @@
 // and to their resource (to use them).
 
 import type { Clock } from './clock.js'
+import { formatDuration } from './duration.js'
 import { ActionError, messageOf } from './errors.js'
 import type { CredentialSettings } from './inputs.js'
 import type { Logger } from './logger.js'
@@ -40,16 +41,90 @@ export interface CredentialEndpoints {
 }
 
 const MAX_RENEW_MARGIN_MS = 5 * 60_000
+/**
+ * The longest a token is taken to live: 24 hours, the most Entra's configurable token lifetimes allow.
+ * A longer claim is cut to this, so the token is renewed within a day whatever an answer says.
+ */
+export const MAX_TOKEN_LIFETIME_MS = 24 * 3600_000
+/** Taken when a token answer gives no usable lifetime: the hour the action always assumed (Entra issues 60-90 minutes). */
+const DEFAULT_TOKEN_LIFETIME_MS = 3600_000
+/** Taken when the Azure CLI prints no usable expiry: shorter, as its session may be part-used. */
+const DEFAULT_CLI_TOKEN_LIFETIME_MS = 30 * 60_000
+/** The latest time a Date can hold; an `exp` beyond it is no expiry at all. */
+const MAX_TIME_MS = 8.64e15
+/** Enough of an unusable value to recognise it in the debug log. */
+const MAX_SHOWN_VALUE_CHARS = 40
+/** What a bearer token may hold: visible ASCII, which a header carries as is (a JWT is base64url and dots). */
+const BEARER_TOKEN = /^[\x21-\x7e]+$/
+/** A signed JWT: three base64url parts, as GitHub's ID tokens are. */
+const SIGNED_JWT = /^[\w-]+\.[\w-]+\.[\w-]+$/
 
 /** Renew a little before expiry: 10 % of the lifetime, at most five minutes. */
 export function renewAt(issuedAt: number, expiresAt: number): number {
   return expiresAt - Math.min(MAX_RENEW_MARGIN_MS, (expiresAt - issuedAt) / 10)
 }
 
-/** Reads `exp` from a JWT without verifying it; undefined for anything that is not one. */
+/** Reads `exp` from a JWT without verifying it; undefined for anything that is not one, or not a time. */
 export function jwtExpiry(token: string): number | undefined {
-  const claims = jwtClaims(token)
-  return typeof claims?.exp === 'number' ? claims.exp * 1000 : undefined
+  const exp = jwtClaims(token)?.exp
+  return typeof exp === 'number' && Math.abs(exp * 1000) <= MAX_TIME_MS ? exp * 1000 : undefined
+}
+
+/**
+ * A token's lifetime from the `expires_in` of a token answer: seconds, a number or a string of digits,
+ * within (0, MAX_TOKEN_LIFETIME_MS]. A longer one is cut to that bound; a missing, zero, negative or
+ * unreadable one is taken as DEFAULT_TOKEN_LIFETIME_MS (a 401 renews a token that dies sooner). Pure.
+ */
+export function readExpiresIn(value: unknown): { lifetimeMs: number; note?: string } {
+  const seconds = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : NaN
+  if (!(seconds > 0))
+    return {
+      lifetimeMs: DEFAULT_TOKEN_LIFETIME_MS,
+      note: `expires_in ${shown(value)} is not a positive number of seconds: taken as ${formatDuration(DEFAULT_TOKEN_LIFETIME_MS)}.`
+    }
+  if (seconds * 1000 > MAX_TOKEN_LIFETIME_MS)
+    return {
+      lifetimeMs: MAX_TOKEN_LIFETIME_MS,
+      note: `expires_in ${shown(value)} is beyond ${formatDuration(MAX_TOKEN_LIFETIME_MS)}, the longest Entra issues: taken as ${formatDuration(MAX_TOKEN_LIFETIME_MS)}.`
+    }
+  return { lifetimeMs: seconds * 1000 }
+}
+
+/**
+ * When a token the Azure CLI printed at `now` expires: the first of `expires_on` (seconds since the
+ * epoch), the token's `exp` and `expiresOn` that lies after now, cut to MAX_TOKEN_LIFETIME_MS; none:
+ * DEFAULT_CLI_TOKEN_LIFETIME_MS. Pure.
+ */
+export function cliTokenExpiry(
+  now: number,
+  printed: { accessToken: string; expires_on?: unknown; expiresOn?: unknown }
+): { expiresAt: number; note?: string } {
+  const epochSeconds = printed.expires_on
+  const fromEpoch =
+    typeof epochSeconds === 'number' || (typeof epochSeconds === 'string' && /^\d+$/.test(epochSeconds))
+      ? Number(epochSeconds) * 1000
+      : NaN
+  const fromDate = typeof printed.expiresOn === 'string' ? Date.parse(printed.expiresOn) : NaN
+  const expiresAt = [fromEpoch, jwtExpiry(printed.accessToken) ?? NaN, fromDate].find(at => at > now)
+  if (expiresAt === undefined)
+    return {
+      expiresAt: now + DEFAULT_CLI_TOKEN_LIFETIME_MS,
+      note: `"az account get-access-token" printed no expiry after now (expires_on ${shown(printed.expires_on)}, expiresOn ${shown(printed.expiresOn)}): taken as ${formatDuration(DEFAULT_CLI_TOKEN_LIFETIME_MS)}.`
+    }
+  if (expiresAt - now > MAX_TOKEN_LIFETIME_MS)
+    return {
+      expiresAt: now + MAX_TOKEN_LIFETIME_MS,
+      note: `"az account get-access-token" printed an expiry beyond ${formatDuration(MAX_TOKEN_LIFETIME_MS)}, the longest Entra issues: taken as ${formatDuration(MAX_TOKEN_LIFETIME_MS)}.`
+    }
+  return { expiresAt }
+}
+
+/** A value from an answer, short and on one line, for a debug note. */
+function shown(value: unknown): string {
+  if (value === undefined) return 'missing'
+  // JSON would write Infinity and NaN as null.
+  const text = typeof value === 'number' ? String(value) : (JSON.stringify(value) ?? String(value))
+  return text.length > MAX_SHOWN_VALUE_CHARS ? `${text.slice(0, MAX_SHOWN_VALUE_CHARS)}…` : text
 }
 
 export function jwtClaims(token: string): Record<string, unknown> | undefined {
@@ -104,6 +179,8 @@ export function createTokenProvider(
 export interface IssuedToken {
   token: string
   expiresAt: number
+  /** Why `expiresAt` is not what the answer said, for the debug log. */
+  note?: string
 }
 
 function staticToken(token: string, deps: CredentialDeps): TokenProvider {
@@ -148,6 +225,7 @@ function cachedToken(
         // Masked before anything can use or print it.
         deps.setSecret(issued.token)
         current = { ...issued, renewAt: renewAt(issuedAt, issued.expiresAt) }
+        if (issued.note) deps.logger.debug(`The ${description}: ${issued.note}`)
         deps.logger.debug(`Got a token from the ${description}, valid until ${new Date(issued.expiresAt).toISOString()}.`)
         return issued
       })().finally(() => {
@@ -159,10 +237,9 @@ function cachedToken(
 }
 
 async function githubIdToken(audience: string, deps: CredentialDeps): Promise<string> {
+  let token: unknown
   try {
-    const token = await deps.getIDToken(audience)
-    deps.setSecret(token)
-    return token
+    token = await deps.getIDToken(audience)
   } catch (error) {
     const reason = messageOf(error)
     throw new ActionError(
@@ -170,6 +247,14 @@ async function githubIdToken(audience: string, deps: CredentialDeps): Promise<st
       `Could not get a GitHub OIDC ID token (${reason}). Grant the job "permissions: id-token: write" to sign in with a federated credential, or give clientSecret or accessToken instead.`
     )
   }
+  // The runner's answer is read as JSON: its `value` may be anything, and only a JWT is sent on.
+  if (typeof token === 'string' && token !== '') deps.setSecret(token)
+  if (typeof token !== 'string' || !SIGNED_JWT.test(token))
+    throw new ActionError(
+      'GitHub OIDC token unavailable',
+      'The runner answered the GitHub OIDC ID token request without a readable token (expected a signed JWT). Run the job again; if it persists, sign in with clientSecret or accessToken instead.'
+    )
+  return token
 }
 
 interface EntraError {
@@ -232,10 +317,9 @@ export function interpretTokenAnswer(
     }
   const { status, text } = exchange
   const body = status === 200 ? safeJson<{ access_token?: unknown; expires_in?: unknown }>(text) : undefined
-  if (typeof body?.access_token === 'string' && body.access_token !== '') {
-    const seconds = Number(body.expires_in ?? 3600)
-    const lifetimeMs = (Number.isFinite(seconds) && seconds > 0 ? seconds : 3600) * 1000
-    return { kind: 'done', value: { token: body.access_token, expiresAt: now + lifetimeMs } }
+  if (typeof body?.access_token === 'string' && BEARER_TOKEN.test(body.access_token)) {
+    const { lifetimeMs, note } = readExpiresIn(body.expires_in)
+    return { kind: 'done', value: { token: body.access_token, expiresAt: now + lifetimeMs, ...(note ? { note } : {}) } }
   }
   // A 200 without a readable token is as transient as a lost answer.
   if (status === 200)
@@ -271,8 +355,27 @@ function entraError(status: number, body: EntraError | undefined, assertion?: st
   return new ActionError(`Sign-in failed${aadsts ? `: AADSTS${aadsts}` : ''}`, parts.join(' '))
 }
 
+/**
+ * What an Azure CLI argument may hold. On Windows az is a batch script, which only cmd.exe can start, and
+ * Node hands cmd.exe the arguments unquoted: & | < > ^ % ! " ( ), white space and line breaks would be
+ * read as commands. Letters, digits and - _ . : / = [ ] (enough for a URL origin, [::1] included) are plain
+ * words to it.
+ */
+const AZ_SAFE_ARGUMENT = /^[A-Za-z0-9\-_.:/=[\]]+$/
+
+/** Why the Azure CLI must not be started with `args`, or undefined when each is a plain word. Pure. */
+export function unsafeAzArgument(args: readonly string[]): string | undefined {
+  const unsafe = args.find(arg => !AZ_SAFE_ARGUMENT.test(arg))
+  if (unsafe === undefined) return undefined
+  return `The Azure CLI was not started: its argument ${JSON.stringify(unsafe)} holds a character other than letters, digits and - _ . : / = [ ], which cmd.exe (the shell that starts az on Windows) could read as a command.`
+}
+
 async function azCliToken(resource: string, deps: CredentialDeps): Promise<IssuedToken> {
-  const result = await deps.runAz(['account', 'get-access-token', '--resource', resource, '--output', 'json'])
+  const args = ['account', 'get-access-token', '--resource', resource, '--output', 'json']
+  // Checked here, before anything is started, whatever runAz does itself.
+  const unsafe = unsafeAzArgument(args)
+  if (unsafe) throw new ActionError('Azure CLI sign-in refused', unsafe)
+  const result = await deps.runAz(args)
   if (!result.ok) {
     if (result.missing) throw noCredentials()
     throw new ActionError(
@@ -280,14 +383,16 @@ async function azCliToken(resource: string, deps: CredentialDeps): Promise<Issue
       `"az account get-access-token" failed: ${result.message.trim().split(/\r?\n/)[0].replace(/\.$/, '')}. Run azure/login earlier in the job, or give the action its own credentials.`
     )
   }
-  const body = safeJson<{ accessToken?: string; expires_on?: number | string; expiresOn?: string }>(result.stdout)
-  if (!body?.accessToken)
+  const body = safeJson<{ accessToken?: unknown; expires_on?: unknown; expiresOn?: unknown }>(result.stdout)
+  const accessToken = body?.accessToken
+  if (accessToken === undefined || accessToken === null || accessToken === '')
     throw new ActionError('Azure CLI sign-in failed', '"az account get-access-token" printed no accessToken.')
-  const expiresAt =
-    body.expires_on !== undefined
-      ? Number(body.expires_on) * 1000
-      : (jwtExpiry(body.accessToken) ?? (body.expiresOn ? Date.parse(body.expiresOn) : deps.clock.now() + 30 * 60_000))
-  return { token: body.accessToken, expiresAt }
+  if (typeof accessToken !== 'string' || !BEARER_TOKEN.test(accessToken))
+    throw new ActionError(
+      'Azure CLI sign-in failed',
+      '"az account get-access-token" printed an accessToken that is not a token (expected a string of visible ASCII characters).'
+    )
+  return { token: accessToken, ...cliTokenExpiry(deps.clock.now(), { ...body, accessToken }) }
 }
 
 function noCredentials(): ActionError {

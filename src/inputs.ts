@@ -1,7 +1,15 @@
 // Turns the step's inputs into one typed settings object, or into one error per bad input.
 // Nothing here touches the network: every input is checked before the first request.
 
-import { type CloudEndpoints, CLOUDS, CLOUDS_WITHOUT_IMAGE_API, cloudOfHost, type CloudName, isLoopbackHost } from './clouds.js'
+import {
+  type CloudEndpoints,
+  CLOUDS,
+  CLOUDS_WITHOUT_IMAGE_API,
+  cloudOfHost,
+  type CloudName,
+  documentedOrigins,
+  isLoopbackHost
+} from './clouds.js'
 import { parseWaves, type WaveTarget } from './waves.js'
 
 export type OnExisting = 'reuse' | 'update' | 'replace' | 'fail'
@@ -358,10 +366,22 @@ function parseEndpoint(input: keyof CloudEndpoints, raw: string, cloud: CloudNam
     fail(input, `${input} must be an absolute URL such as https://graph.microsoft.com; got "${raw}".`)
     return undefined
   }
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
+  const loopback = isLoopbackHost(url.hostname)
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
     fail(
       input,
       `${input} must use https:// (http:// is accepted only for loopback hosts: 127.0.0.0/8, localhost, [::1]); got "${raw}".`
+    )
+    return undefined
+  }
+  // The origin is the parsed, normalised form (lower case, punycode, default port dropped), so an exact
+  // comparison leaves no look-alike, trailing dot or other port through.
+  const documented = documentedOrigins(input)
+  if (!loopback && !documented.some(d => d.origin === url.origin)) {
+    const hosts = documented.map(d => `${d.origin} (${d.cloud})`).join(' or ')
+    fail(
+      input,
+      `${input} must be ${hosts}, or a loopback URL (http:// or https:// to 127.0.0.0/8, localhost or [::1], any port); got "${raw}" (host ${url.host}).`
     )
     return undefined
   }

@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process'
 import * as core from '@actions/core'
 import { ArmClient } from './arm-client.js'
 import { type Clock, systemClock } from './clock.js'
-import { type AzResult, createTokenProvider } from './credentials.js'
+import { type AzResult, createTokenProvider, unsafeAzArgument } from './credentials.js'
 import { accessHint, ActionError, CancelledError, GraphError, messageOf } from './errors.js'
 import { GraphClient } from './graph-client.js'
 import { parseImageStatus } from './graph-types.js'
@@ -193,9 +193,13 @@ function runLinks(): RunLinks {
   return { runUrl: `${base}/actions/runs/${runId}`, commitUrl: sha ? `${base}/commit/${sha}` : undefined, sha }
 }
 
-function runAz(args: string[]): Promise<AzResult> {
+/** Starts the Azure CLI; exported for its test. */
+export function runAz(args: string[]): Promise<AzResult> {
+  // az is a .cmd script on Windows runners, which only a shell can start, and the shell reads the
+  // arguments unquoted: one it could take for a command is refused before anything starts.
+  const unsafe = unsafeAzArgument(args)
+  if (unsafe) return Promise.resolve({ ok: false, missing: false, message: unsafe })
   return new Promise(resolve => {
-    // az is a .cmd script on Windows runners, which only a shell can start.
     execFile('az', args, { shell: process.platform === 'win32', timeout: 60_000 }, (error, stdout, stderr) => {
       if (!error) return resolve({ ok: true, stdout })
       const missing = (error as NodeJS.ErrnoException).code === 'ENOENT' || /not recognized|not found/i.test(stderr)

@@ -124,5 +124,26 @@ export const BAD_INPUTS: [input: string, overrides: Record<string, string>, mess
     { cloud: 'usgov', graphEndpoint: 'https://graph.microsoft.com' },
     /graphEndpoint https:\/\/graph\.microsoft\.com belongs to the global cloud, but cloud is usgov: use https:\/\/graph\.microsoft\.us/
   ],
-  ['authorityHost', { authorityHost: 'https://login.microsoftonline.us' }, /belongs to the usgov cloud, but cloud is global/]
+  ['authorityHost', { authorityHost: 'https://login.microsoftonline.us' }, /belongs to the usgov cloud, but cloud is global/],
+  // Hosts a secret or token must never go to: only the documented hosts of the supported clouds, or loopback.
+  [
+    'graphEndpoint',
+    { graphEndpoint: 'https://graph.microsoft.com.evil.example' },
+    /graphEndpoint must be https:\/\/graph\.microsoft\.com \(global\)/
+  ],
+  ['graphEndpoint', { graphEndpoint: 'https://graph.microsoft.com./' }, /host graph\.microsoft\.com\.\)/],
+  ['graphEndpoint', { graphEndpoint: 'https://graph.microsoft.com:8443' }, /host graph\.microsoft\.com:8443\)/],
+  ['graphEndpoint', { graphEndpoint: 'https://gr\u0430ph.microsoft.com' }, /host xn--grph-63d\.microsoft\.com\)/],
+  ['graphEndpoint', { graphEndpoint: 'https://user@graph.microsoft.com' }, /root URL only/],
+  ['graphEndpoint', { graphEndpoint: 'https://x&calc.exe' }, /graphEndpoint must be https:\/\/graph\.microsoft\.com/],
+  [
+    'authorityHost',
+    { authorityHost: 'https://login.microsoftonline.com.evil.example' },
+    /authorityHost must be https:\/\/login\.microsoftonline\.com \(global\)/
+  ],
+  [
+    'armEndpoint',
+    { armEndpoint: 'https://management.azure.com:8443' },
+    /armEndpoint must be https:\/\/management\.azure\.com \(global\)/
+  ]
 ]
