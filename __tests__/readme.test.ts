@@ -1,10 +1,12 @@
 // The README's workflows must work as written: every YAML block parses, every step that uses this
 // action sets only inputs action.yml declares (and all the required ones), every
 // `steps.<id>.outputs.<name>` names an output of the action, the actions/* majors are current, and
-// every in-page link, the table of contents first, leads to a heading.
-import { readFileSync } from 'node:fs'
+// every in-page link, the table of contents first, leads to a heading. No recipe, in the README or under docs/, pastes a `${{ … }}`
+// expression into a script.
+import { readdirSync, readFileSync } from 'node:fs'
 import { describe, expect, it } from '@jest/globals'
 import { parse, parseDocument } from 'yaml'
+import { expressionsInScripts } from './helpers/script-expressions.js'
 
 const ROOT = new URL('..', import.meta.url)
 const read = (name: string): string => readFileSync(new URL(name, ROOT), 'utf8')
@@ -232,6 +234,63 @@ describe('README recipes work as written against action.yml', () => {
     expect(publishWith.sourceImageResourceId).toMatch(
       /^\/subscriptions\/\$\{\{ [^}]+ \}\}\/resourceGroups\/\$\{\{ [^}]+ \}\}\/providers\/Microsoft\.Compute\/images\/\$\{\{ [^}]+ \}\}$/
     )
+  })
+})
+
+describe('recipes pass values to scripts through env:, never as ${{ }} inside them', () => {
+  /** README.md and every Markdown page under docs/, relative to the repository root. */
+  const pages = [
+    'README.md',
+    ...readdirSync(new URL('docs/', ROOT), { recursive: true, encoding: 'utf8' })
+      .filter(name => name.endsWith('.md'))
+      .map(name => `docs/${name.replace(/\\/g, '/')}`)
+  ]
+
+  /** The scripts of a page's fenced blocks that hold an expression; a yaml block that does not parse counts as one. */
+  function offending(markdown: string): Array<{ line: number; at: string; script: string }> {
+    return scan(markdown).fences.flatMap(fence => {
+      const doc = parseDocument(fence.body)
+      // Shell, JSON and other blocks are read as YAML too: one that is not YAML holds no step.
+      if (doc.errors.length > 0)
+        return fence.lang === 'yaml' || fence.lang === 'yml' ? [{ line: fence.line, at: '(does not parse)', script: '' }] : []
+      return expressionsInScripts(doc.toJS()).map(found => ({ line: fence.line, ...found }))
+    })
+  }
+
+  it('the check finds an expression in run: and in github-script, and accepts env:', () => {
+    const injected = [
+      '```yaml',
+      '- if: failure()',
+      '  run: echo "failed with ${{ steps.image.outputs.errorCode }}"',
+      '- shell: pwsh',
+      '  run: |',
+      '    Write-Output "OS build ${{ fromJSON(steps.image.outputs.image).osBuildNumber }}"',
+      '- uses: actions/github-script@v8',
+      '  with:',
+      "    script: core.notice('${{ steps.image.outputs.imageId }}')",
+      '```'
+    ].join('\n')
+    expect(offending(injected).map(o => o.at)).toEqual(['[0].run', '[1].run', '[2].with.script'])
+    const throughEnv = [
+      '```yaml',
+      'jobs:',
+      '  a:',
+      '    steps:',
+      '      - env:',
+      '          ERROR_CODE: ${{ steps.image.outputs.errorCode }}',
+      '        run: printf \'%q\\n\' "$ERROR_CODE"',
+      '      - uses: actions/github-script@v8',
+      '        env:',
+      '          IMAGE_ID: ${{ steps.image.outputs.imageId }}',
+      '        with:',
+      '          script: core.notice(process.env.IMAGE_ID)',
+      '```'
+    ].join('\n')
+    expect(offending(throughEnv)).toEqual([])
+  })
+
+  it.each(pages)('%s has no ${{ }} in a run: or github-script script:', page => {
+    expect(offending(read(page))).toEqual([])
   })
 })
 
