@@ -1,11 +1,13 @@
 // The README's workflows must work as written: every YAML block parses, every step that uses this
 // action sets only inputs action.yml declares (and all the required ones), every
-// `steps.<id>.outputs.<name>` names an output of the action, the actions/* majors are current, and
-// every in-page link, the table of contents first, leads to a heading. No recipe, in the README or under docs/, pastes a `${{ … }}`
+// `steps.<id>.outputs.<name>` names an output of the action, every other action is pinned by
+// commit SHA (at the commit the project's workflows use), and every in-page link, the table of
+// contents first, leads to a heading. No recipe, in the README or under docs/, pastes a `${{ … }}`
 // expression into a script.
 import { readdirSync, readFileSync } from 'node:fs'
 import { describe, expect, it } from '@jest/globals'
 import { parse, parseDocument } from 'yaml'
+import { actionUses, majorOf, pinOf, pinProblem } from './helpers/action-pins.js'
 import { expressionsInScripts } from './helpers/script-expressions.js'
 
 const ROOT = new URL('..', import.meta.url)
@@ -204,11 +206,26 @@ describe('README recipes work as written against action.yml', () => {
     expect(checked).toBeGreaterThanOrEqual(5)
   })
 
-  it('uses actions/checkout and actions/setup-node at @v7', () => {
-    const uses = [...readme.matchAll(/uses:\s*['"]?actions\/([\w.-]+)@([^\s'"#]+)/g)].map(m => ({ name: m[1]!, ref: m[2]! }))
-    const pinned = uses.filter(u => u.name === 'checkout' || u.name === 'setup-node')
-    expect(pinned.map(u => u.name)).toContain('checkout')
-    for (const u of pinned) expect(u).toEqual({ name: u.name, ref: 'v7' })
+  it('pins every other action by a full commit SHA with its release, as it tells users to, at the commit the workflows use', () => {
+    const uses = yamlBlocks.flatMap(block => actionUses(block.body).map(use => ({ line: block.line, use })))
+    const others = uses.filter(({ use }) => !use.uses.startsWith(`${ACTION}@`))
+    expect(others.map(({ use }) => use.uses.split('@')[0])).toEqual(
+      expect.arrayContaining(['actions/checkout', 'azure/login', 'hashicorp/setup-packer'])
+    )
+    for (const { line, use } of others) expect({ line, problem: pinProblem(use) }).toEqual({ line, problem: undefined })
+    // The recipes and the project's workflows agree on the commit of an action both use.
+    const workflowDir = new URL('.github/workflows/', ROOT)
+    const workflowPins = new Map(
+      readdirSync(workflowDir)
+        .flatMap(file => actionUses(readFileSync(new URL(file, workflowDir), 'utf8')))
+        .map(pinOf)
+        .filter(pin => pin !== undefined)
+        .map(pin => [pin.repo, pin.sha])
+    )
+    const shared = others.map(({ use }) => pinOf(use)!).filter(pin => workflowPins.has(pin.repo))
+    expect(shared.map(pin => pin.repo)).toContain('actions/checkout')
+    for (const pin of shared) expect(pin).toEqual({ repo: pin.repo, sha: workflowPins.get(pin.repo) })
+    expect(others.filter(({ use }) => use.uses.startsWith('actions/checkout@')).map(({ use }) => majorOf(use))).toEqual(['v7'])
   })
 
   it('has an end-to-end recipe: Packer builds a managed image, the action publishes it with the same OIDC app', () => {
@@ -222,7 +239,7 @@ describe('README recipes work as written against action.yml', () => {
     expect(endToEnd).toBeDefined()
     const steps = endToEnd!.steps!
     const at = (test: (step: Record<string, unknown>) => boolean) => steps.findIndex(test)
-    const login = at(step => String(step.uses) === 'azure/login@v3')
+    const login = at(step => String(step.uses).startsWith('azure/login@'))
     const build = at(step => typeof step.run === 'string' && /packer build \S+\.pkr\.hcl/.test(step.run))
     const publish = at(step => String(step.uses).startsWith(`${ACTION}@`))
     expect([login >= 0, build > login, publish > build]).toEqual([true, true, true])
