@@ -4,7 +4,7 @@
 // commit SHA (at the commit the project's workflows use), and every in-page link, the table of
 // contents first, leads to a heading. No recipe, in the README or under docs/, pastes a `${{ … }}`
 // expression into a script.
-import { readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { describe, expect, it } from '@jest/globals'
 import { parse, parseDocument } from 'yaml'
 import { actionUses, majorOf, pinOf, pinProblem } from './helpers/action-pins.js'
@@ -339,5 +339,28 @@ describe('README links', () => {
     const links = [...readme.matchAll(/\]\(#([^)]+)\)/g)].map(m => m[1]!)
     expect(links.length).toBeGreaterThan(30)
     for (const link of links) expect({ link, found: targets.has(link) }).toEqual({ link, found: true })
+  })
+
+  it('links to SECURITY.md, and every link of README.md and SECURITY.md to a file leads to it and to a heading there', () => {
+    expect(readme).toContain('](SECURITY.md)')
+    const security = read('SECURITY.md')
+    const headingsOf = (page: string) => anchors(scan(read(page)).headings)
+    let checked = 0
+    for (const [page, text] of [
+      ['README.md', readme],
+      ['SECURITY.md', security]
+    ] as const)
+      for (const [, target] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+        if (/^[a-z]+:/i.test(target!)) continue // a web page, not checked here
+        const [file, anchor] = target!.split('#') as [string, string | undefined]
+        const resolved = file === '' ? page : file
+        expect({ page, target, exists: existsSync(new URL(resolved, ROOT)) }).toEqual({ page, target, exists: true })
+        if (anchor !== undefined && resolved.endsWith('.md'))
+          expect({ page, target, heading: headingsOf(resolved).has(anchor) }).toEqual({ page, target, heading: true })
+        checked++
+      }
+    // SECURITY.md points back at the README's sections on pinning and recipes.
+    expect(security).toContain('](README.md#pin-a-release)')
+    expect(checked).toBeGreaterThan(40)
   })
 })
