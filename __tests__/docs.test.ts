@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from '@jest/globals'
 import { parse } from 'yaml'
+import { CLOUDS, type CloudName } from '../src/clouds.js'
 import { DEFAULTS } from '../src/inputs.js'
 import { OUTPUT_NAMES } from '../src/outputs.js'
 import { ACTION_VERSION } from '../src/version.js'
@@ -41,6 +42,27 @@ describe('README, action.yml and the code agree', () => {
     expect(action.runs).toEqual({ using: 'node24', main: 'dist/index.js' })
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }
     expect(ACTION_VERSION).toBe(pkg.version)
+  })
+})
+
+describe('SECURITY.md', () => {
+  it('lists exactly the endpoints the action accepts for each cloud', () => {
+    const security = readFileSync(join(ROOT, 'SECURITY.md'), 'utf8')
+    const section = security.slice(
+      security.indexOf('## Where requests go'),
+      security.indexOf('\n## ', security.indexOf('## Where requests go'))
+    )
+    const rows = [...section.matchAll(/^\| `(\w+)`[^|]*\|([^\n]+)$/gm)].map(([, cloud, cells]) => ({
+      cloud,
+      hosts: [...cells!.matchAll(/`(https:\/\/[^`]+)`/g)].map(m => m[1])
+    }))
+    // The header row names no host.
+    expect(rows.filter(row => row.hosts.length > 0)).toEqual(
+      (Object.keys(CLOUDS) as CloudName[]).map(cloud => ({
+        cloud,
+        hosts: [CLOUDS[cloud].authorityHost, CLOUDS[cloud].graphEndpoint, CLOUDS[cloud].armEndpoint]
+      }))
+    )
   })
 })
 

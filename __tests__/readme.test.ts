@@ -1,10 +1,14 @@
 // The README's workflows must work as written: every YAML block parses, every step that uses this
 // action sets only inputs action.yml declares (and all the required ones), every
-// `steps.<id>.outputs.<name>` names an output of the action, the actions/* majors are current, and
-// every in-page link, the table of contents first, leads to a heading.
-import { readFileSync } from 'node:fs'
+// `steps.<id>.outputs.<name>` names an output of the action, every other action is pinned by
+// commit SHA (at the commit the project's workflows use), and every in-page link, the table of
+// contents first, leads to a heading. No recipe, in the README or under docs/, pastes a `${{ … }}`
+// expression into a script.
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { describe, expect, it } from '@jest/globals'
 import { parse, parseDocument } from 'yaml'
+import { actionUses, majorOf, pinOf, pinProblem } from './helpers/action-pins.js'
+import { expressionsInScripts } from './helpers/script-expressions.js'
 
 const ROOT = new URL('..', import.meta.url)
 const read = (name: string): string => readFileSync(new URL(name, ROOT), 'utf8')
@@ -202,11 +206,26 @@ describe('README recipes work as written against action.yml', () => {
     expect(checked).toBeGreaterThanOrEqual(5)
   })
 
-  it('uses actions/checkout and actions/setup-node at @v7', () => {
-    const uses = [...readme.matchAll(/uses:\s*['"]?actions\/([\w.-]+)@([^\s'"#]+)/g)].map(m => ({ name: m[1]!, ref: m[2]! }))
-    const pinned = uses.filter(u => u.name === 'checkout' || u.name === 'setup-node')
-    expect(pinned.map(u => u.name)).toContain('checkout')
-    for (const u of pinned) expect(u).toEqual({ name: u.name, ref: 'v7' })
+  it('pins every other action by a full commit SHA with its release, as it tells users to, at the commit the workflows use', () => {
+    const uses = yamlBlocks.flatMap(block => actionUses(block.body).map(use => ({ line: block.line, use })))
+    const others = uses.filter(({ use }) => !use.uses.startsWith(`${ACTION}@`))
+    expect(others.map(({ use }) => use.uses.split('@')[0])).toEqual(
+      expect.arrayContaining(['actions/checkout', 'azure/login', 'hashicorp/setup-packer'])
+    )
+    for (const { line, use } of others) expect({ line, problem: pinProblem(use) }).toEqual({ line, problem: undefined })
+    // The recipes and the project's workflows agree on the commit of an action both use.
+    const workflowDir = new URL('.github/workflows/', ROOT)
+    const workflowPins = new Map(
+      readdirSync(workflowDir)
+        .flatMap(file => actionUses(readFileSync(new URL(file, workflowDir), 'utf8')))
+        .map(pinOf)
+        .filter(pin => pin !== undefined)
+        .map(pin => [pin.repo, pin.sha])
+    )
+    const shared = others.map(({ use }) => pinOf(use)!).filter(pin => workflowPins.has(pin.repo))
+    expect(shared.map(pin => pin.repo)).toContain('actions/checkout')
+    for (const pin of shared) expect(pin).toEqual({ repo: pin.repo, sha: workflowPins.get(pin.repo) })
+    expect(others.filter(({ use }) => use.uses.startsWith('actions/checkout@')).map(({ use }) => majorOf(use))).toEqual(['v7'])
   })
 
   it('has an end-to-end recipe: Packer builds a managed image, the action publishes it with the same OIDC app', () => {
@@ -220,7 +239,7 @@ describe('README recipes work as written against action.yml', () => {
     expect(endToEnd).toBeDefined()
     const steps = endToEnd!.steps!
     const at = (test: (step: Record<string, unknown>) => boolean) => steps.findIndex(test)
-    const login = at(step => String(step.uses) === 'azure/login@v3')
+    const login = at(step => String(step.uses).startsWith('azure/login@'))
     const build = at(step => typeof step.run === 'string' && /packer build \S+\.pkr\.hcl/.test(step.run))
     const publish = at(step => String(step.uses).startsWith(`${ACTION}@`))
     expect([login >= 0, build > login, publish > build]).toEqual([true, true, true])
@@ -232,6 +251,63 @@ describe('README recipes work as written against action.yml', () => {
     expect(publishWith.sourceImageResourceId).toMatch(
       /^\/subscriptions\/\$\{\{ [^}]+ \}\}\/resourceGroups\/\$\{\{ [^}]+ \}\}\/providers\/Microsoft\.Compute\/images\/\$\{\{ [^}]+ \}\}$/
     )
+  })
+})
+
+describe('recipes pass values to scripts through env:, never as ${{ }} inside them', () => {
+  /** README.md and every Markdown page under docs/, relative to the repository root. */
+  const pages = [
+    'README.md',
+    ...readdirSync(new URL('docs/', ROOT), { recursive: true, encoding: 'utf8' })
+      .filter(name => name.endsWith('.md'))
+      .map(name => `docs/${name.replace(/\\/g, '/')}`)
+  ]
+
+  /** The scripts of a page's fenced blocks that hold an expression; a yaml block that does not parse counts as one. */
+  function offending(markdown: string): Array<{ line: number; at: string; script: string }> {
+    return scan(markdown).fences.flatMap(fence => {
+      const doc = parseDocument(fence.body)
+      // Shell, JSON and other blocks are read as YAML too: one that is not YAML holds no step.
+      if (doc.errors.length > 0)
+        return fence.lang === 'yaml' || fence.lang === 'yml' ? [{ line: fence.line, at: '(does not parse)', script: '' }] : []
+      return expressionsInScripts(doc.toJS()).map(found => ({ line: fence.line, ...found }))
+    })
+  }
+
+  it('the check finds an expression in run: and in github-script, and accepts env:', () => {
+    const injected = [
+      '```yaml',
+      '- if: failure()',
+      '  run: echo "failed with ${{ steps.image.outputs.errorCode }}"',
+      '- shell: pwsh',
+      '  run: |',
+      '    Write-Output "OS build ${{ fromJSON(steps.image.outputs.image).osBuildNumber }}"',
+      '- uses: actions/github-script@v8',
+      '  with:',
+      "    script: core.notice('${{ steps.image.outputs.imageId }}')",
+      '```'
+    ].join('\n')
+    expect(offending(injected).map(o => o.at)).toEqual(['[0].run', '[1].run', '[2].with.script'])
+    const throughEnv = [
+      '```yaml',
+      'jobs:',
+      '  a:',
+      '    steps:',
+      '      - env:',
+      '          ERROR_CODE: ${{ steps.image.outputs.errorCode }}',
+      '        run: printf \'%q\\n\' "$ERROR_CODE"',
+      '      - uses: actions/github-script@v8',
+      '        env:',
+      '          IMAGE_ID: ${{ steps.image.outputs.imageId }}',
+      '        with:',
+      '          script: core.notice(process.env.IMAGE_ID)',
+      '```'
+    ].join('\n')
+    expect(offending(throughEnv)).toEqual([])
+  })
+
+  it.each(pages)('%s has no ${{ }} in a run: or github-script script:', page => {
+    expect(offending(read(page))).toEqual([])
   })
 })
 
@@ -263,5 +339,28 @@ describe('README links', () => {
     const links = [...readme.matchAll(/\]\(#([^)]+)\)/g)].map(m => m[1]!)
     expect(links.length).toBeGreaterThan(30)
     for (const link of links) expect({ link, found: targets.has(link) }).toEqual({ link, found: true })
+  })
+
+  it('links to SECURITY.md, and every link of README.md and SECURITY.md to a file leads to it and to a heading there', () => {
+    expect(readme).toContain('](SECURITY.md)')
+    const security = read('SECURITY.md')
+    const headingsOf = (page: string) => anchors(scan(read(page)).headings)
+    let checked = 0
+    for (const [page, text] of [
+      ['README.md', readme],
+      ['SECURITY.md', security]
+    ] as const)
+      for (const [, target] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+        if (/^[a-z]+:/i.test(target!)) continue // a web page, not checked here
+        const [file, anchor] = target!.split('#') as [string, string | undefined]
+        const resolved = file === '' ? page : file
+        expect({ page, target, exists: existsSync(new URL(resolved, ROOT)) }).toEqual({ page, target, exists: true })
+        if (anchor !== undefined && resolved.endsWith('.md'))
+          expect({ page, target, heading: headingsOf(resolved).has(anchor) }).toEqual({ page, target, heading: true })
+        checked++
+      }
+    // SECURITY.md points back at the README's sections on pinning and recipes.
+    expect(security).toContain('](README.md#pin-a-release)')
+    expect(checked).toBeGreaterThan(40)
   })
 })

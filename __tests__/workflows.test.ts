@@ -1,11 +1,14 @@
 // The workflows cannot run here, so their logic is run: the `uses: ./` job's inputs go to the
-// bundle against the emulator started with the job's scenario, and its checks are applied.
+// bundle against the emulator started with the job's scenario, and its checks are applied. Every
+// action they call but ./ is pinned by commit SHA, and no script pastes an expression.
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from '@jest/globals'
 import { parse } from 'yaml'
 import { type Emulator, type EmulatorOptions, startEmulator } from '../emulator/index.js'
 import { ROOT, RUN_CONTEXT, runAction } from '../scripts/runner.js'
+import { actionUses, isLocal, majorOf, pinOf, pinProblem } from './helpers/action-pins.js'
+import { expressionsInScripts } from './helpers/script-expressions.js'
 
 interface Step {
   id?: string
@@ -17,7 +20,9 @@ interface Step {
 interface Workflow {
   jobs: Record<string, { steps: Step[]; strategy?: { matrix?: Record<string, unknown> } }>
 }
-const workflow = (name: string) => parse(readFileSync(join(ROOT, '.github', 'workflows', name), 'utf8')) as Workflow
+const text = (name: string) => readFileSync(join(ROOT, '.github', 'workflows', name), 'utf8')
+const workflow = (name: string) => parse(text(name)) as Workflow
+const files = readdirSync(join(ROOT, '.github', 'workflows'))
 
 let emulator: Emulator | undefined
 afterEach(async () => {
@@ -26,7 +31,7 @@ afterEach(async () => {
 })
 
 describe('workflows', () => {
-  it('use the current majors of the actions they call', () => {
+  it('pin every action but ./ by a full commit SHA, with a release of its current major in a comment', () => {
     const current: Record<string, string> = {
       'actions/checkout': 'v7',
       'actions/setup-node': 'v7',
@@ -34,14 +39,57 @@ describe('workflows', () => {
       'github/codeql-action/init': 'v4',
       'github/codeql-action/analyze': 'v4'
     }
-    const files = readdirSync(join(ROOT, '.github', 'workflows'))
     expect(files.sort()).toEqual(['check-dist.yml', 'ci.yml', 'codeql.yml', 'release.yml'])
-    for (const file of files)
-      for (const job of Object.values(workflow(file).jobs))
-        for (const uses of job.steps.map(step => step.uses).filter((u): u is string => !!u && u !== './')) {
-          const [name, ref] = uses.split('@')
-          expect({ file, name, ref }).toEqual({ file, name, ref: current[name] })
-        }
+    const shas = new Map<string, Set<string>>()
+    for (const file of files) {
+      const uses = actionUses(text(file))
+      // Every step's uses: is read, the comments with it.
+      const steps = Object.values(workflow(file).jobs).flatMap(job => job.steps.map(step => step.uses).filter(Boolean))
+      expect(uses.map(u => u.uses)).toEqual(steps)
+      for (const use of uses.filter(u => !isLocal(u))) {
+        const name = use.uses.split('@')[0]!
+        expect({ file, name, problem: pinProblem(use), major: majorOf(use) }).toEqual({
+          file,
+          name,
+          problem: undefined,
+          major: current[name]
+        })
+        const { repo, sha } = pinOf(use)!
+        shas.set(repo, (shas.get(repo) ?? new Set()).add(sha))
+      }
+    }
+    // One commit per repository across the workflows (codeql's init and analyze included), so an update moves all.
+    expect([...shas.keys()].sort()).toEqual([
+      'actions/checkout',
+      'actions/setup-node',
+      'actions/upload-artifact',
+      'github/codeql-action'
+    ])
+    for (const [repo, commits] of shas) expect({ repo, commits: commits.size }).toEqual({ repo, commits: 1 })
+  })
+
+  it('the pin check refuses a tag, a short SHA and a pin without its release, and lets ./ be', () => {
+    const sha = '3d3c42e5aac5ba805825da76410c181273ba90b1'
+    const problems = actionUses(
+      [
+        'steps:',
+        '  - uses: actions/checkout@v7',
+        `  - uses: actions/checkout@${sha.slice(0, 7)} # v7.0.1`,
+        `  - uses: actions/checkout@${sha}`,
+        `  - uses: actions/checkout@${sha} # v7`,
+        `  - uses: github/codeql-action/init@${sha.toUpperCase()} # v4.36.2`,
+        '  - uses: ./',
+        `  - uses: actions/checkout@${sha} # v7.0.1`,
+        `  - uses: github/codeql-action/init@${sha} # v4.36.2`
+      ].join('\n')
+    ).map(pinProblem)
+    expect(problems.map(p => p !== undefined)).toEqual([true, true, true, true, true, false, false, false])
+    expect(problems[0]).toBe('actions/checkout@v7 is not pinned by a full 40-character commit SHA')
+    expect(problems[2]).toBe(`actions/checkout@${sha} has no "# vX.Y.Z" comment naming its release`)
+  })
+
+  it('pass outputs and inputs to scripts through env:, never as ${{ }} inside run:', () => {
+    for (const file of files) expect({ file, found: expressionsInScripts(workflow(file)) }).toEqual({ file, found: [] })
   })
 
   it('test on Node 20 and on Node 24, the runtime the action declares', () => {
