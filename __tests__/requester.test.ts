@@ -98,6 +98,22 @@ describe('the retry path', () => {
     await expect(first).resolves.toBe(200)
   })
 
+  it.each(['-1', 'soon'])('holds no other request on a Retry-After it cannot read (%s), and backs off', async retryAfter => {
+    const clock = new ManualClock()
+    const s = await serve({ status: 429, headers: { 'Retry-After': retryAfter } }, { status: 200 })
+    const r = requester(clock)
+    const first = send(r, s.url)
+    await until(() => clock.sleeping === 1)
+    await expect(send(r, s.url)).resolves.toBe(200)
+    expect(clock.sleeping).toBe(1)
+    // The backoff of a first attempt with jitter 0.5: 750 ms.
+    clock.advance(749)
+    expect(clock.sleeping).toBe(1)
+    clock.advance(1)
+    await expect(first).resolves.toBe(200)
+    expect(s.hits).toEqual([429, 200, 200])
+  })
+
   it('fails a request at once when the hold ends past its deadline', async () => {
     const clock = new ManualClock()
     const s = await serve({ status: 429, headers: { 'Retry-After': '30' } }, { status: 200 })

@@ -15,6 +15,7 @@ import {
   DEFAULT_RETRY,
   isOutcomeUnknown,
   type NetworkError,
+  parseRetryAfter,
   type RequestKind,
   type RetryOptions
 } from './retry-policy.js'
@@ -115,7 +116,8 @@ export class Requester {
       const decision = decideRetry(request.kind, attempt, attemptNumber, clock.now(), deadline, this.retry, this.options.random)
       if (decision.retry) {
         // The service named a time: hold every request to this host until then, not only this one.
-        if (attempt.kind === 'response' && attempt.retryAfter !== undefined) gate.holdFor(decision.delayMs)
+        if (attempt.kind === 'response' && parseRetryAfter(attempt.retryAfter, clock.now()) !== undefined)
+          gate.holdFor(decision.delayMs)
         logger.info(
           `${label}: ${what}; retrying in ${formatDuration(decision.delayMs)} (attempt ${attemptNumber + 1}${tried.requestId ? `, request-id ${tried.requestId}` : ''}).`
         )
