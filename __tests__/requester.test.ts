@@ -182,7 +182,6 @@ describe('classifyNetworkError', () => {
     ['EPIPE', 'write EPIPE', 'reset'],
     ['', 'socket hang up', 'reset'],
     ['ETIMEDOUT', 'connect ETIMEDOUT', 'timeout'],
-    ['', 'Request timeout: /x', 'timeout'],
     ['ENOTFOUND', 'getaddrinfo ENOTFOUND graph.microsft.com', 'unresolved'],
     ['', 'Proxy said: Request timeout', 'other'],
     ['EAI_AGAIN', 'getaddrinfo EAI_AGAIN graph.microsoft.com', 'other']

@@ -39,6 +39,11 @@ describe('retry policy', () => {
     expect(isRetryable('read', { kind: 'network', error: 'other' })).toBe(true)
   })
 
+  it('takes a refused redirect as final and never acted on', () => {
+    expect(isRetryable('read', { kind: 'network', error: 'redirect' })).toBe(false)
+    expect(isOutcomeUnknown('write', { kind: 'network', error: 'redirect' })).toBe(false)
+  })
+
   it('reads Retry-After as seconds or as an HTTP date', () => {
     expect(parseRetryAfter('7', NOW)).toBe(7000)
     expect(parseRetryAfter(new Date(NOW + 12_000).toUTCString(), NOW)).toBe(12_000)

@@ -2,8 +2,15 @@
 
 export type RequestKind = 'read' | 'write'
 
-/** `unresolved`: the host name does not exist (ENOTFOUND), which no retry mends; a typo in an endpoint. */
-export type NetworkError = 'reset' | 'timeout' | 'unresolved' | 'other'
+/**
+ * Why an exchange brought no usable answer. `unresolved`: the host name does not exist (ENOTFOUND),
+ * which no retry mends; a typo in an endpoint. `redirect`: the server answered 3xx, which is never
+ * followed and means it did not act here; final.
+ */
+export type NetworkError = 'reset' | 'timeout' | 'unresolved' | 'redirect' | 'other'
+
+/** Network failures after which the request is known not to have been acted on, and no retry helps. */
+const NOT_SENT_OR_REFUSED = new Set<NetworkError>(['unresolved', 'redirect'])
 
 export type Attempt = { kind: 'response'; status: number; retryAfter?: string } | { kind: 'network'; error: NetworkError }
 
@@ -29,7 +36,7 @@ const NOT_ACTED = new Set([429, 503])
 const READ_RETRYABLE = new Set([429, 500, 502, 503, 504])
 
 export function isRetryable(kind: RequestKind, attempt: Attempt): boolean {
-  if (attempt.kind === 'network') return kind === 'read' && attempt.error !== 'unresolved'
+  if (attempt.kind === 'network') return kind === 'read' && !NOT_SENT_OR_REFUSED.has(attempt.error)
   return kind === 'read' ? READ_RETRYABLE.has(attempt.status) : NOT_ACTED.has(attempt.status)
 }
 
@@ -39,8 +46,8 @@ export function isRetryable(kind: RequestKind, attempt: Attempt): boolean {
  */
 export function isOutcomeUnknown(kind: RequestKind, attempt: Attempt): boolean {
   if (kind !== 'write') return false
-  // A request to a host that does not resolve was never sent.
-  if (attempt.kind === 'network') return attempt.error !== 'unresolved'
+  // A request to a host that does not resolve was never sent; one answered by a redirect was not acted on.
+  if (attempt.kind === 'network') return !NOT_SENT_OR_REFUSED.has(attempt.error)
   return attempt.status >= 500 && !NOT_ACTED.has(attempt.status)
 }
 
