@@ -148,6 +148,51 @@ describe('the bundled action follows no redirect', () => {
   })
 })
 
+describe('the bundled action bounds every answer', () => {
+  // The wait's reads have the wait's deadline: a few seconds here.
+  const inputs = (target: { url: string; armUrl: string }) => baseInputs(target, { timeoutMinutes: '0.05' })
+  const poll = (req: IncomingMessage) => matches(req, 'GET', /\/deviceImages\/[^/]+$/)
+
+  it('ends a read that sends its headers and then nothing by the deadline, and still reports', async () => {
+    const { graph, target } = await hostile((req, res) => {
+      if (!poll(req)) return false
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': 1000 }).flushHeaders()
+      return true
+    })
+    // The idle time-out alone would hold the read for 100 s.
+    const result = await runAction({ inputs: inputs(target), env: RUN_CONTEXT, timeoutMs: 60_000 })
+    expect(result.signal).toBeNull()
+    expect(graph.twisted).toHaveLength(1)
+    expect(result.stdout).toMatch(/no whole answer within [\d.]+s, by the deadline of this request/)
+    expect(result.outputs).toMatchObject({ imageId: emulator!.images()[0].id, status: 'pending', result: 'created' })
+    expect(result.summary).toContain(emulator!.images()[0].id)
+  }, 90_000)
+
+  it('refuses a 50 MB answer to a read at the limit of a single entity, and still reports', async () => {
+    const chunk = Buffer.alloc(64 * 1024, ' ')
+    const { graph, target } = await hostile((req, res) => {
+      if (!poll(req)) return false
+      res.writeHead(200, { 'Content-Type': 'application/json' })
+      let sent = 0
+      const pump = (): void => {
+        while (sent < 50_000_000) {
+          sent += chunk.length
+          if (!res.write(chunk)) return void res.once('drain', pump)
+        }
+        res.end('{}')
+      }
+      pump()
+      return true
+    })
+    const result = await runAction({ inputs: inputs(target), env: RUN_CONTEXT, timeoutMs: 60_000 })
+    expect(result.signal).toBeNull()
+    expect(graph.twisted.length).toBeGreaterThanOrEqual(1)
+    expect(result.stdout).toContain('HTTP 200 with a body larger than 1 MiB, the limit for a single entity')
+    expect(result.outputs).toMatchObject({ imageId: emulator!.images()[0].id, status: 'pending', result: 'created' })
+    expect(result.summary).toContain(emulator!.images()[0].id)
+  }, 90_000)
+})
+
 describe('the bundled action under a throttle', () => {
   it('backs off under Retry-After: 0 instead of repeating the request at once', async () => {
     // The token endpoint throttles with "retry after 0 seconds" for a window, then answers.

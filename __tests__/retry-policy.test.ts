@@ -39,9 +39,12 @@ describe('retry policy', () => {
     expect(isRetryable('read', { kind: 'network', error: 'other' })).toBe(true)
   })
 
-  it('takes a refused redirect as final and never acted on', () => {
+  it('takes a refused redirect as final and never acted on, and a body past its limit as a malformed answer', () => {
     expect(isRetryable('read', { kind: 'network', error: 'redirect' })).toBe(false)
     expect(isOutcomeUnknown('write', { kind: 'network', error: 'redirect' })).toBe(false)
+    expect(isRetryable('read', { kind: 'network', error: 'oversized' })).toBe(true)
+    expect(isRetryable('write', { kind: 'network', error: 'oversized' })).toBe(false)
+    expect(isOutcomeUnknown('write', { kind: 'network', error: 'oversized' })).toBe(true)
   })
 
   it('reads Retry-After as seconds or as an HTTP date', () => {

@@ -1,6 +1,7 @@
 // The one retry path: every HTTP request the action makes (Graph, Azure Resource Manager and the
 // token endpoint alike) is sent here, held by the rate gate of its host, raced against cancellation,
-// and repeated as the retry policy decides, never past its deadline. No request follows a redirect.
+// and repeated as the retry policy decides, never past its deadline. Each exchange is bounded by the
+// limits of src/http-limits.ts, and no request follows a redirect.
 
 import { type ClientRequest, request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http'
 import { request as httpsRequest } from 'node:https'
@@ -8,7 +9,16 @@ import { HttpClient } from '@actions/http-client'
 import type { Clock } from './clock.js'
 import { formatDuration } from './duration.js'
 import { CancelledError, DeadlineError, messageOf, OutcomeUnknownError, ThrottledError } from './errors.js'
-import { IDLE_TIMEOUT_MS, LOCATION_SHOWN_CHARS } from './http-limits.js'
+import {
+  ANSWER_LABELS,
+  ANSWER_MAX_BYTES,
+  type AnswerKind,
+  ERROR_BODY_MAX_BYTES,
+  formatBytes,
+  IDLE_TIMEOUT_MS,
+  LAST_ATTEMPT_MAX_MS,
+  LOCATION_SHOWN_CHARS
+} from './http-limits.js'
 import type { Logger } from './logger.js'
 import { RateGate } from './rate-gate.js'
 import {
@@ -53,6 +63,14 @@ export interface RetriedRequest {
   deadline?: number
 }
 
+/** What an exchange is bounded by, besides cancellation. */
+export interface ExchangeOptions {
+  /** The deadline of the request the exchange serves (ms since the epoch): the exchange ends by it. */
+  deadline: number
+  /** What a success answers with: sets how large its body may be. */
+  answer: AnswerKind
+}
+
 export interface RequesterOptions {
   clock: Clock
   logger: Logger
@@ -62,6 +80,9 @@ export interface RequesterOptions {
   requestTimeoutMs?: number
   random?: () => number
 }
+
+/** The longest delay a Node timer holds; a longer one would fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1
 
 export class Requester {
   /**
@@ -139,16 +160,26 @@ export class Requester {
   }
 
   /**
-   * One HTTP exchange; a network failure is an answer too. Rejects only on cancellation. The request
-   * is sent with Node's own client, through the agent of the HTTP client (which honours the proxy
-   * variables), so that nothing follows a redirect.
+   * One HTTP exchange; a network failure is an answer too, and so is an answer past a limit. Rejects
+   * only on cancellation. The request is sent with Node's own client, through the agent of the
+   * HTTP client (which honours the proxy variables), so that nothing follows a redirect and the body
+   * is read under a size limit and a timer that ends the exchange by the deadline.
    */
-  async exchange(method: Method, url: string, data: string | null, headers: OutgoingHttpHeaders): Promise<Exchange> {
+  async exchange(
+    method: Method,
+    url: string,
+    data: string | null,
+    headers: OutgoingHttpHeaders,
+    options: ExchangeOptions
+  ): Promise<Exchange> {
     const signal = this.options.signal
     if (signal?.aborted) throw new CancelledError()
     const target = new URL(url)
     const client = this.clientFor(url)
     const idleMs = this.options.requestTimeoutMs ?? IDLE_TIMEOUT_MS
+    // Sockets wait in real time, whatever the clock: the timer runs for what is left of the deadline.
+    const left = options.deadline - this.options.clock.now()
+    const limitMs = Math.min(MAX_TIMER_MS, Math.max(left, Math.min(idleMs, LAST_ATTEMPT_MAX_MS)))
     return new Promise<Exchange>((resolve, reject) => {
       let request: ClientRequest | undefined
       let ended = false
@@ -156,6 +187,7 @@ export class Requester {
       const end = (settle: () => void, abandon: boolean): void => {
         if (ended) return
         ended = true
+        clearTimeout(timer)
         signal?.removeEventListener('abort', onAbort)
         if (abandon) request?.destroy()
         settle()
@@ -163,6 +195,10 @@ export class Requester {
       const answer = (exchange: Exchange): void => end(() => resolve(exchange), false)
       const fail = (error: NetworkError, message: string): void => end(() => resolve({ kind: 'network', error, message }), true)
       const onAbort = (): void => end(() => reject(new CancelledError()), true)
+      const timer = setTimeout(
+        () => fail('timeout', `no whole answer within ${formatDuration(limitMs)}, by the deadline of this request`),
+        limitMs
+      )
       // One listener per request, removed when the request ends: a long wait makes thousands of them.
       signal?.addEventListener('abort', onAbort, { once: true })
       try {
@@ -181,7 +217,7 @@ export class Requester {
             },
             agent: client.getAgent(url)
           },
-          response => readAnswer(response, answer, fail)
+          response => readAnswer(response, options.answer, answer, fail)
         )
       } catch (error) {
         // A header Node refuses to send (a token with a line break in it): nothing was sent.
@@ -217,18 +253,35 @@ export function classifyNetworkError(error: unknown): Extract<Exchange, { kind: 
   return { kind: 'network', error: 'other', message }
 }
 
-/** Reads an answer: a redirect is refused unread, and a body is read into one buffer. */
+/**
+ * Reads an answer: a redirect is refused unread, and a body is read into one buffer up to the limit
+ * of its kind (an error answer has its own), and abandoned as soon as it passes it.
+ */
 function readAnswer(
   response: IncomingMessage,
+  kind: AnswerKind,
   answer: (exchange: Exchange) => void,
   fail: (error: NetworkError, message: string) => void
 ): void {
   const status = response.statusCode ?? 0
   const headers = response.headers
   if (status >= 300 && status < 400) return fail('redirect', refusedRedirect(status, header(headers, 'location')))
+  const success = status >= 200 && status < 300
+  const max = success ? ANSWER_MAX_BYTES[kind] : ERROR_BODY_MAX_BYTES
+  const tooLarge = (): void =>
+    fail(
+      'oversized',
+      `HTTP ${status} with a body larger than ${formatBytes(max)}, the limit for ${ANSWER_LABELS[success ? kind : 'error']}`
+    )
+  if (Number(header(headers, 'content-length')) > max) return tooLarge()
   const chunks: Buffer[] = []
-  response.on('data', (chunk: Buffer) => chunks.push(chunk))
-  response.on('end', () => answer({ kind: 'response', status, headers, text: Buffer.concat(chunks).toString('utf8') }))
+  let size = 0
+  response.on('data', (chunk: Buffer) => {
+    size += chunk.length
+    if (size > max) tooLarge()
+    else chunks.push(chunk)
+  })
+  response.on('end', () => answer({ kind: 'response', status, headers, text: Buffer.concat(chunks, size).toString('utf8') }))
   response.on('error', error => answer(classifyNetworkError(error)))
   response.on('close', () => {
     if (!response.complete) fail('reset', 'connection reset: the connection closed before the whole answer arrived')
