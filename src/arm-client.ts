@@ -43,7 +43,7 @@ export class ArmClient {
           'x-ms-client-request-id': clientRequestId
         }
         logger.debug(`GET ${path} (x-ms-client-request-id ${clientRequestId})`)
-        return { clientRequestId, exchange: await requester.exchange('GET', url, null, headers) }
+        return { clientRequestId, exchange: await requester.exchange('GET', url, null, headers, { deadline, answer: 'entity' }) }
       }
       let sent = await send()
       // A token can be revoked or expire early: one renewal, then the answer stands.

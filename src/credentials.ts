@@ -296,9 +296,11 @@ async function requestEntraToken(
   const headers = { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' }
   // A token request changes nothing, so it is as safe to repeat as a read.
   const path = `token request to ${endpoints.authorityHost}`
-  return deps.requester.retrying({ kind: 'read', method: 'POST', path, url, deadline }, async () =>
-    interpretTokenAnswer(await deps.requester.exchange('POST', url, form, headers), deps.clock.now(), endpoints, assertion)
-  )
+  const due = deadline ?? deps.requester.stepDeadline()
+  return deps.requester.retrying({ kind: 'read', method: 'POST', path, url, deadline: due }, async () => {
+    const exchange = await deps.requester.exchange('POST', url, form, headers, { deadline: due, answer: 'token' })
+    return interpretTokenAnswer(exchange, deps.clock.now(), endpoints, assertion)
+  })
 }
 
 /** What the token endpoint's answer means: a token, a failure to weigh, or the sign-in error. Pure. */

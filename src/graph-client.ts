@@ -7,6 +7,7 @@ import type { TokenProvider } from './credentials.js'
 import { ActionError } from './errors.js'
 import { type GraphResponse, interpretGraphAnswer } from './graph-answers.js'
 import type { GraphCollection } from './graph-types.js'
+import type { AnswerKind } from './http-limits.js'
 import type { Logger } from './logger.js'
 import type { Method, Requester } from './requester.js'
 
@@ -26,6 +27,8 @@ export interface GraphRequest {
   body?: unknown
   /** No retry waits past this instant (ms since the epoch); default: the step budget. */
   deadline?: number
+  /** What a success answers with, for its size limit; default a single entity. */
+  answer?: AnswerKind
 }
 
 const API_VERSION = 'beta'
@@ -65,7 +68,12 @@ export class GraphClient {
           `Listing ${this.shorten(path)}: Graph returned more than ${MAX_PAGES} pages, more than any tenant has; stopped.`
         )
       seen.add(url)
-      const page: GraphResponse<GraphCollection<T>> = await this.get<GraphCollection<T>>(next, deadline)
+      const page: GraphResponse<GraphCollection<T>> = await this.request<GraphCollection<T>>({
+        method: 'GET',
+        path: next,
+        deadline,
+        answer: 'listPage'
+      })
       if (!page.body || !Array.isArray(page.body.value))
         throw new ActionError('Unexpected Graph answer', `GET ${this.shorten(url)} answered without a "value" array.`)
       items.push(...page.body.value)
@@ -94,7 +102,8 @@ export class GraphClient {
         if (attemptNumber > 1) headers['retry-attempt'] = String(attemptNumber - 1)
         if (data !== null) headers['Content-Type'] = 'application/json'
         logger.debug(`${req.method} ${path} (client-request-id ${clientRequestId})`)
-        return { clientRequestId, exchange: await requester.exchange(req.method, url, data, headers) }
+        const exchange = await requester.exchange(req.method, url, data, headers, { deadline, answer: req.answer ?? 'entity' })
+        return { clientRequestId, exchange }
       }
       let sent = await send()
       // A token can be revoked or expire early: one renewal, then the answer stands.

@@ -2,8 +2,16 @@
 
 export type RequestKind = 'read' | 'write'
 
-/** `unresolved`: the host name does not exist (ENOTFOUND), which no retry mends; a typo in an endpoint. */
-export type NetworkError = 'reset' | 'timeout' | 'unresolved' | 'other'
+/**
+ * Why an exchange brought no usable answer. `unresolved`: the host name does not exist (ENOTFOUND),
+ * which no retry mends; a typo in an endpoint. `redirect`: the server answered 3xx, which is never
+ * followed and means it did not act here; final. `oversized`: a body past its limit
+ * (src/http-limits.ts), as malformed as one that is not JSON.
+ */
+export type NetworkError = 'reset' | 'timeout' | 'unresolved' | 'redirect' | 'oversized' | 'other'
+
+/** Network failures after which the request is known not to have been acted on, and no retry helps. */
+const NOT_SENT_OR_REFUSED = new Set<NetworkError>(['unresolved', 'redirect'])
 
 export type Attempt = { kind: 'response'; status: number; retryAfter?: string } | { kind: 'network'; error: NetworkError }
 
@@ -29,7 +37,7 @@ const NOT_ACTED = new Set([429, 503])
 const READ_RETRYABLE = new Set([429, 500, 502, 503, 504])
 
 export function isRetryable(kind: RequestKind, attempt: Attempt): boolean {
-  if (attempt.kind === 'network') return kind === 'read' && attempt.error !== 'unresolved'
+  if (attempt.kind === 'network') return kind === 'read' && !NOT_SENT_OR_REFUSED.has(attempt.error)
   return kind === 'read' ? READ_RETRYABLE.has(attempt.status) : NOT_ACTED.has(attempt.status)
 }
 
@@ -39,16 +47,24 @@ export function isRetryable(kind: RequestKind, attempt: Attempt): boolean {
  */
 export function isOutcomeUnknown(kind: RequestKind, attempt: Attempt): boolean {
   if (kind !== 'write') return false
-  // A request to a host that does not resolve was never sent.
-  if (attempt.kind === 'network') return attempt.error !== 'unresolved'
+  // A request to a host that does not resolve was never sent; one answered by a redirect was not acted on.
+  if (attempt.kind === 'network') return !NOT_SENT_OR_REFUSED.has(attempt.error)
   return attempt.status >= 500 && !NOT_ACTED.has(attempt.status)
 }
 
-/** `Retry-After` as delta-seconds or an HTTP date, in ms from `now`; undefined when absent or unreadable. */
+/** An HTTP date starts with the day's name ("Sun, 06 Nov 1994 …" and the two obsolete forms). */
+const HTTP_DATE = /^(mon|tue|wed|thu|fri|sat|sun)[a-z]*,?\s/i
+
+/**
+ * `Retry-After` as delta-seconds or an HTTP date, in ms from `now` (a date past is 0); undefined
+ * when absent or unreadable. A negative number is unreadable, and so is anything else that is not
+ * an HTTP date, which Date.parse would otherwise read ("-1" as the year 2001).
+ */
 export function parseRetryAfter(header: string | undefined, now: number): number | undefined {
   if (!header) return undefined
   const value = header.trim()
   if (/^\d+(\.\d+)?$/.test(value)) return Math.round(Number(value) * 1000)
+  if (!HTTP_DATE.test(value)) return undefined
   const date = Date.parse(value)
   if (Number.isNaN(date)) return undefined
   return Math.max(0, date - now)
@@ -62,9 +78,10 @@ export type RetryDecision =
 
 /**
  * Decides whether attempt number `attemptNumber` (1-based) is followed by another, and after how long.
- * A retryable failure is retried until `deadline`: `Retry-After` wins, and one that ends past the
- * deadline stops now; otherwise exponential backoff with jitter, capped, and shortened so that the
- * last attempt falls on the deadline.
+ * A retryable failure is retried until `deadline` after exponential backoff with jitter, capped,
+ * and shortened so that the last attempt falls on the deadline. `Retry-After` lengthens the backoff,
+ * never shortens it (a hint of 0 or a date past would repeat the request at once, for ever), and one
+ * that ends past the deadline stops now.
  */
 export function decideRetry(
   kind: RequestKind,
@@ -78,11 +95,9 @@ export function decideRetry(
   if (!isRetryable(kind, attempt)) return { retry: false, reason: 'final' }
   if (now >= deadline) return { retry: false, reason: 'deadline' }
   const hinted = attempt.kind === 'response' ? parseRetryAfter(attempt.retryAfter, now) : undefined
-  if (hinted !== undefined) {
-    if (now + hinted > deadline) return { retry: false, reason: 'throttled', retryAfterMs: hinted }
-    return { retry: true, delayMs: hinted }
-  }
-  return { retry: true, delayMs: Math.min(backoffMs(attemptNumber, options, random), deadline - now) }
+  if (hinted !== undefined && now + hinted > deadline) return { retry: false, reason: 'throttled', retryAfterMs: hinted }
+  const delayMs = Math.max(hinted ?? 0, backoffMs(attemptNumber, options, random))
+  return { retry: true, delayMs: Math.min(delayMs, deadline - now) }
 }
 
 /**
