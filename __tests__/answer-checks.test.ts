@@ -97,7 +97,7 @@ describe('checks of one answer', () => {
     const [kept, excluded] = pcs(P1, 1, 2)
     const plan = planWaves([kept, { ...excluded, id: `{${excluded.id.toUpperCase()}} ` }], {
       excludeCloudPcIds: [excluded.id],
-      reprovisionWaves: [{ kind: 'percent', value: 100 }]
+      reprovisionWaves: [{ kind: 'percent', percent: 100 }]
     })
     expect(plan.waves.flatMap(w => w.members).map(pc => pc.id)).toEqual([kept.id])
     expect(plan.skipped.map(s => s.reason)).toEqual(['excluded (excludeCloudPcIds)'])
