@@ -6,6 +6,7 @@ import type { TokenProvider } from './credentials.js'
 import { ActionError, ArmError } from './errors.js'
 import type { Logger } from './logger.js'
 import { type Exchange, header, type Requester, type Tried } from './requester.js'
+import { parseJson } from './json.js'
 
 /** Current stable api-versions of the two resource providers (Azure REST reference, Compute). */
 export const MANAGED_IMAGE_API_VERSION = '2024-07-01'
@@ -99,9 +100,6 @@ export function interpretArmAnswer<T>(path: string, exchange: Exchange, clientRe
 }
 
 function parse(text: string): unknown {
-  try {
-    return JSON.parse(text)
-  } catch {
-    return undefined
-  }
+  const parsed = parseJson<unknown>(text)
+  return parsed.ok ? parsed.value : undefined
 }

@@ -9,6 +9,7 @@ import { ActionError, messageOf } from './errors.js'
 import type { CredentialSettings } from './inputs.js'
 import type { Logger } from './logger.js'
 import type { Exchange, Requester, Tried } from './requester.js'
+import { parseJson } from './json.js'
 
 export interface TokenProvider {
   readonly description: string
@@ -405,9 +406,6 @@ function noCredentials(): ActionError {
 }
 
 function safeJson<T>(text: string): T | undefined {
-  try {
-    return JSON.parse(text) as T
-  } catch {
-    return undefined
-  }
+  const parsed = parseJson<T>(text)
+  return parsed.ok ? parsed.value : undefined
 }
