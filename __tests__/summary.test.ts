@@ -1,10 +1,17 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import * as core from '@actions/core'
 import { afterEach, describe, expect, it } from '@jest/globals'
 import { type Emulator, type EmulatorOptions, startEmulator } from '../emulator/index.js'
+import { ROOT } from '../scripts/runner.js'
+import { run } from '../src/main.js'
 import { outputsOf } from '../src/outputs.js'
 import { newReport } from '../src/report.js'
-import { timelineAxis, buildSummary, escapeHtml, phasesOf } from '../src/summary.js'
+import { timelineAxis, buildSummary, phasesOf, SUMMARY_LIMIT_BYTES } from '../src/summary.js'
+import { escapeHtml } from '../src/untrusted-text.js'
 import { baseInputs, runInProcess } from './helpers/run-in-process.js'
+import { RecordingLogger } from './helpers/recording-logger.js'
 
 let emulator: Emulator | undefined
 afterEach(async () => {
@@ -107,8 +114,6 @@ describe('job summary', () => {
     expect(html).toContain('<details><summary>All 30 Cloud PCs</summary>')
     expect(html.indexOf('pc-17')).toBeLessThan(html.indexOf('pc-0<'))
     expect(html).toContain('29 reprovisioned (seen provisioned again), 1 failed.')
-    const capped = buildSummary(core.summary.emptyBuffer(), report, {}, { maxCloudPcRows: 5 }).stringify()
-    expect(capped).toContain('… and 25 more, not listed here.')
   })
 
   it('stays under the size limit with 1,000 Cloud PCs of long names', () => {
@@ -246,5 +251,207 @@ describe('links to the Intune admin center', () => {
   it('has nothing to link before an image exists', () => {
     const html = buildSummary(core.summary.emptyBuffer(), newReport(0), {}).stringify()
     expect(html).not.toContain('Open in Intune')
+  })
+})
+
+/** Mermaid's own gantt lexer (its rules, read from the installed bundle): first matching rule wins. */
+function ganttLexer(): { rules: RegExp[]; initial: number[] } {
+  const dir = join(ROOT, 'node_modules', 'mermaid', 'dist', 'chunks', 'mermaid.core')
+  const file = readdirSync(dir).find(name => /^ganttDiagram-.*\.mjs$/.test(name))!
+  const source = readFileSync(join(dir, file), 'utf8')
+  const found = /rules: (\[.*?\]),\s*conditions: (\{.*?\})\s*\n/s.exec(source)!
+  const rules = new Function(`return ${found[1]}`)() as RegExp[]
+  const conditions = JSON.parse(found[2]) as { INITIAL: { rules: number[] } }
+  return { rules, initial: conditions.INITIAL.rules }
+}
+
+/** Each line of the summary's gantt block as the sources of the lexer rules that read it. */
+function ganttTokens(summary: string): string[][] {
+  const { rules, initial } = ganttLexer()
+  const block = /```mermaid\n([\s\S]*?)\n```/.exec(summary)![1]
+  return block.split('\n').map(line => {
+    const tokens: string[] = []
+    for (let rest = line; rest.length > 0;) {
+      const rule = initial.map(i => rules[i]).find(r => (r.exec(rest)?.[0].length ?? 0) > 0)!
+      tokens.push(rule.source)
+      rest = rest.slice(rule.exec(rest)![0].length)
+    }
+    return tokens
+  })
+}
+
+describe('foreign text in the summary', () => {
+  it('stays inside its cell: a blank line, a Markdown heading and a pipe in a name', () => {
+    const report = newReport(0)
+    report.displayName = 'Win11\n\n# Heading'
+    report.policies = [{ id: 'pol-1', displayName: 'Dev\n\n# Heading | a | b', result: 'failed', error: '400\r\n\r\n**bold**' }]
+    report.cloudPcs = [
+      {
+        id: 'pc-1',
+        displayName: 'CPC\u2028\u2028## Two',
+        userPrincipalName: 'u@x\n\n- item',
+        status: 'provisioned',
+        result: 'failed',
+        error: '\n\n</td></tr></table># Out'
+      }
+    ]
+    report.failure = { title: 'Failed\n\n# Title', message: 'Refused.\n\n# Heading\n\n<script>alert(1)</script>' }
+    const html = buildSummary(core.summary.emptyBuffer(), report, {}).stringify()
+    expect(html).toContain('<td>Dev<br><br># Heading | a | b</td>')
+    expect(html).toContain('<td>failed: 400<br><br>**bold**</td>')
+    expect(html).toContain('<td><br><br>&lt;/td&gt;&lt;/tr&gt;&lt;/table&gt;# Out</td>')
+    expect(html).toContain('Refused.<br><br># Heading<br><br>&lt;script&gt;')
+    // Every line is one the summary began: an HTML element, never Markdown of someone else's.
+    for (const line of html.split('\n')) expect(line === '' || line.startsWith('<')).toBe(true)
+  })
+
+  it('a status that spells gantt statements is a task label, read as one by mermaid', () => {
+    const statuses = [
+      'click p0 href "javascript:alert(1)"',
+      'pending\nsection Evil',
+      'title Hacked',
+      'axisFormat %Y',
+      'dateFormat YYYY',
+      'excludes weekends',
+      'todayMarker off',
+      'x%% hidden',
+      '%%{init: {"theme":"dark"}}%%',
+      'a; b :crit, 0, 1ms # c',
+      '2024-01-01'
+    ]
+    const report = newReport(0)
+    report.timeline = statuses.map((label, i) => ({ at: i * 1000, label, kind: 'status' as const }))
+    report.endedAt = statuses.length * 1000
+    const html = buildSummary(core.summary.emptyBuffer(), report, {}).stringify()
+    const lines = ganttTokens(html)
+    const header = lines.slice(0, 5).map(tokens => tokens.filter(t => t !== '^(?:\\s+)'))
+    expect(header).toEqual([
+      ['^(?:gantt\\b)'],
+      ['^(?:dateFormat\\s[^#\\n;]+)'],
+      ['^(?:axisFormat\\s[^#\\n;]+)'],
+      ['^(?:tickInterval\\s[^#\\n;]+)'],
+      ['^(?:section\\s[^\\n]+)']
+    ])
+    // Each status is exactly one task: its text, then the data the summary wrote.
+    expect(lines.slice(5)).toEqual(statuses.map(() => ['^(?:\\s+)', '^(?:[^:\\n]+)', '^(?::[^#\\n;]+)']))
+    expect(html).toContain('  - click p0 href javascript alert(1) 1.0s :active, p0, 0, 1000ms')
+    expect(html).toContain('  pending section Evil 1.0s :active, p1, 1000, 1000ms')
+  })
+
+  it('a 2 MB failure message is cut, and the rest of the summary is kept under the limit', () => {
+    const report = newReport(0)
+    report.image = {
+      id: 'img-1',
+      displayName: 'Win11-Dev',
+      version: '1.4.0',
+      sourceImageResourceId: '/x',
+      status: 'failed',
+      errorCode: 'x'
+    }
+    report.outcome = 'failed'
+    report.cloudPcs = Array.from({ length: 30 }, (_, i) => ({
+      id: `pc-${i}`,
+      displayName: `CPC-${i}`,
+      userPrincipalName: `u${i}@contoso.com`,
+      status: 'provisioned',
+      result: 'reprovisioned' as const
+    }))
+    const message = `Refused: ${'"<>'.repeat(700_000)}`
+    report.failure = { title: 'Graph POST failed: 400 badRequest', message }
+    const html = buildSummary(core.summary.emptyBuffer(), report, {}).stringify()
+    expect(Buffer.byteLength(html)).toBeLessThan(SUMMARY_LIMIT_BYTES)
+    expect(html).toContain('<strong>Graph POST failed: 400 badRequest</strong>: Refused: &quot;&lt;&gt;')
+    expect(html).toMatch(/… \(\d+ more characters\)<\/p>/)
+    // Only the longest part was cut: the image table and all 30 Cloud PCs are there.
+    expect(html).toContain('<tr><th>Image ID</th><td>img-1</td></tr>')
+    expect(html).toContain('<code>pc-29</code>')
+  })
+
+  it('Cloud PC rows full of characters HTML makes six bytes of are cut down until the summary fits', () => {
+    const report = newReport(0)
+    report.cloudPcs = Array.from({ length: 1000 }, (_, i) => ({
+      id: `pc-${i}`,
+      displayName: '"'.repeat(1000),
+      userPrincipalName: '"'.repeat(1000),
+      status: 'provisioned',
+      result: 'reprovisioned' as const,
+      error: '"'.repeat(1000)
+    }))
+    const html = buildSummary(core.summary.emptyBuffer(), report, {}).stringify()
+    expect(Buffer.byteLength(html)).toBeLessThan(SUMMARY_LIMIT_BYTES)
+    expect(html).toContain('<h3>Cloud PCs</h3>')
+    expect(html).toContain('<code>pc-0</code>')
+    expect(html).toMatch(/… and \d+ more, not listed here\./)
+  })
+
+  it('a summary that cannot fit even cut down is a short one', () => {
+    const report = { ...newReport(0), outcome: 'ready' as const, plan: ['Create the image. '.repeat(100)] }
+    const html = buildSummary(core.summary.emptyBuffer().addRaw('x'.repeat(900)), report, {}, { limitBytes: 1000 }).stringify()
+    expect(html).toMatch(/^x{900}<h2>✅ Cloud PC image ready<\/h2>/)
+    expect(html).toContain('The full summary was not written: it did not fit in the 100 bytes left for it, even cut down.')
+  })
+
+  it('a report that cannot be drawn still gets a short summary', () => {
+    const report = newReport(0)
+    report.outcome = 'failed'
+    report.failure = { title: 'Graph GET failed', message: 'Refused.' }
+    Object.defineProperty(report, 'timeline', {
+      get() {
+        throw new Error('timeline unreadable')
+      }
+    })
+    const html = buildSummary(core.summary.emptyBuffer(), report, {}).stringify()
+    expect(html).toContain('<h2>❌ Cloud PC image publish failed</h2>')
+    expect(html).toContain('<p><strong>Graph GET failed</strong>: Refused.</p>')
+    expect(html).toContain('The full summary was not written: the report could not be drawn (timeline unreadable).')
+  })
+})
+
+describe('the job summary of a run whose Graph error is 2 MB', () => {
+  let dir: string | undefined
+  afterEach(() => {
+    delete process.env.GITHUB_STEP_SUMMARY
+    if (dir) rmSync(dir, { recursive: true, force: true })
+    dir = undefined
+  })
+
+  it('is written under the limit, with the start of the message, and the outputs are set', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'summary-'))
+    const file = join(dir, 'summary.md')
+    writeFileSync(file, '')
+    process.env.GITHUB_STEP_SUMMARY = file
+    emulator = await startEmulator({
+      faults: [
+        {
+          method: 'POST',
+          path: /deviceImages$/,
+          times: 1,
+          fault: {
+            kind: 'malformed',
+            status: 400,
+            body: JSON.stringify({ error: { code: 'badRequest', message: `Source refused. ${'x'.repeat(2 * 1024 * 1024)}` } })
+          }
+        }
+      ]
+    })
+    const outputs: Record<string, string> = {}
+    const code = await run({
+      getInput: name => baseInputs(emulator!)[name] ?? '',
+      setOutput: (name, value) => void (outputs[name] = value),
+      setSecret: () => undefined,
+      getIDToken: async () => {
+        throw new Error('no OIDC here')
+      },
+      runAz: async () => ({ ok: false, missing: true, message: 'az: not found' }),
+      logger: new RecordingLogger(),
+      retry: { baseDelayMs: 5, maxDelayMs: 50, stepBudgetMs: 2000 }
+    })
+    expect(code).toBe(1)
+    const summary = readFileSync(file, 'utf8')
+    expect(Buffer.byteLength(summary)).toBeLessThan(SUMMARY_LIMIT_BYTES)
+    expect(summary).toContain('<h2>❌ Cloud PC image publish failed</h2>')
+    expect(summary).toContain('answered HTTP 400: Source refused. xxxx')
+    expect(summary).toMatch(/… \(\d+ more characters\)<\/p>/)
+    expect(outputs).toMatchObject({ updatedPolicyIds: '[]', deletedImageIds: '[]' })
   })
 })

@@ -46,9 +46,14 @@ export function parseImageStatus(raw: unknown): ImageStatus {
   return KNOWN_IMAGE_STATUSES.find(s => s.toLowerCase() === lower) ?? 'unrecognised'
 }
 
-/** The image without OData annotations, as the `image` output carries it. */
+/**
+ * The image without OData annotations, as the `image` output carries it. Its properties are copied,
+ * not read: a getter that throws is left for the output's writer to catch.
+ */
 export function withoutODataKeys(image: DeviceImage): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(image).filter(([key]) => !key.startsWith('@odata.')))
+  const properties = Object.getOwnPropertyDescriptors(image)
+  for (const key of Object.keys(properties)) if (key.startsWith('@odata.')) delete properties[key]
+  return Object.defineProperties({}, properties)
 }
 
 /** Beta `cloudPcRemoteActionResult` (graph-api.md §15 row 8): the last remote action on a Cloud PC. */

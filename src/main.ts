@@ -6,7 +6,7 @@ import * as core from '@actions/core'
 import { ArmClient } from './arm-client.js'
 import { type Clock, systemClock } from './clock.js'
 import { type AzResult, createTokenProvider, unsafeAzArgument } from './credentials.js'
-import { accessHint, ActionError, CancelledError, GraphError, messageOf } from './errors.js'
+import { accessHint, ActionError, CancelledError, GraphError } from './errors.js'
 import { GraphClient } from './graph-client.js'
 import { parseImageStatus } from './graph-types.js'
 import { parseInputs, type Settings } from './inputs.js'
@@ -19,7 +19,8 @@ import { Requester } from './requester.js'
 import { newReport, type RunReport } from './report.js'
 import { checkRolloutTargets, planRollout, rollOut } from './rollout.js'
 import type { RetryOptions } from './retry-policy.js'
-import { buildSummary, type RunLinks, SUMMARY_LIMIT_BYTES } from './summary.js'
+import { buildSummary, type RunLinks } from './summary.js'
+import { errorText } from './untrusted-text.js'
 import { formatDuration } from './duration.js'
 
 export interface RunDependencies {
@@ -131,11 +132,19 @@ export async function run(overrides: Partial<RunDependencies> = {}): Promise<num
     return 1
   } finally {
     report.endedAt = clock.now()
-    for (const [name, value] of Object.entries(outputsOf(report))) deps.setOutput(name, value)
+    // Each output on its own: one that cannot be set does not keep the others (or the summary) back.
+    const notes: string[] = []
+    for (const [name, value] of Object.entries(outputsOf(report, notes)))
+      try {
+        deps.setOutput(name, value)
+      } catch (error) {
+        notes.push(`The ${name} output was not set: ${errorText(error)}`)
+      }
+    if (notes.length > 0) logger.warning(notes.join('\n'), { title: 'Outputs cut' })
     try {
       await deps.writeSummary(report)
     } catch (error) {
-      logger.warning(`Could not write the job summary: ${messageOf(error)}`)
+      logger.warning(`Could not write the job summary: ${errorText(error)}`)
     }
   }
 }
@@ -217,11 +226,8 @@ function defaultDependencies(): RunDependencies {
     runAz,
     writeSummary: async report => {
       if (!process.env.GITHUB_STEP_SUMMARY) return
-      const links = runLinks()
-      buildSummary(core.summary, report, links)
-      // Over GitHub's limit the whole summary is rejected: drop the Cloud PC rows rather than everything.
-      if (Buffer.byteLength(core.summary.stringify()) > SUMMARY_LIMIT_BYTES)
-        buildSummary(core.summary.emptyBuffer(), report, links, { maxCloudPcRows: 0 })
+      // buildSummary keeps under GitHub's size limit and never throws.
+      buildSummary(core.summary.emptyBuffer(), report, runLinks())
       await core.summary.write()
     },
     clock: systemClock,

@@ -1,7 +1,10 @@
-// The step's outputs, set from the report whenever they are known (on failure too).
+// The step's outputs, set from the report whenever they are known (on failure too). Total: a value
+// that cannot be written as it is (nested too deep, circular, too long) is cut down or left out
+// with a note, and one output that fails never keeps the others back.
 
 import { parseImageStatus, withoutODataKeys } from './graph-types.js'
 import { cloudPcIdsWith, type RunReport } from './report.js'
+import { clip, errorText, type JsonLimits, jsonText, textOf } from './untrusted-text.js'
 
 export const OUTPUT_NAMES = [
   'imageId',
@@ -25,33 +28,68 @@ export const OUTPUT_NAMES = [
 ] as const
 export type OutputName = (typeof OUTPUT_NAMES)[number]
 
-export function outputsOf(report: RunReport): Partial<Record<OutputName, string>> {
-  const out: Partial<Record<OutputName, string>> = {
-    updatedPolicyIds: JSON.stringify(report.updatedPolicyIds),
-    previousPolicyImages: JSON.stringify(report.previousPolicyImages),
-    // Seen provisioned again; `accepted` only when the run was told not to wait (reprovisionTimeoutMinutes: 0).
-    reprovisionedCloudPcIds: JSON.stringify(cloudPcIdsWith(report, 'reprovisioned', 'accepted')),
-    reprovisionFailedCloudPcIds: JSON.stringify(cloudPcIdsWith(report, 'failed', 'timedOut')),
-    reprovisionSkippedCloudPcIds: JSON.stringify(cloudPcIdsWith(report, 'skipped', 'withheld', 'notStarted')),
-    deletedImageIds: JSON.stringify(report.deletedImageIds)
+/** Largest output, in UTF-8 bytes: GitHub keeps 1 MB of outputs per job, and the ID lists must fit beside the image. */
+export const OUTPUT_LIMIT_BYTES = 256 * 1024
+/** A status, a code, a build number are a few words: anything longer is foreign text cut down. */
+const SCALAR_OUTPUT_LIMIT = 1_000
+/** Tried in turn for a JSON output until it fits in OUTPUT_LIMIT_BYTES; an image is a couple of levels deep. */
+const JSON_LIMITS: readonly JsonLimits[] = [
+  { depth: 32, string: 10_000, values: 50_000 },
+  { depth: 8, string: 200, values: 2_000 }
+]
+
+/** The outputs to set; what had to be cut or left out is added to `notes`, for the log. */
+export function outputsOf(report: RunReport, notes: string[] = []): Partial<Record<OutputName, string>> {
+  const out: Partial<Record<OutputName, string>> = {}
+  const set = (name: OutputName, value: () => string | undefined): void => {
+    try {
+      const text = value()
+      if (text !== undefined) out[name] = text
+    } catch (error) {
+      notes.push(`The ${name} output was not set: ${errorText(error)}.`)
+    }
   }
-  if (report.result) out.result = report.result
+  const json = (name: OutputName, value: () => unknown) => set(name, () => jsonOutput(name, value(), notes))
+  const scalar = (name: OutputName, value: () => unknown) => set(name, () => scalarOutput(name, value(), notes))
+
+  json('updatedPolicyIds', () => report.updatedPolicyIds)
+  json('previousPolicyImages', () => report.previousPolicyImages)
+  // Seen provisioned again; `accepted` only when the run was told not to wait (reprovisionTimeoutMinutes: 0).
+  json('reprovisionedCloudPcIds', () => cloudPcIdsWith(report, 'reprovisioned', 'accepted'))
+  json('reprovisionFailedCloudPcIds', () => cloudPcIdsWith(report, 'failed', 'timedOut'))
+  json('reprovisionSkippedCloudPcIds', () => cloudPcIdsWith(report, 'skipped', 'withheld', 'notStarted'))
+  json('deletedImageIds', () => report.deletedImageIds)
+  if (report.result) scalar('result', () => report.result)
   const image = report.image
   if (!image) return out
-  out.imageId = image.id
-  out.status = text(image.status)
-  out.errorCode = parseImageStatus(image.status) === 'failed' ? text(image.errorCode) : ''
-  if (report.result !== 'planned') out.uploadAttempts = String(1 + report.uploadRetries)
-  out.operatingSystem = text(image.operatingSystem)
-  out.osBuildNumber = text(image.osBuildNumber)
-  out.osVersionNumber = text(image.osVersionNumber)
-  out.osStatus = text(image.osStatus)
-  out.sizeInGB = text(image.sizeInGB)
-  out.expirationDate = text(image.expirationDate)
-  out.image = JSON.stringify(withoutODataKeys(image))
+  scalar('imageId', () => image.id)
+  scalar('status', () => image.status)
+  scalar('errorCode', () => (parseImageStatus(image.status) === 'failed' ? image.errorCode : ''))
+  if (report.result !== 'planned') scalar('uploadAttempts', () => 1 + report.uploadRetries)
+  scalar('operatingSystem', () => image.operatingSystem)
+  scalar('osBuildNumber', () => image.osBuildNumber)
+  scalar('osVersionNumber', () => image.osVersionNumber)
+  scalar('osStatus', () => image.osStatus)
+  scalar('sizeInGB', () => image.sizeInGB)
+  scalar('expirationDate', () => image.expirationDate)
+  json('image', () => withoutODataKeys(image))
   return out
 }
 
-function text(value: unknown): string {
-  return value === null || value === undefined ? '' : String(value)
+function jsonOutput(name: OutputName, value: unknown, notes: string[]): string | undefined {
+  for (const limits of JSON_LIMITS) {
+    const { text, cuts } = jsonText(value, limits)
+    if (Buffer.byteLength(text) > OUTPUT_LIMIT_BYTES) continue
+    if (cuts.length > 0) notes.push(`The ${name} output was cut: it had ${cuts.join(', ')}.`)
+    return text
+  }
+  notes.push(`The ${name} output was not set: it is over ${OUTPUT_LIMIT_BYTES} bytes even cut down.`)
+  return undefined
+}
+
+function scalarOutput(name: OutputName, value: unknown, notes: string[]): string {
+  if (value === null || value === undefined) return ''
+  const text = typeof value === 'object' ? jsonText(value, JSON_LIMITS[JSON_LIMITS.length - 1]).text : textOf(value)
+  if (text.length > SCALAR_OUTPUT_LIMIT) notes.push(`The ${name} output was cut to ${SCALAR_OUTPUT_LIMIT} characters.`)
+  return clip(text, SCALAR_OUTPUT_LIMIT)
 }

@@ -1,10 +1,15 @@
 // The job summary people read: what was published, how each phase went, and what to do when it
-// failed. Every string from the service or the user is escaped: the summary helpers insert raw HTML.
+// failed. The summary is Markdown with raw HTML: every string from the service or the user goes
+// through untrusted-text (htmlText, mermaidLabel). It stays under GitHub's size limit by drawing its
+// largest part again with tighter limits until the whole fits, and a report that cannot be drawn
+// at all still gets a short summary.
 
+import { EOL } from 'node:os'
 import type * as core from '@actions/core'
 import { parseImageStatus } from './graph-types.js'
 import type { CloudPcOutcome, CloudPcResult, RunReport, TimelineEvent, WaveReport } from './report.js'
 import { formatDuration } from './duration.js'
+import { errorText, htmlText, mermaidLabel } from './untrusted-text.js'
 
 export interface RunLinks {
   runUrl?: string
@@ -20,14 +25,36 @@ export const SUMMARY_LIMIT_BYTES = 1024 * 1024
 const MAX_CLOUD_PC_ROWS = 1000
 const FOLD_ABOVE_ROWS = 10
 
-export function escapeHtml(value: unknown): string {
-  return String(value ?? '')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;')
+/** How much of a part of the summary is shown. */
+interface Caps {
+  /** A name, an ID, a status, a reason: a table cell or a few words. */
+  text: number
+  /** A message: the failure, an input error, a warning, a plan line. */
+  long: number
+  cloudPcRows: number
+  /** Items of every other list: policies, versions, events, checks, warnings. */
+  rows: number
 }
+
+/**
+ * Each step is tighter than the one before. A part starts at the first; while the summary is over
+ * the limit, its largest part that can still shrink is drawn again at the next. At the last step
+ * every part is a few kilobytes at most, so the whole fits.
+ */
+const CAPS: readonly Caps[] = [
+  { text: 1_000, long: 20_000, cloudPcRows: MAX_CLOUD_PC_ROWS, rows: 1_000 },
+  { text: 200, long: 4_000, cloudPcRows: 100, rows: 100 },
+  { text: 60, long: 1_000, cloudPcRows: 10, rows: 20 },
+  { text: 30, long: 300, cloudPcRows: 0, rows: 5 }
+]
+
+const heading = (html: string, level: 2 | 3): string => `<h${level}>${html}</h${level}>${EOL}`
+const paragraph = (html: string): string => `<p>${html}</p>${EOL}`
+const list = (items: string[]): string => `<ul>${items.map(item => `<li>${item}</li>`).join('')}</ul>${EOL}`
+const details = (label: string, html: string): string => `<details><summary>${label}</summary>${html}</details>${EOL}`
+const row = (cells: string[], tag: 'td' | 'th' = 'td'): string => `<tr>${cells.map(c => `<${tag}>${c}</${tag}>`).join('')}</tr>`
+const moreItems = (total: number, shown: number, what: string): string =>
+  total > shown ? paragraph(`… and ${total - shown} more ${what}, not listed here.`) : ''
 
 function headline(report: RunReport): string {
   if (report.inputErrors.length > 0) return '❌ Cloud PC image: invalid inputs'
@@ -52,16 +79,16 @@ function headline(report: RunReport): string {
 }
 
 /** One sentence a reader can stop after. */
-function lead(report: RunReport): string | undefined {
+function lead(report: RunReport, caps: Caps): string | undefined {
   const name = report.image?.displayName ?? report.displayName
   if (!name) return undefined
-  const what = `<strong>${escapeHtml(name)}</strong> ${escapeHtml(report.image?.version ?? report.version ?? '')}`
-  const took = report.endedAt ? ` after ${escapeHtml(formatDuration(report.endedAt - report.startedAt))}` : ''
+  const what = `<strong>${htmlText(name, caps.text)}</strong> ${htmlText(report.image?.version ?? report.version ?? '', caps.text)}`
+  const took = report.endedAt ? ` after ${formatDuration(report.endedAt - report.startedAt)}` : ''
   const attempts =
     report.result && report.result !== 'planned'
       ? `, ${1 + report.uploadRetries} upload attempt${report.uploadRetries ? 's' : ''}`
       : ''
-  const how = report.result ? ` (${escapeHtml(report.result)}${attempts})` : ''
+  const how = report.result ? ` (${htmlText(report.result, caps.text)}${attempts})` : ''
   switch (report.outcome) {
     case 'ready':
     case 'warning':
@@ -80,93 +107,173 @@ function lead(report: RunReport): string | undefined {
 }
 
 export interface SummaryOptions {
-  maxCloudPcRows?: number
+  /** The size the summary must stay under, the buffer's existing content included; default GitHub's limit. */
+  limitBytes?: number
 }
 
+/** One part of the summary, drawn within `caps`. */
+type Part = (report: RunReport, caps: Caps, links: RunLinks) => string
+
+const PARTS: readonly Part[] = [
+  (report, caps) => {
+    const sentence = lead(report, caps)
+    return heading(headline(report), 2) + (sentence ? paragraph(sentence) : '')
+  },
+  inputErrorsPart,
+  failurePart,
+  imageTable,
+  preflightPart,
+  (report, caps) => listPart('Check the image', report.imageWarnings, caps, 'warnings'),
+  (report, caps) => listPart('Plan', report.plan, caps, 'steps'),
+  timelinePart,
+  policiesPart,
+  cloudPcsPart,
+  retentionPart,
+  adminCenterLinks,
+  footer
+]
+
+/**
+ * Adds the summary of `report` to `summary`. Never throws: over the size limit its largest parts
+ * are cut down first, and a report that cannot be drawn gets a short summary saying so.
+ */
 export function buildSummary(summary: Summary, report: RunReport, links: RunLinks, options: SummaryOptions = {}): Summary {
-  summary.addHeading(headline(report), 2)
-  const sentence = lead(report)
-  if (sentence) summary.addRaw(`<p>${sentence}</p>`, true)
-
-  if (report.inputErrors.length > 0) {
-    summary.addList(report.inputErrors.map(e => `<code>${escapeHtml(e.input)}</code>: ${escapeHtml(e.message)}`))
-    summary.addRaw('<p>No request was sent.</p>', true)
+  const budget = (options.limitBytes ?? SUMMARY_LIMIT_BYTES) - Buffer.byteLength(summary.stringify())
+  let html: string
+  try {
+    html = fitted(report, links, budget)
+  } catch (error) {
+    html = shortSummary(report, `the report could not be drawn (${errorText(error)})`)
   }
-  if (report.failure) {
-    summary.addRaw(`<p><strong>${escapeHtml(report.failure.title)}</strong>: ${escapeHtml(report.failure.message)}</p>`, true)
-    if (report.failure.errorCode)
-      summary.addRaw(`<p><strong>What to do:</strong> ${escapeHtml(report.failure.errorCode.remedy)}</p>`, true)
-  }
+  return summary.addRaw(html)
+}
 
-  addImageTable(summary, report)
-  addPreflight(summary, report)
-  if (report.imageWarnings.length > 0) {
-    summary.addHeading('Check the image', 3)
-    summary.addList(report.imageWarnings.map(escapeHtml))
+function fitted(report: RunReport, links: RunLinks, budget: number): string {
+  const levels = PARTS.map(() => 0)
+  const html = PARTS.map(part => part(report, CAPS[0], links))
+  const sizes = html.map(h => Buffer.byteLength(h))
+  // Each step moves one part one level tighter: there are no more steps than that.
+  for (let step = 0; step <= PARTS.length * (CAPS.length - 1); step++) {
+    if (sizes.reduce((a, b) => a + b, 0) <= budget) return html.join('')
+    let largest = -1
+    for (let i = 0; i < PARTS.length; i++)
+      if (levels[i] < CAPS.length - 1 && (largest < 0 || sizes[i] > sizes[largest])) largest = i
+    if (largest < 0) break
+    levels[largest]++
+    html[largest] = PARTS[largest](report, CAPS[levels[largest]], links)
+    sizes[largest] = Buffer.byteLength(html[largest])
   }
-  if (report.plan.length > 0) {
-    summary.addHeading('Plan', 3)
-    summary.addList(report.plan.map(escapeHtml))
+  return shortSummary(report, `it did not fit in the ${budget} bytes left for it, even cut down`)
+}
+
+/** The headline, the image and the failure, each read on its own so that one bad value spoils only itself. */
+function shortSummary(report: RunReport, why: string): string {
+  const caps = CAPS[CAPS.length - 1]
+  const attempt = (draw: () => string): string => {
+    try {
+      return draw()
+    } catch {
+      return ''
+    }
   }
-  addTimeline(summary, report)
-  addRollout(summary, report, options.maxCloudPcRows ?? MAX_CLOUD_PC_ROWS)
-  addRetention(summary, report)
+  return [
+    attempt(() => heading(headline(report), 2)) || heading('Cloud PC image', 2),
+    attempt(() =>
+      report.image
+        ? paragraph(`Image <code>${htmlText(report.image.id, caps.text * 4)}</code>: ${htmlText(report.image.status, caps.text)}`)
+        : ''
+    ),
+    attempt(() =>
+      report.failure
+        ? paragraph(
+            `<strong>${htmlText(report.failure.title, caps.long)}</strong>: ${htmlText(report.failure.message, CAPS[1].long)}`
+          )
+        : ''
+    ),
+    paragraph(`The full summary was not written: ${htmlText(why, caps.long)}. The step's outputs and log have the details.`)
+  ].join('')
+}
 
-  addAdminCenterLinks(summary, report)
+function inputErrorsPart(report: RunReport, caps: Caps): string {
+  if (report.inputErrors.length === 0) return ''
+  const shown = report.inputErrors.slice(0, caps.rows)
+  return (
+    list(shown.map(e => `<code>${htmlText(e.input, caps.text)}</code>: ${htmlText(e.message, caps.long)}`)) +
+    moreItems(report.inputErrors.length, shown.length, 'invalid inputs') +
+    paragraph('No request was sent.')
+  )
+}
 
-  const footer: string[] = []
-  if (links.runUrl) footer.push(`<a href="${escapeHtml(links.runUrl)}">Workflow run</a>`)
+function failurePart(report: RunReport, caps: Caps): string {
+  const failure = report.failure
+  if (!failure) return ''
+  return (
+    paragraph(`<strong>${htmlText(failure.title, caps.text)}</strong>: ${htmlText(failure.message, caps.long)}`) +
+    (failure.errorCode ? paragraph(`<strong>What to do:</strong> ${htmlText(failure.errorCode.remedy, caps.long)}`) : '')
+  )
+}
+
+function listPart(title: string, items: string[], caps: Caps, what: string): string {
+  if (items.length === 0) return ''
+  const shown = items.slice(0, caps.rows)
+  return heading(title, 3) + list(shown.map(item => htmlText(item, caps.long))) + moreItems(items.length, shown.length, what)
+}
+
+function footer(_report: RunReport, caps: Caps, links: RunLinks): string {
+  const parts: string[] = []
+  if (links.runUrl) parts.push(`<a href="${htmlText(links.runUrl, caps.long)}">Workflow run</a>`)
   if (links.commitUrl && links.sha)
-    footer.push(`commit <a href="${escapeHtml(links.commitUrl)}"><code>${escapeHtml(links.sha.slice(0, 7))}</code></a>`)
-  if (footer.length > 0) summary.addRaw(`<p>${footer.join(' · ')}</p>`, true)
-  return summary
+    parts.push(`commit <a href="${htmlText(links.commitUrl, caps.long)}"><code>${htmlText(links.sha.slice(0, 7), 7)}</code></a>`)
+  return parts.length > 0 ? paragraph(parts.join(' · ')) : ''
 }
 
 /** The Intune admin center of each cloud; it offers no documented deep link to one image or policy. */
 const ADMIN_CENTER = { global: 'https://intune.microsoft.com', usgov: 'https://intune.microsoft.us' } as const
 
-function addAdminCenterLinks(summary: Summary, report: RunReport): void {
+function adminCenterLinks(report: RunReport, caps: Caps): string {
   const image = report.image
   const policies = (report.policies ?? []).filter(p => p.result !== 'failed')
-  if (!image && policies.length === 0) return
+  if (!image && policies.length === 0) return ''
   const url = ADMIN_CENTER[report.cloud ?? 'global']
   const link = `<a href="${url}">Intune admin center</a>`
   const items: string[] = []
   if (image)
     items.push(
-      `The image: ${link} › Devices › Windows 365 › Custom images › <strong>${escapeHtml(image.displayName)}</strong> ${escapeHtml(image.version)} (<code>${escapeHtml(image.id)}</code>)`
+      `The image: ${link} › Devices › Windows 365 › Custom images › <strong>${htmlText(image.displayName, caps.text)}</strong> ${htmlText(image.version, caps.text)} (<code>${htmlText(image.id, caps.text)}</code>)`
     )
-  for (const p of policies)
+  const shown = policies.slice(0, caps.rows)
+  for (const p of shown)
     items.push(
-      `Policy: ${link} › Devices › Windows 365 › Provisioning policies › <strong>${escapeHtml(p.displayName || p.id)}</strong> (<code>${escapeHtml(p.id)}</code>)`
+      `Policy: ${link} › Devices › Windows 365 › Provisioning policies › <strong>${htmlText(p.displayName || p.id, caps.text)}</strong> (<code>${htmlText(p.id, caps.text)}</code>)`
     )
-  summary.addHeading('Open in Intune', 3)
-  summary.addList(items)
+  return heading('Open in Intune', 3) + list(items) + moreItems(policies.length, shown.length, 'policies')
 }
 
-function addImageTable(summary: Summary, report: RunReport): void {
+function imageTable(report: RunReport, caps: Caps): string {
   const image = report.image
-  if (!image && !report.displayName) return
-  const row = (label: string, value: unknown): [{ data: string; header: true }, string] | undefined =>
-    value === null || value === undefined || value === '' ? undefined : [{ data: label, header: true }, escapeHtml(value)]
+  if (!image && !report.displayName) return ''
   // A row without a value says nothing the reader can use: it is left out.
+  const line = (label: string, value: unknown): string =>
+    value === null || value === undefined || value === ''
+      ? ''
+      : `<tr><th>${label}</th><td>${htmlText(value, caps.text)}</td></tr>`
   const rows = [
-    row('Name', image?.displayName ?? report.displayName),
-    row('Version', image?.version ?? report.version),
-    row('Image ID', image?.id),
-    row('Status', image?.status),
-    row('Error code', parseImageStatus(image?.status) === 'failed' ? image?.errorCode : undefined),
-    row('Operating system', image?.operatingSystem),
-    row('OS build', image?.osBuildNumber),
-    row('OS version', image?.osVersionNumber),
-    row('Size (GB)', image?.sizeInGB),
-    row('OS status', image?.osStatus),
-    row('Expires', image?.expirationDate),
-    row('Source', image?.sourceImageResourceId ?? report.sourceImageResourceId),
-    row('Result', report.result),
-    row('Upload attempts', report.result && report.result !== 'planned' ? 1 + report.uploadRetries : undefined)
+    line('Name', image?.displayName ?? report.displayName),
+    line('Version', image?.version ?? report.version),
+    line('Image ID', image?.id),
+    line('Status', image?.status),
+    line('Error code', parseImageStatus(image?.status) === 'failed' ? image?.errorCode : undefined),
+    line('Operating system', image?.operatingSystem),
+    line('OS build', image?.osBuildNumber),
+    line('OS version', image?.osVersionNumber),
+    line('Size (GB)', image?.sizeInGB),
+    line('OS status', image?.osStatus),
+    line('Expires', image?.expirationDate),
+    line('Source', image?.sourceImageResourceId ?? report.sourceImageResourceId),
+    line('Result', report.result),
+    line('Upload attempts', report.result && report.result !== 'planned' ? 1 + report.uploadRetries : undefined)
   ]
-  summary.addTable(rows.filter(r => r !== undefined))
+  return `<table>${rows.join('')}</table>${EOL}`
 }
 
 interface Phase {
@@ -198,11 +305,6 @@ export function phasesOf(timeline: TimelineEvent[], endedAt: number): Phase[] {
   })
 }
 
-/** Mermaid's gantt syntax gives ':', '#' and ';' meanings of their own; a backtick could close the fence. */
-function mermaidText(text: string): string {
-  return text.replace(/[:#;`\n\r]/g, ' ').trim()
-}
-
 /** Tick spacing a reader can tell apart: about six labelled ticks across the span, none repeated. */
 export function timelineAxis(spanMs: number): { format: string; tick: string } {
   const steps: [number, string][] = [
@@ -222,10 +324,11 @@ export function timelineAxis(spanMs: number): { format: string; tick: string } {
   return { format: stepMs < 60_000 ? '%H:%M:%S' : '%H:%M', tick }
 }
 
-function addTimeline(summary: Summary, report: RunReport): void {
-  if (report.timeline.length === 0) return
+function timelinePart(report: RunReport, caps: Caps): string {
+  if (report.timeline.length === 0) return ''
   const endedAt = report.endedAt ?? report.timeline[report.timeline.length - 1].at
-  const phases = phasesOf(report.timeline, endedAt)
+  const all = phasesOf(report.timeline, endedAt)
+  const phases = all.slice(0, caps.rows)
   const span = Math.max(endedAt - report.startedAt, 1)
   const axis = timelineAxis(span)
   // A status too short to draw as a bar (a failure retried at once) is a point with its label, not a
@@ -238,55 +341,67 @@ function addTimeline(summary: Summary, report: RunReport): void {
     `  tickInterval ${axis.tick}`,
     '  section Image',
     ...phases.map((p, i) => {
-      const label = mermaidText(point(p) ? p.label : `${p.label} ${formatDuration(p.end - p.start)}`)
+      const label = mermaidLabel(point(p) ? p.label : `${p.label} ${formatDuration(p.end - p.start)}`)
       const tags = point(p) ? (p.kind === 'crit' ? 'crit, milestone' : 'milestone') : p.kind
       return `  ${label} :${tags}, p${i}, ${p.start}, ${point(p) ? '0ms' : `${p.end - p.start}ms`}`
     })
   ].join('\n')
-  summary.addHeading('Timeline', 3)
-  // GitHub draws a fenced mermaid block as a chart.
-  summary.addRaw(`\n\`\`\`mermaid\n${gantt}\n\`\`\`\n`, true)
-  const rows = phases.map(p => [
-    escapeHtml(formatDuration(p.start - report.startedAt)),
-    escapeHtml(p.kind === 'milestone' ? p.label : `${p.label} for ${formatDuration(p.end - p.start)}`)
-  ])
-  const table = `<table><tr><th>At</th><th>Event</th></tr>${rows.map(([at, what]) => `<tr><td>${at}</td><td>${what}</td></tr>`).join('')}</table>`
-  summary.addDetails('Timeline as a table', table)
+  const rows = phases.map(p =>
+    row([
+      formatDuration(p.start - report.startedAt),
+      htmlText(p.kind === 'milestone' ? p.label : `${p.label} for ${formatDuration(p.end - p.start)}`, caps.text)
+    ])
+  )
+  return (
+    heading('Timeline', 3) +
+    // GitHub draws a fenced mermaid block as a chart.
+    `${EOL}\`\`\`mermaid\n${gantt}\n\`\`\`${EOL}${EOL}` +
+    details('Timeline as a table', `<table><tr><th>At</th><th>Event</th></tr>${rows.join('')}</table>`) +
+    moreItems(all.length, phases.length, 'events')
+  )
 }
 
-function addRollout(summary: Summary, report: RunReport, maxRows: number): void {
-  if (report.policies && report.policies.length > 0) {
-    summary.addHeading('Provisioning policies', 3)
-    summary.addTable([
-      [
-        { data: 'Policy', header: true },
-        { data: 'ID', header: true },
-        { data: 'Result', header: true }
-      ],
-      ...report.policies.map(p => [
-        escapeHtml(p.displayName || '—'),
-        `<code>${escapeHtml(p.id)}</code>`,
-        escapeHtml(p.error ? `${p.result}: ${p.error}` : p.result)
-      ])
+function policiesPart(report: RunReport, caps: Caps): string {
+  const policies = report.policies ?? []
+  if (policies.length === 0) return ''
+  const shown = policies.slice(0, caps.rows)
+  const rows = shown.map(p =>
+    row([
+      htmlText(p.displayName || '—', caps.text),
+      `<code>${htmlText(p.id, caps.text)}</code>`,
+      htmlText(p.error ? `${p.result}: ${p.error}` : p.result, caps.text)
     ])
-  }
+  )
+  return (
+    heading('Provisioning policies', 3) +
+    `<table>${row(['Policy', 'ID', 'Result'], 'th')}${rows.join('')}</table>${EOL}` +
+    moreItems(policies.length, shown.length, 'policies')
+  )
+}
+
+function cloudPcsPart(report: RunReport, caps: Caps): string {
   const pcs = report.cloudPcs
-  if (!pcs || pcs.length === 0) return
-  summary.addHeading('Cloud PCs', 3)
-  summary.addRaw(`<p>${escapeHtml(cloudPcLine(pcs))}</p>`, true)
-  addWaves(summary, report)
+  if (!pcs || pcs.length === 0) return ''
+  const head = heading('Cloud PCs', 3) + paragraph(htmlText(cloudPcLine(pcs), caps.long)) + wavesTable(report, caps)
   // Problems first, so they are seen even when the table is long or cut.
   const ordered = [...pcs].sort((a, b) => rank(a.result) - rank(b.result))
-  const shown = ordered.slice(0, maxRows)
-  const rows = shown.map(
-    pc =>
-      `<tr><td>${pc.wave ?? '—'}</td><td><code>${escapeHtml(pc.id)}</code></td><td>${escapeHtml(pc.displayName || '—')}</td><td>${escapeHtml(pc.userPrincipalName || '—')}</td><td>${escapeHtml(pc.status || '—')}</td><td>${escapeHtml(OUTCOME_WORDS[pc.result])}</td><td>${escapeHtml(pc.error ?? '')}</td></tr>`
-  )
+  const shown = ordered.slice(0, caps.cloudPcRows)
   const more = pcs.length > shown.length ? `<p>… and ${pcs.length - shown.length} more, not listed here.</p>` : ''
-  if (shown.length === 0) return void summary.addRaw(more, true)
-  const table = `<table><tr><th>Wave</th><th>Cloud PC</th><th>Name</th><th>User</th><th>Status before</th><th>Outcome</th><th>Why</th></tr>${rows.join('')}</table>${more}`
-  if (pcs.length > FOLD_ABOVE_ROWS) summary.addDetails(`All ${pcs.length} Cloud PCs`, table)
-  else summary.addRaw(table, true)
+  if (shown.length === 0) return head + more + EOL
+  const cell = (value: unknown) => htmlText(value, caps.text)
+  const rows = shown.map(pc =>
+    row([
+      cell(pc.wave ?? '—'),
+      `<code>${cell(pc.id)}</code>`,
+      cell(pc.displayName || '—'),
+      cell(pc.userPrincipalName || '—'),
+      cell(pc.status || '—'),
+      cell(OUTCOME_WORDS[pc.result]),
+      cell(pc.error ?? '')
+    ])
+  )
+  const table = `<table>${row(['Wave', 'Cloud PC', 'Name', 'User', 'Status before', 'Outcome', 'Why'], 'th')}${rows.join('')}</table>${more}`
+  return head + (pcs.length > FOLD_ABOVE_ROWS ? details(`All ${pcs.length} Cloud PCs`, table) : table + EOL)
 }
 
 /** Each outcome as a reader should take it: only `reprovisioned` was seen done. */
@@ -334,11 +449,12 @@ function cloudPcLine(pcs: CloudPcResult[]): string {
   return `${parts.join(', ')}.`
 }
 
-function addWaves(summary: Summary, report: RunReport): void {
+function wavesTable(report: RunReport, caps: Caps): string {
   const waves = report.waves
-  if (!waves || waves.length === 0) return
+  if (!waves || waves.length === 0) return ''
   const pcs = report.cloudPcs ?? []
-  const rows = waves.map(w => {
+  const shown = waves.slice(0, caps.rows)
+  const rows = shown.map(w => {
     const members = pcs.filter(pc => pc.wave === w.number)
     const n = (result: CloudPcOutcome) => members.filter(pc => pc.result === result).length
     const started = w.startedAt === undefined ? '—' : formatDuration(w.startedAt - report.startedAt)
@@ -356,12 +472,10 @@ function addWaves(summary: Summary, report: RunReport): void {
           ]
             .filter(Boolean)
             .join(', ')
-    return `<tr><td>${w.number}</td><td>${escapeHtml(w.target)}</td><td>${w.size}</td><td>${escapeHtml(started)}</td><td>${escapeHtml(took)}</td><td>${escapeHtml(WAVE_WORDS[w.outcome])}</td><td>${escapeHtml(counts)}</td></tr>`
+    return row([String(w.number), htmlText(w.target, caps.text), String(w.size), started, took, WAVE_WORDS[w.outcome], counts])
   })
-  summary.addRaw(
-    `<table><tr><th>Wave</th><th>Up to</th><th>Cloud PCs</th><th>Started at</th><th>Took</th><th>Outcome</th><th>Cloud PCs' outcomes</th></tr>${rows.join('')}</table>`,
-    true
-  )
+  const header = row(['Wave', 'Up to', 'Cloud PCs', 'Started at', 'Took', 'Outcome', "Cloud PCs' outcomes"], 'th')
+  return `<table>${header}${rows.join('')}</table>${EOL}` + moreItems(waves.length, shown.length, 'waves')
 }
 
 const WAVE_WORDS: Record<WaveReport['outcome'], string> = {
@@ -375,25 +489,28 @@ const WAVE_WORDS: Record<WaveReport['outcome'], string> = {
   cancelled: 'cancelled'
 }
 
-function addPreflight(summary: Summary, report: RunReport): void {
+function preflightPart(report: RunReport, caps: Caps): string {
   const preflight = report.preflight
-  if (!preflight) return
-  summary.addHeading('Source image checks', 3)
-  if (preflight.notRun) summary.addRaw(`<p>${escapeHtml(preflight.notRun)}</p>`, true)
-  if (preflight.checks.length === 0) return
-  const rows = preflight.checks.map(
-    c =>
-      `<tr><td>${escapeHtml(c.name)}</td><td>${c.passed ? '✅ passed' : '❌ failed'}</td><td>${escapeHtml(c.reported)}</td><td>${escapeHtml(c.passed ? '' : `${c.errorCode}. ${c.fix}`)}</td></tr>`
+  if (!preflight) return ''
+  let html = heading('Source image checks', 3)
+  if (preflight.notRun) html += paragraph(htmlText(preflight.notRun, caps.long))
+  if (preflight.checks.length === 0) return html
+  const shown = preflight.checks.slice(0, caps.rows)
+  const rows = shown.map(c =>
+    row([
+      htmlText(c.name, caps.text),
+      c.passed ? '✅ passed' : '❌ failed',
+      htmlText(c.reported, caps.text),
+      htmlText(c.passed ? '' : `${c.errorCode}. ${c.fix}`, caps.long)
+    ])
   )
-  summary.addRaw(
-    `<table><tr><th>Requirement</th><th>Result</th><th>Azure Resource Manager reports</th><th>Otherwise the upload fails with</th></tr>${rows.join('')}</table>`,
-    true
-  )
+  const header = row(['Requirement', 'Result', 'Azure Resource Manager reports', 'Otherwise the upload fails with'], 'th')
+  return html + `<table>${header}${rows.join('')}</table>${EOL}` + moreItems(preflight.checks.length, shown.length, 'checks')
 }
 
-function addRetention(summary: Summary, report: RunReport): void {
+function retentionPart(report: RunReport, caps: Caps): string {
   const retention = report.retention
-  if (!retention) return
+  if (!retention) return ''
   const entries = retention.entries
   const count = (outcome: string, toMakeRoom?: boolean) =>
     entries.filter(e => e.outcome === outcome && (toMakeRoom === undefined || e.toMakeRoom === toMakeRoom)).length
@@ -408,16 +525,26 @@ function addRetention(summary: Summary, report: RunReport): void {
   }
   const inUse = entries.filter(e => e.inUse).length
   if (inUse > 0) parts.push(`${inUse} kept because a provisioning policy uses ${inUse === 1 ? 'it' : 'them'}`)
-  summary.addHeading('Retention', 3)
-  summary.addRaw(`<p>${escapeHtml(`With keepVersions ${retention.keepVersions}: ${parts.join(', ')}.`)}</p>`, true)
-  if (retention.notRun) summary.addRaw(`<p>${escapeHtml(retention.notRun)}</p>`, true)
-  if (entries.length === 0) return
-  const rows = entries.map(
-    e =>
-      `<tr><td>${escapeHtml(e.version)}</td><td><code>${escapeHtml(e.id)}</code></td><td>${escapeHtml(e.status || '—')}</td><td>${escapeHtml(e.outcome)}</td><td>${escapeHtml(e.why)}</td></tr>`
+  let html = heading('Retention', 3) + paragraph(`With keepVersions ${retention.keepVersions}: ${parts.join(', ')}.`)
+  if (retention.notRun) html += paragraph(htmlText(retention.notRun, caps.long))
+  if (entries.length === 0) return html
+  const shown = entries.slice(0, caps.rows)
+  const rows = shown.map(e =>
+    row([
+      htmlText(e.version, caps.text),
+      `<code>${htmlText(e.id, caps.text)}</code>`,
+      htmlText(e.status || '—', caps.text),
+      htmlText(e.outcome, caps.text),
+      htmlText(e.why, caps.long)
+    ])
   )
-  const table = `<table><tr><th>Version</th><th>Image ID</th><th>Status</th><th>Outcome</th><th>Why</th></tr>${rows.join('')}</table>`
-  if (entries.length > FOLD_ABOVE_ROWS)
-    summary.addDetails(`All ${entries.length} versions of ${escapeHtml(report.displayName ?? '')}`, table)
-  else summary.addRaw(table, true)
+  const table =
+    `<table>${row(['Version', 'Image ID', 'Status', 'Outcome', 'Why'], 'th')}${rows.join('')}</table>` +
+    (entries.length > shown.length ? `<p>… and ${entries.length - shown.length} more, not listed here.</p>` : '')
+  return (
+    html +
+    (entries.length > FOLD_ABOVE_ROWS
+      ? details(`All ${entries.length} versions of ${htmlText(report.displayName ?? '', caps.text)}`, table)
+      : table + EOL)
+  )
 }
