@@ -399,7 +399,18 @@ function cases(state: CaseState): Case[] {
       inputs: { timeoutMinutes: '0.05' },
       exit: 1
     })),
-    { name: 'endpoints written http://[::1]:PORT', finding: 13, ipv6: true, exit: 0 }
+    { name: 'endpoints written http://[::1]:PORT', finding: 13, ipv6: true, exit: 0 },
+    // Every case holds another team's images of nearly the same name; this one only publishes.
+    { name: "another team's images differ from the displayName only in case or spacing", finding: 4, exit: 0 },
+    ...['https://graph.microsoft.com.evil.example', 'https://graph.microsoft.com./', 'https://x&calc.exe'].map(
+      (graphEndpoint): Case => ({
+        name: `graphEndpoint is ${graphEndpoint}`,
+        finding: 7,
+        inputs: { graphEndpoint },
+        exit: 1,
+        check: e => (e.requests.length > 0 ? 'sent a request with an endpoint that is not allowed' : undefined)
+      })
+    )
   ]
 }
 
