@@ -43,6 +43,16 @@ async function start(options: EmulatorOptions = {}): Promise<Emulator> {
   return emulator
 }
 
+/** From the first read of the created image on, the next `times` reads answer `body` of it instead. */
+function answerImageReads(e: Emulator, times: number, body: (image: object) => string): void {
+  const read = /deviceImages\/[^/]+$/
+  e.before({ method: 'POST', path: /deviceImages$/ }, () =>
+    e.before({ method: 'GET', path: read }, () =>
+      e.addFault({ method: 'GET', path: read, times, fault: { kind: 'malformed', status: 200, body: body(e.images()[0]) } })
+    )
+  )
+}
+
 const reprovisioned = (e: Emulator) => e.writes().filter(w => w.route === 'cloudPcs.reprovision')
 
 describe('checks of one answer', () => {
@@ -205,17 +215,7 @@ describe('answers that are not what was asked', () => {
 
   it('waits the image out when its status comes with a trailing space', async () => {
     const e = await start()
-    e.before({ method: 'POST', path: /deviceImages$/ }, () =>
-      e.before({ method: 'GET', path: /deviceImages\/[^/]+$/ }, () => {
-        const image = e.images()[0]
-        e.addFault({
-          method: 'GET',
-          path: /deviceImages\/[^/]+$/,
-          times: 1,
-          fault: { kind: 'malformed', status: 200, body: JSON.stringify({ ...image, status: 'ready ' }) }
-        })
-      })
-    )
+    answerImageReads(e, 1, image => JSON.stringify({ ...image, status: 'ready ' }))
     const r = await runInProcess(baseInputs(e))
     expect(r.code).toBe(0)
     expect(r.outputs.status).toBe('ready')
@@ -223,17 +223,7 @@ describe('answers that are not what was asked', () => {
 
   it('refuses an image whose status is an array, not reporting it ready', async () => {
     const e = await start()
-    e.before({ method: 'POST', path: /deviceImages$/ }, () =>
-      e.before({ method: 'GET', path: /deviceImages\/[^/]+$/ }, () => {
-        const image = e.images()[0]
-        e.addFault({
-          method: 'GET',
-          path: /deviceImages\/[^/]+$/,
-          times: 1000,
-          fault: { kind: 'malformed', status: 200, body: JSON.stringify({ ...image, status: ['ready'] }) }
-        })
-      })
-    )
+    answerImageReads(e, 1000, image => JSON.stringify({ ...image, status: ['ready'] }))
     const r = await runInProcess(baseInputs(e))
     expect(r.code).toBe(1)
     expect(r.outputs.status).not.toBe('ready')
@@ -242,15 +232,11 @@ describe('answers that are not what was asked', () => {
 
   it('holds a ready image with a 10,000-level property as a malformed answer, outputs written', async () => {
     const e = await start()
-    e.before({ method: 'POST', path: /deviceImages$/ }, () =>
-      e.before({ method: 'GET', path: /deviceImages\/[^/]+$/ }, () => {
-        const image = e.images()[0]
-        const body = JSON.stringify({ ...image, status: 'ready', extra: 0 }).replace(
-          '"extra":0',
-          `"extra":${'['.repeat(10_000)}${']'.repeat(10_000)}`
-        )
-        e.addFault({ method: 'GET', path: /deviceImages\/[^/]+$/, times: 1000, fault: { kind: 'malformed', status: 200, body } })
-      })
+    answerImageReads(e, 1000, image =>
+      JSON.stringify({ ...image, status: 'ready', extra: 0 }).replace(
+        '"extra":0',
+        `"extra":${'['.repeat(10_000)}${']'.repeat(10_000)}`
+      )
     )
     const r = await runInProcess(baseInputs(e, { timeoutMinutes: '0.02' }))
     expect(r.code).toBe(1)
