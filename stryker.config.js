@@ -6,18 +6,18 @@ import { existsSync } from 'node:fs'
  * so a module can be listed before it lands or after it is renamed without breaking the run.
  */
 export const MUTATED_MODULES = [
-  'src/wait.ts',
-  'src/retry-policy.ts',
-  'src/plan.ts',
+  'src/publish/wait.ts',
+  'src/http/retry-policy.ts',
+  'src/publish/plan.ts',
   'src/inputs.ts',
-  'src/error-codes.ts',
-  'src/rate-gate.ts',
-  'src/credentials.ts',
-  'src/images.ts',
-  'src/requester.ts',
-  'src/settle.ts',
-  'src/graph-answers.ts',
-  'src/retention.ts'
+  'src/publish/error-codes.ts',
+  'src/http/rate-gate.ts',
+  'src/http/credentials.ts',
+  'src/graph/images.ts',
+  'src/http/requester.ts',
+  'src/http/settle.ts',
+  'src/graph/graph-answers.ts',
+  'src/retention/retention.ts'
 ]
 
 /**

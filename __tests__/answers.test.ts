@@ -1,11 +1,11 @@
 // The pure readings of an answer: Graph's and the token endpoint's, and how a lost write is settled.
 import { describe, expect, it } from '@jest/globals'
-import { interpretTokenAnswer } from '../src/credentials.js'
-import { ActionError, GraphError, OutcomeUnknownError } from '../src/errors.js'
-import { interpretGraphAnswer, toGraphError } from '../src/graph-answers.js'
-import type { Exchange } from '../src/requester.js'
-import { reprovisionStarted } from '../src/rebuild.js'
-import { MAX_WRITES, settleWrite } from '../src/settle.js'
+import { interpretTokenAnswer } from '../src/http/credentials.js'
+import { ActionError, GraphError, OutcomeUnknownError } from '../src/core/errors.js'
+import { interpretGraphAnswer, toGraphError } from '../src/graph/graph-answers.js'
+import type { Exchange } from '../src/http/requester.js'
+import { reprovisionStarted } from '../src/rollout/rebuild.js'
+import { MAX_WRITES, settleWrite } from '../src/http/settle.js'
 import { RecordingLogger } from './helpers/recording-logger.js'
 
 const answer = (status: number, text = '', headers: Record<string, string> = {}): Exchange => ({

@@ -9,8 +9,8 @@ import {
   readExpiresIn,
   renewAt,
   unsafeAzArgument
-} from '../src/credentials.js'
-import type { Exchange, Requester } from '../src/requester.js'
+} from '../src/http/credentials.js'
+import type { Exchange, Requester } from '../src/http/requester.js'
 import { ManualClock } from './helpers/manual-clock.js'
 import { RecordingLogger } from './helpers/recording-logger.js'
 

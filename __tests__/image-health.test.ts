@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals'
-import { imageHealthWarnings } from '../src/image-health.js'
+import { imageHealthWarnings } from '../src/publish/image-health.js'
 
 const NOW = Date.parse('2026-11-24T12:00:00Z')
 const image = (osStatus: string | null, expirationDate: string | null) => ({ id: 'img-1', osStatus, expirationDate })

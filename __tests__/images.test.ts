@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals'
 import { type Emulator, startEmulator } from '../emulator/index.js'
-import { ActionError, GraphError } from '../src/errors.js'
-import { GraphClient } from '../src/graph-client.js'
+import { ActionError, GraphError } from '../src/core/errors.js'
+import { GraphClient } from '../src/graph/graph-client.js'
 import {
   createImage,
   deleteImage,
@@ -12,8 +12,8 @@ import {
   requestUploadRetry,
   updateImageSource,
   usesImage
-} from '../src/images.js'
-import { Requester } from '../src/requester.js'
+} from '../src/graph/images.js'
+import { Requester } from '../src/http/requester.js'
 import { FakeClock } from './helpers/fake-clock.js'
 import { RecordingLogger } from './helpers/recording-logger.js'
 import { OTHER_SOURCE, SOURCE } from './helpers/run-in-process.js'

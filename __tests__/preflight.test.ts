@@ -4,10 +4,10 @@
 
 import { afterEach, describe, expect, it } from '@jest/globals'
 import { type Emulator, type EmulatorOptions, startEmulator } from '../emulator/index.js'
-import { type ArmClient, interpretArmAnswer } from '../src/arm-client.js'
+import { type ArmClient, interpretArmAnswer } from '../src/http/arm-client.js'
 import { parseInputs } from '../src/inputs.js'
-import { runPreflight } from '../src/preflight.js'
-import { newReport } from '../src/report.js'
+import { runPreflight } from '../src/preflight/preflight.js'
+import { newReport } from '../src/report/report.js'
 import { FakeClock } from './helpers/fake-clock.js'
 import { RecordingLogger } from './helpers/recording-logger.js'
 import { baseInputs, runInProcess, SOURCE } from './helpers/run-in-process.js'

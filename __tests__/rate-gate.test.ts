@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals'
-import { RateGate } from '../src/rate-gate.js'
+import { RateGate } from '../src/http/rate-gate.js'
 import { FakeClock } from './helpers/fake-clock.js'
 
 describe('the rate gate', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
-import type { DeviceImage } from '../src/graph-types.js'
-import type { ProvisioningPolicy } from '../src/images.js'
+import type { DeviceImage } from '../src/graph/graph-types.js'
+import type { ProvisioningPolicy } from '../src/graph/images.js'
 import {
   compareVersions,
   decideRetention,
@@ -9,7 +9,7 @@ import {
   planRoom,
   type RetentionInput,
   toDelete
-} from '../src/retention.js'
+} from '../src/retention/retention.js'
 
 let n = 0
 function image(version: string, extra: Partial<DeviceImage> = {}): DeviceImage {

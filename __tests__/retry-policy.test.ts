@@ -1,5 +1,12 @@
 import { describe, expect, it } from '@jest/globals'
-import { backoffMs, decideRetry, DEFAULT_RETRY, isOutcomeUnknown, isRetryable, parseRetryAfter } from '../src/retry-policy.js'
+import {
+  backoffMs,
+  decideRetry,
+  DEFAULT_RETRY,
+  isOutcomeUnknown,
+  isRetryable,
+  parseRetryAfter
+} from '../src/http/retry-policy.js'
 
 const options = { baseDelayMs: 1000, maxDelayMs: 5000, stepBudgetMs: 60_000 }
 const NOW = Date.parse('2026-11-23T10:00:00Z')

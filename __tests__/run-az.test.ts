@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
-import type { AzResult } from '../src/credentials.js'
+import type { AzResult } from '../src/http/credentials.js'
 
 // The real runAz, in a child process whose PATH starts with a stand-in `az` that records each start
 // (a PATH set inside jest does not reach the child processes Node starts).

@@ -1,7 +1,7 @@
 // The source-image checks as pure functions of what Azure Resource Manager returned.
 
 import { describe, expect, it } from '@jest/globals'
-import { checkGalleryImageVersion, checkManagedImage } from '../src/source-checks.js'
+import { checkGalleryImageVersion, checkManagedImage } from '../src/preflight/source-checks.js'
 
 const passing = {
   properties: {

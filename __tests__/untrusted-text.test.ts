@@ -1,7 +1,7 @@
 // Foreign text made inert for the log: checked with the runner's own rules for reading commands.
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals'
-import { coreLogger } from '../src/logger.js'
-import { clip, htmlText, LOG_MESSAGE_LIMIT, logText, mermaidLabel, textOf } from '../src/untrusted-text.js'
+import { coreLogger } from '../src/core/logger.js'
+import { clip, htmlText, LOG_MESSAGE_LIMIT, logText, mermaidLabel, textOf } from '../src/core/untrusted-text.js'
 import { readWorkflowCommands } from './helpers/workflow-commands.js'
 
 const VECTORS: [string, string][] = [

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
-import { DeadlineError, GraphError, OutcomeUnknownError, ThrottledError } from '../src/errors.js'
-import type { DeviceImage } from '../src/graph-types.js'
+import { DeadlineError, GraphError, OutcomeUnknownError, ThrottledError } from '../src/core/errors.js'
+import type { DeviceImage } from '../src/graph/graph-types.js'
 import {
   decideStep,
   isStaleFailure,
@@ -9,7 +9,7 @@ import {
   waitForImage,
   type WaitOptions,
   type WaitState
-} from '../src/wait.js'
+} from '../src/publish/wait.js'
 import { FakeClock } from './helpers/fake-clock.js'
 import { RecordingLogger } from './helpers/recording-logger.js'
 

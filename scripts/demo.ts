@@ -2,7 +2,7 @@
 // run exactly as a GitHub runner runs it. The image fails once with internalServerError, the action
 // asks the service to retry, and the image becomes ready.
 
-import { formatDuration } from '../src/duration.js'
+import { formatDuration } from '../src/core/duration.js'
 import { existsSync } from 'node:fs'
 import { startEmulator } from '../emulator/index.js'
 import { demoEmulator, demoInputs } from './demo-scenario.js'

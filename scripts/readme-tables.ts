@@ -5,7 +5,7 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parse } from 'yaml'
-import { ERROR_CODES, explainErrorCode, type RetryAdvice } from '../src/error-codes.js'
+import { ERROR_CODES, explainErrorCode, type RetryAdvice } from '../src/publish/error-codes.js'
 import { formatReadme, README, replaceBlock } from './readme-blocks.js'
 import { ROOT } from './runner.js'
 

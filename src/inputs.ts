@@ -10,7 +10,7 @@ import {
   documentedOrigins,
   isLoopbackHost
 } from './clouds.js'
-import { parseWaves, type WaveTarget } from './waves.js'
+import { parseWaves, type WaveTarget } from './rollout/waves.js'
 
 export type OnExisting = 'reuse' | 'update' | 'replace' | 'fail'
 

@@ -1,4 +1,4 @@
-import type { Clock } from '../../src/clock.js'
+import type { Clock } from '../../src/core/clock.js'
 
 /** Time that moves only when someone sleeps: the wait loop runs instantly and exactly. */
 export class FakeClock implements Clock {

@@ -1,4 +1,4 @@
-import type { Clock } from '../../src/clock.js'
+import type { Clock } from '../../src/core/clock.js'
 
 /** Time that moves only when the test says so: sleepers wake in order as it passes their time. */
 export class ManualClock implements Clock {

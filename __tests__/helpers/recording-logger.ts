@@ -1,4 +1,4 @@
-import type { AnnotationTitle, Logger } from '../../src/logger.js'
+import type { AnnotationTitle, Logger } from '../../src/core/logger.js'
 
 export interface LogLine {
   level: 'info' | 'debug' | 'notice' | 'warning' | 'error' | 'group'

@@ -1,7 +1,7 @@
 import * as core from '@actions/core'
 import { run, type RunDependencies } from '../../src/main.js'
-import type { RunReport } from '../../src/report.js'
-import { buildSummary } from '../../src/summary.js'
+import type { RunReport } from '../../src/report/report.js'
+import { buildSummary } from '../../src/report/summary.js'
 import { RecordingLogger } from './recording-logger.js'
 
 export const SOURCE =

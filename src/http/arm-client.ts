@@ -3,8 +3,8 @@
 
 import { randomUUID } from 'node:crypto'
 import type { TokenProvider } from './credentials.js'
-import { ActionError, ArmError } from './errors.js'
-import type { Logger } from './logger.js'
+import { ActionError, ArmError } from '../core/errors.js'
+import type { Logger } from '../core/logger.js'
 import { type Exchange, header, type Requester, type Tried } from './requester.js'
 import { parseJson } from './json.js'
 

@@ -3,11 +3,11 @@
 // renewed again when the resource answers 401. Tokens go only to the authority host (to get them)
 // and to their resource (to use them).
 
-import type { Clock } from './clock.js'
-import { formatDuration } from './duration.js'
-import { ActionError, messageOf } from './errors.js'
-import type { CredentialSettings } from './inputs.js'
-import type { Logger } from './logger.js'
+import type { Clock } from '../core/clock.js'
+import { formatDuration } from '../core/duration.js'
+import { ActionError, messageOf } from '../core/errors.js'
+import type { CredentialSettings } from '../inputs.js'
+import type { Logger } from '../core/logger.js'
 import type { Exchange, Requester, Tried } from './requester.js'
 import { parseJson } from './json.js'
 

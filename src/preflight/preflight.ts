@@ -2,12 +2,12 @@
 // Windows 365 requires, so a source the service would refuse after an hour fails in seconds. A
 // check that cannot run (no ARM token, no access, ARM out of reach) is never a verdict on the image.
 
-import { type ArmClient, ArmUnreachableError, GALLERY_API_VERSION, MANAGED_IMAGE_API_VERSION } from './arm-client.js'
-import type { Clock } from './clock.js'
-import { ActionError, ArmError, CancelledError, DeadlineError, messageOf } from './errors.js'
-import { isGallerySource, type Settings } from './inputs.js'
-import type { Logger } from './logger.js'
-import type { RunReport } from './report.js'
+import { type ArmClient, ArmUnreachableError, GALLERY_API_VERSION, MANAGED_IMAGE_API_VERSION } from '../http/arm-client.js'
+import type { Clock } from '../core/clock.js'
+import { ActionError, ArmError, CancelledError, DeadlineError, messageOf } from '../core/errors.js'
+import { isGallerySource, type Settings } from '../inputs.js'
+import type { Logger } from '../core/logger.js'
+import type { RunReport } from '../report/report.js'
 import {
   type ArmGalleryImage,
   type ArmGalleryImageVersion,

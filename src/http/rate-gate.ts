@@ -1,7 +1,7 @@
 // Throttling is a tenant-wide state: when the service says "retry after N seconds" to one request,
 // every request to the same host holds back until then, so a batch slows down as a whole.
 
-import type { Clock } from './clock.js'
+import type { Clock } from '../core/clock.js'
 
 export class RateGate {
   private openAt = 0

@@ -6,7 +6,7 @@ export type RequestKind = 'read' | 'write'
  * Why an exchange brought no usable answer. `unresolved`: the host name does not exist (ENOTFOUND),
  * which no retry mends; a typo in an endpoint. `redirect`: the server answered 3xx, which is never
  * followed and means it did not act here; final. `oversized`: a body past its limit
- * (src/http-limits.ts), as malformed as one that is not JSON.
+ * (src/http/http-limits.ts), as malformed as one that is not JSON.
  */
 export type NetworkError = 'reset' | 'timeout' | 'unresolved' | 'redirect' | 'oversized' | 'other'
 

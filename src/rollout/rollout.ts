@@ -2,18 +2,18 @@
 // Reprovisioning erases a Cloud PC's local data, so it happens only on request, to exactly the
 // listed machines, and only for policies that now use the image.
 
-import { idKey, listPoliciesCloudPcs, readCloudPc, readCloudPcs } from './cloud-pcs.js'
-import { formatDuration } from './duration.js'
-import { ActionError, CancelledError, GraphError } from './errors.js'
-import type { GraphClient } from './graph-client.js'
-import { checkRead } from './graph-shapes.js'
-import type { CloudPc, DeviceImage, PolicyImagePatch } from './graph-types.js'
-import { POLICIES_PATH, type ProvisioningPolicy, usesImage } from './images.js'
-import type { Settings } from './inputs.js'
-import type { Logger } from './logger.js'
+import { idKey, listPoliciesCloudPcs, readCloudPc, readCloudPcs } from '../graph/cloud-pcs.js'
+import { formatDuration } from '../core/duration.js'
+import { ActionError, CancelledError, GraphError } from '../core/errors.js'
+import type { GraphClient } from '../graph/graph-client.js'
+import { checkRead } from '../graph/graph-shapes.js'
+import type { CloudPc, DeviceImage, PolicyImagePatch } from '../graph/graph-types.js'
+import { POLICIES_PATH, type ProvisioningPolicy, usesImage } from '../graph/images.js'
+import type { Settings } from '../inputs.js'
+import type { Logger } from '../core/logger.js'
 import { briefError, describe, REPROVISION_CONCURRENCY, type ReprovisionDeps, runWaves, type WavesEnd } from './reprovision.js'
-import type { CloudPcResult, PolicyResult, RunReport, WaveReport } from './report.js'
-import { settleWrite } from './settle.js'
+import type { CloudPcResult, PolicyResult, RunReport, WaveReport } from '../report/report.js'
+import { settleWrite } from '../http/settle.js'
 import { planWaves, type ReprovisionPlan } from './waves.js'
 
 /** Cloud PCs named in the error annotation; the summary lists them all. */

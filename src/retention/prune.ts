@@ -1,15 +1,15 @@
-// Deletes what retention decided (src/retention.ts): before the create, to make room in a full
+// Deletes what retention decided (src/retention/retention.ts): before the create, to make room in a full
 // tenant, and after a successful publish and roll-out. Every deletion goes into the report as it
 // happens. After a success a delete that fails is a warning naming the image: the publish stands.
 
-import { ActionError, CancelledError, isRefusal, messageOf } from './errors.js'
-import type { GraphClient } from './graph-client.js'
-import { canonicalId } from './graph-shapes.js'
-import type { DeviceImage } from './graph-types.js'
-import { deleteImage, IMAGE_LIMIT, listImages, listPolicies, type ProvisioningPolicy, usesImage } from './images.js'
-import type { Settings } from './inputs.js'
-import type { Logger } from './logger.js'
-import type { RetentionEntry, RetentionReport, RunReport } from './report.js'
+import { ActionError, CancelledError, isRefusal, messageOf } from '../core/errors.js'
+import type { GraphClient } from '../graph/graph-client.js'
+import { canonicalId } from '../graph/graph-shapes.js'
+import type { DeviceImage } from '../graph/graph-types.js'
+import { deleteImage, IMAGE_LIMIT, listImages, listPolicies, type ProvisioningPolicy, usesImage } from '../graph/images.js'
+import type { Settings } from '../inputs.js'
+import type { Logger } from '../core/logger.js'
+import type { RetentionEntry, RetentionReport, RunReport } from '../report/report.js'
 import { decideRetention, describeDecision, type RetentionDecision, toDelete } from './retention.js'
 
 export interface PruneDeps {

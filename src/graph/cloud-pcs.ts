@@ -1,11 +1,11 @@
 // Reads of Cloud PCs: a policy's list costs one request per page whatever the number of Cloud PCs,
 // so the roll-out reads by policy and fetches one by one only what no list holds.
 
-import { GraphError } from './errors.js'
+import { GraphError } from '../core/errors.js'
 import type { GraphClient } from './graph-client.js'
 import { canonicalId, checkList, checkRead, sameId } from './graph-shapes.js'
 import type { CloudPc } from './graph-types.js'
-import type { Logger } from './logger.js'
+import type { Logger } from '../core/logger.js'
 
 export const CLOUD_PCS_PATH = '/deviceManagement/virtualEndpoint/cloudPCs'
 export const CLOUD_PC_SELECT =

@@ -2,7 +2,7 @@
 // for, each field it reads has the type Microsoft declares, and it is the entity that was asked for.
 // Pure: values in, a checked value or an error naming the field out.
 
-import { ActionError } from './errors.js'
+import { ActionError } from '../core/errors.js'
 
 /** The JSON kinds a declared property can take; an enum member is a string, a complex type an object. */
 export type FieldKind = 'string' | 'number' | 'boolean' | 'object' | 'array'

@@ -2,18 +2,18 @@
 // the previous one is seen finished; the roll-out stops when failures exceed what the user
 // tolerates or a wave outlasts its time-out, so a bad image reaches as few users as asked.
 
-import type { Clock } from './clock.js'
-import { cloudPcPath, idKey, readCloudPc, readCloudPcs } from './cloud-pcs.js'
-import { formatDuration } from './duration.js'
-import { CancelledError, DeadlineError, GraphError, messageOf, UnsettledError } from './errors.js'
-import type { GraphClient } from './graph-client.js'
-import type { CloudPc } from './graph-types.js'
-import type { Settings } from './inputs.js'
-import type { Logger } from './logger.js'
+import type { Clock } from '../core/clock.js'
+import { cloudPcPath, idKey, readCloudPc, readCloudPcs } from '../graph/cloud-pcs.js'
+import { formatDuration } from '../core/duration.js'
+import { CancelledError, DeadlineError, GraphError, messageOf, UnsettledError } from '../core/errors.js'
+import type { GraphClient } from '../graph/graph-client.js'
+import type { CloudPc } from '../graph/graph-types.js'
+import type { Settings } from '../inputs.js'
+import type { Logger } from '../core/logger.js'
 import { observeRebuild, reprovisionStarted } from './rebuild.js'
-import type { CloudPcResult, RunReport, WaveReport } from './report.js'
-import { settleWrite } from './settle.js'
-import { staleGraceMs } from './wait.js'
+import type { CloudPcResult, RunReport, WaveReport } from '../report/report.js'
+import { settleWrite } from '../http/settle.js'
+import { staleGraceMs } from '../publish/wait.js'
 import { isReprovisionable, type Wave, withholdsLaterWaves } from './waves.js'
 
 /** Requests in flight at once; the requester's rate gate and Retry-After handling pace them further. */

@@ -1,13 +1,13 @@
 // Waits for the service to finish uploading and validating the image: temporary states keep the
 // loop going, final states end it, a retryable failure asks the service to upload again.
 
-import type { Clock } from './clock.js'
-import { formatDuration } from './duration.js'
-import { DeadlineError, type GraphError, isRefusal } from './errors.js'
+import type { Clock } from '../core/clock.js'
+import { formatDuration } from '../core/duration.js'
+import { DeadlineError, type GraphError, isRefusal } from '../core/errors.js'
 import { type ErrorCodeInfo, explainErrorCode, isRetryableErrorCode } from './error-codes.js'
-import type { RequestIds } from './graph-client.js'
-import { type DeviceImage, parseImageStatus } from './graph-types.js'
-import type { Logger } from './logger.js'
+import type { RequestIds } from '../graph/graph-client.js'
+import { type DeviceImage, parseImageStatus } from '../graph/graph-types.js'
+import type { Logger } from '../core/logger.js'
 
 export type WaitStep =
   | { kind: 'ready' }

@@ -2,9 +2,9 @@
 // Only older versions of this displayName that no provisioning policy uses are ever deleted; the
 // published image, anything not older than it and the newest `keepVersions` versions stay.
 
-import { sameId } from './graph-shapes.js'
-import type { DeviceImage } from './graph-types.js'
-import { IMAGE_LIMIT, type ProvisioningPolicy, usesImage } from './images.js'
+import { sameId } from '../graph/graph-shapes.js'
+import type { DeviceImage } from '../graph/graph-types.js'
+import { IMAGE_LIMIT, type ProvisioningPolicy, usesImage } from '../graph/images.js'
 
 /** major, minor, patch */
 export type Version = readonly [number, number, number]

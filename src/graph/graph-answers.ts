@@ -1,10 +1,10 @@
 // What a Graph answer means: a result, a failure the retry policy weighs, or the error the user
 // sees. Pure: an exchange in, a verdict out.
 
-import { ActionError, GraphError } from './errors.js'
-import { parseJson } from './json.js'
-import { type Exchange, header, type Tried } from './requester.js'
-import type { RequestKind } from './retry-policy.js'
+import { ActionError, GraphError } from '../core/errors.js'
+import { parseJson } from '../http/json.js'
+import { type Exchange, header, type Tried } from '../http/requester.js'
+import type { RequestKind } from '../http/retry-policy.js'
 
 export interface RequestIds {
   requestId?: string

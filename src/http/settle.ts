@@ -2,8 +2,8 @@
 // action is settled the same way: read the state, and send the write again only when the read shows
 // it did not take effect. One run therefore never acts twice where once was meant.
 
-import { isRefusal, OutcomeUnknownError, UnsettledError } from './errors.js'
-import type { Logger } from './logger.js'
+import { isRefusal, OutcomeUnknownError, UnsettledError } from '../core/errors.js'
+import type { Logger } from '../core/logger.js'
 
 /**
  * A write is sent at most three times, each repeat after a read showed the earlier one did not take

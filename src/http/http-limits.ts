@@ -1,4 +1,4 @@
-// The limits of the one HTTP path (src/requester.ts), in one place: how large each kind of answer
+// The limits of the one HTTP path (src/http/requester.ts), in one place: how large each kind of answer
 // may be, how long an exchange may take, and how much of a refused redirect is shown. An answer past
 // a limit is refused as malformed; an exchange past its time ends as a time-out.
 

@@ -1,10 +1,10 @@
 // Publishes the image: find what exists, decide, create/adopt/update/replace, then wait.
 // Everything learned goes into the report as soon as it is known.
 
-import type { Clock } from './clock.js'
-import { ActionError, CancelledError, GraphError, isRefusal } from './errors.js'
-import type { GraphClient } from './graph-client.js'
-import { type DeviceImage, parseImageStatus } from './graph-types.js'
+import type { Clock } from '../core/clock.js'
+import { ActionError, CancelledError, GraphError, isRefusal } from '../core/errors.js'
+import type { GraphClient } from '../graph/graph-client.js'
+import { type DeviceImage, parseImageStatus } from '../graph/graph-types.js'
 import { explainErrorCode } from './error-codes.js'
 import { imageHealthWarnings } from './image-health.js'
 import {
@@ -19,14 +19,14 @@ import {
   requestUploadRetry,
   updateImageSource,
   usesImage
-} from './images.js'
-import { isGallerySource, type Settings } from './inputs.js'
-import type { Logger } from './logger.js'
+} from '../graph/images.js'
+import { isGallerySource, type Settings } from '../inputs.js'
+import type { Logger } from '../core/logger.js'
 import { type Plan, planImage, tenantFullMessage } from './plan.js'
-import { makeRoom } from './prune.js'
-import { planRoom, type RetentionDecision } from './retention.js'
-import type { PublishResult, RunReport } from './report.js'
-import { formatDuration } from './duration.js'
+import { makeRoom } from '../retention/prune.js'
+import { planRoom, type RetentionDecision } from '../retention/retention.js'
+import type { PublishResult, RunReport } from '../report/report.js'
+import { formatDuration } from '../core/duration.js'
 import { decideStep, type FailedWait, type ImageRead, waitForImage } from './wait.js'
 
 type ImageKey = { displayName: string; version: string; sourceImageResourceId: string }

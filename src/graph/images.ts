@@ -1,13 +1,13 @@
 // Graph calls on device images, each safe against a lost answer: a write whose outcome is unknown
 // is followed by a read that decides, never by a blind repeat.
 
-import { ActionError, GraphError, OutcomeUnknownError } from './errors.js'
+import { ActionError, GraphError, OutcomeUnknownError } from '../core/errors.js'
 import type { GraphClient } from './graph-client.js'
 import { checkEntity, checkList, checkRead, sameId } from './graph-shapes.js'
 import { type DeviceImage, type ImageCreateBody, type ImageSourcePatch, parseImageStatus } from './graph-types.js'
-import type { Logger } from './logger.js'
-import { type Settled, settleWrite } from './settle.js'
-import { type ImageRead, isStaleFailure } from './wait.js'
+import type { Logger } from '../core/logger.js'
+import { type Settled, settleWrite } from '../http/settle.js'
+import { type ImageRead, isStaleFailure } from '../publish/wait.js'
 
 const IMAGES_PATH = '/deviceManagement/virtualEndpoint/deviceImages'
 export const POLICIES_PATH = '/deviceManagement/virtualEndpoint/provisioningPolicies'

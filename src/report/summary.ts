@@ -6,10 +6,10 @@
 
 import { EOL } from 'node:os'
 import type * as core from '@actions/core'
-import { parseImageStatus } from './graph-types.js'
+import { parseImageStatus } from '../graph/graph-types.js'
 import type { CloudPcOutcome, CloudPcResult, RunReport, TimelineEvent, WaveReport } from './report.js'
-import { formatDuration } from './duration.js'
-import { errorText, htmlText, mermaidLabel } from './untrusted-text.js'
+import { formatDuration } from '../core/duration.js'
+import { errorText, htmlText, mermaidLabel } from '../core/untrusted-text.js'
 
 export interface RunLinks {
   runUrl?: string

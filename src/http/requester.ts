@@ -1,14 +1,14 @@
 // The one retry path: every HTTP request the action makes (Graph, Azure Resource Manager and the
 // token endpoint alike) is sent here, held by the rate gate of its host, raced against cancellation,
 // and repeated as the retry policy decides, never past its deadline. Each exchange is bounded by the
-// limits of src/http-limits.ts, and no request follows a redirect.
+// limits of src/http/http-limits.ts, and no request follows a redirect.
 
 import { type ClientRequest, request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http'
 import { request as httpsRequest } from 'node:https'
 import { HttpClient } from '@actions/http-client'
-import type { Clock } from './clock.js'
-import { formatDuration } from './duration.js'
-import { CancelledError, DeadlineError, messageOf, OutcomeUnknownError, ThrottledError } from './errors.js'
+import type { Clock } from '../core/clock.js'
+import { formatDuration } from '../core/duration.js'
+import { CancelledError, DeadlineError, messageOf, OutcomeUnknownError, ThrottledError } from '../core/errors.js'
 import {
   ANSWER_LABELS,
   ANSWER_MAX_BYTES,
@@ -19,7 +19,7 @@ import {
   LAST_ATTEMPT_MAX_MS,
   LOCATION_SHOWN_CHARS
 } from './http-limits.js'
-import type { Logger } from './logger.js'
+import type { Logger } from '../core/logger.js'
 import { RateGate } from './rate-gate.js'
 import {
   type Attempt,
@@ -31,7 +31,7 @@ import {
   type RequestKind,
   type RetryOptions
 } from './retry-policy.js'
-import { USER_AGENT } from './version.js'
+import { USER_AGENT } from '../version.js'
 
 export type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE'
 
