@@ -1,15 +1,8 @@
 import { describe, expect, it } from '@jest/globals'
 import { DeadlineError, GraphError, OutcomeUnknownError, ThrottledError } from '../src/core/errors.js'
 import type { DeviceImage } from '../src/graph/graph-types.js'
-import {
-  decideStep,
-  isStaleFailure,
-  type StepContext,
-  staleGraceMs,
-  waitForImage,
-  type WaitOptions,
-  type WaitState
-} from '../src/publish/wait.js'
+import { isStaleFailure, staleGraceMs } from '../src/graph/read-lag.js'
+import { decideStep, type StepContext, waitForImage, type WaitOptions, type WaitState } from '../src/publish/wait.js'
 import { FakeClock } from './helpers/fake-clock.js'
 import { RecordingLogger } from './helpers/recording-logger.js'
 

@@ -7,7 +7,8 @@ import { checkEntity, checkList, checkRead, sameId } from './graph-shapes.js'
 import { type DeviceImage, type ImageCreateBody, type ImageSourcePatch, parseImageStatus } from './graph-types.js'
 import type { Logger } from '../core/logger.js'
 import { type Settled, settleWrite } from '../http/settle.js'
-import { type ImageRead, isStaleFailure } from '../publish/wait.js'
+import { isStaleFailure } from './read-lag.js'
+import type { RequestIds } from './graph-answers.js'
 
 const IMAGES_PATH = '/deviceManagement/virtualEndpoint/deviceImages'
 export const POLICIES_PATH = '/deviceManagement/virtualEndpoint/provisioningPolicies'
@@ -59,6 +60,12 @@ export async function readImage(client: GraphClient, id: string, deadline?: numb
   const path = `${IMAGES_PATH}/${encodeURIComponent(id)}`
   const response = await client.get<unknown>(path, deadline)
   return { image: checkedImage(response.body, id, `GET ${path}`), ids: response.ids }
+}
+
+export interface ImageRead {
+  image: DeviceImage
+  /** The identifiers of the read, when it came from a request of its own. */
+  ids?: RequestIds
 }
 
 export type CreateOutcome = { kind: 'created' | 'adopted'; image: DeviceImage } | { kind: 'conflict'; error: GraphError }

@@ -18,7 +18,8 @@ import {
   readImage,
   requestUploadRetry,
   updateImageSource,
-  usesImage
+  usesImage,
+  type ImageRead
 } from '../graph/images.js'
 import { isGallerySource, type Settings } from '../inputs.js'
 import type { Logger } from '../core/logger.js'
@@ -27,7 +28,7 @@ import { makeRoom } from '../retention/prune.js'
 import { planRoom, type RetentionDecision } from '../retention/retention.js'
 import type { PublishResult, RunReport } from '../report/report.js'
 import { formatDuration } from '../core/duration.js'
-import { decideStep, type FailedWait, type ImageRead, waitForImage } from './wait.js'
+import { decideStep, type FailedWait, waitForImage } from './wait.js'
 
 type ImageKey = { displayName: string; version: string; sourceImageResourceId: string }
 

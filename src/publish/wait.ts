@@ -7,6 +7,8 @@ import { DeadlineError, type GraphError, isRefusal } from '../core/errors.js'
 import { type ErrorCodeInfo, explainErrorCode, isRetryableErrorCode } from './error-codes.js'
 import type { RequestIds } from '../graph/graph-client.js'
 import { type DeviceImage, parseImageStatus } from '../graph/graph-types.js'
+import type { ImageRead } from '../graph/images.js'
+import { isStaleFailure, staleGraceMs } from '../graph/read-lag.js'
 import type { Logger } from '../core/logger.js'
 
 export type WaitStep =
@@ -39,19 +41,6 @@ export interface StepContext {
   now: number
 }
 
-/**
- * A failed read that is not later than the failure a retry was asked for shows the state from before
- * the retry. Only the service's own timestamps are compared: the runner's clock may differ. A read
- * without a timestamp cannot show that it is newer, so it counts as stale too.
- */
-export function isStaleFailure(
-  image: Pick<DeviceImage, 'status' | 'lastModifiedDateTime'>,
-  baseline: string | null | undefined
-): boolean {
-  if (parseImageStatus(image.status) !== 'failed') return false
-  return !(Date.parse(image.lastModifiedDateTime ?? '') > Date.parse(baseline ?? ''))
-}
-
 /** What to do with the image as last read. */
 export function decideStep(
   image: Pick<DeviceImage, 'status' | 'errorCode' | 'lastModifiedDateTime'>,
@@ -79,20 +68,6 @@ export function decideStep(
       // A status added after this version: the image is not known to be ready, so keep waiting.
       return { kind: 'pending', unrecognised: String(image.status) }
   }
-}
-
-/** Nothing documents how soon a read shows a retry; this long a read may still show the failure from before it. */
-const STALE_GRACE_MIN_MS = 5 * 60_000
-const STALE_GRACE_POLLS = 5
-
-export function staleGraceMs(pollIntervalMs: number): number {
-  return Math.max(STALE_GRACE_MIN_MS, STALE_GRACE_POLLS * pollIntervalMs)
-}
-
-export interface ImageRead {
-  image: DeviceImage
-  /** The identifiers of the read, when it came from a request of its own. */
-  ids?: RequestIds
 }
 
 export type FailedWait = {

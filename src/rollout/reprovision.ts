@@ -13,7 +13,7 @@ import type { Logger } from '../core/logger.js'
 import { observeRebuild, reprovisionStarted } from './rebuild.js'
 import type { CloudPcResult, RunReport, WaveReport } from '../report/report.js'
 import { settleWrite } from '../http/settle.js'
-import { staleGraceMs } from '../publish/wait.js'
+import { staleGraceMs } from '../graph/read-lag.js'
 import { isReprovisionable, type Wave, withholdsLaterWaves } from './waves.js'
 
 /** Requests in flight at once; the requester's rate gate and Retry-After handling pace them further. */
