@@ -164,6 +164,22 @@ describe('onExisting', () => {
     expect(r.logger.of('notice')[0].message).toMatch(/asked for, not seen to succeed/)
   })
 
+  it('update: a PATCH refused for lack of permission gets the permission hint, not the onExisting remedy', async () => {
+    const e = await start(failedOther, {
+      knobs: { imagePatch: 'accept200' },
+      faults: [{ method: 'PATCH', path: /\/deviceImages\/[^/]+$/, fault: { kind: 'status', status: 403, code: 'Forbidden' } }]
+    })
+    const r = await runInProcess(baseInputs(e, { onExisting: 'update' }))
+    expect(r.code).toBe(1)
+    expect(writes(e)).toEqual(['PATCH deviceImages.update'])
+    const [error] = r.logger.of('error')
+    expect(error.message).toContain('HTTP 403')
+    expect(error.message).toContain('CloudPC.ReadWrite.All')
+    expect(error.message).not.toMatch(/onExisting/)
+    expect(r.report.failure?.message).toBe(error.message)
+    expect(e.images()[0].sourceImageResourceId).toBe(OTHER_SOURCE)
+  })
+
   it.each([405, 400] as const)(
     'update: a PATCH rejected with %i fails with the service error and suggests replace or a new version',
     async status => {

@@ -6,7 +6,7 @@ import * as core from '@actions/core'
 import { ArmClient } from './http/arm-client.js'
 import { type Clock, systemClock } from './core/clock.js'
 import { type AzResult, createTokenProvider, unsafeAzArgument } from './http/credentials.js'
-import { accessHint, ActionError, CancelledError, GraphError } from './core/errors.js'
+import { ActionError, CancelledError } from './core/errors.js'
 import { GraphClient } from './graph/graph-client.js'
 import { parseImageStatus } from './graph/graph-types.js'
 import { parseInputs, type Settings } from './inputs.js'
@@ -166,11 +166,7 @@ function cancelledFailure(report: RunReport): { title: string; message: string }
 }
 
 function toFailure(error: unknown): { title: string; message: string } {
-  if (error instanceof GraphError) {
-    const hint = accessHint(error)
-    return { title: error.title, message: hint ? `${error.message} ${hint}` : error.message }
-  }
-  if (error instanceof ActionError) return { title: error.title, message: error.message }
+  if (error instanceof ActionError) return error.failure
   const message = error instanceof Error ? (error.stack ?? error.message) : String(error)
   return { title: 'Unexpected error', message: `The action failed unexpectedly: ${message}` }
 }

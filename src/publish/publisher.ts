@@ -2,7 +2,7 @@
 // Everything learned goes into the report as soon as it is known.
 
 import type { Clock } from '../core/clock.js'
-import { ActionError, CancelledError, GraphError, isRefusal } from '../core/errors.js'
+import { ActionError, CancelledError, isNotFound, isRefusal } from '../core/errors.js'
 import type { GraphClient } from '../graph/graph-client.js'
 import { type DeviceImage, parseImageStatus } from '../graph/graph-types.js'
 import { explainErrorCode } from './error-codes.js'
@@ -268,7 +268,7 @@ async function execute(
       try {
         read = await updateImageSource(client, plan.image.id, key.sourceImageResourceId, logger)
       } catch (error) {
-        if (error instanceof GraphError && error.status < 500)
+        if (isRefusal(error))
           throw new ActionError(
             'Image update refused',
             `The service refused to change the source of image ${plan.image.id}: ${error.message} The image is unchanged. Set onExisting to replace (delete and create anew) or publish a new version.`
@@ -303,7 +303,7 @@ async function readDuringWait(client: GraphClient, id: string, deadline: number)
   try {
     return await readImage(client, id, deadline)
   } catch (error) {
-    if (error instanceof GraphError && error.status === 404)
+    if (isNotFound(error))
       throw new ActionError(
         'Image deleted',
         `Image ${id} no longer exists: it was deleted while this run waited for it (${error.details.code}, request-id ${error.details.requestId ?? 'none'}). Run the workflow again to create it anew.`
@@ -351,14 +351,7 @@ async function createOnce(key: ImageKey, held: number, report: RunReport, deps: 
   try {
     outcome = await createImage(deps.client, key, deps.logger)
   } catch (error) {
-    if (
-      !(error instanceof GraphError) ||
-      error.status < 400 ||
-      error.status >= 500 ||
-      error.status === 401 ||
-      error.status === 403
-    )
-      throw error
+    if (!isRefusal(error)) throw error
     const gallery = isGallerySource(key.sourceImageResourceId)
       ? ' Azure Compute Gallery sources are in preview in Windows 365: if the service does not take them in this tenant yet, capture the image as a managed image.'
       : ''

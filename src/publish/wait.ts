@@ -3,7 +3,7 @@
 
 import type { Clock } from '../core/clock.js'
 import { formatDuration } from '../core/duration.js'
-import { DeadlineError, type GraphError, isRefusal } from '../core/errors.js'
+import { DeadlineError, isRefusal, type ServiceError } from '../core/errors.js'
 import { type ErrorCodeInfo, explainErrorCode, isRetryableErrorCode } from './error-codes.js'
 import type { RequestIds } from '../graph/graph-client.js'
 import { type DeviceImage, parseImageStatus } from '../graph/graph-types.js'
@@ -78,7 +78,7 @@ export type FailedWait = {
   ids?: RequestIds
   /** Why the wait ended on this failure. */
   reason: 'final' | 'retriesExhausted' | 'retryRefused' | 'retryNotSeen'
-  refusal?: GraphError
+  refusal?: ServiceError
 }
 
 export type WaitResult =

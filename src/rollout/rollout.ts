@@ -4,7 +4,7 @@
 
 import { idKey, listPoliciesCloudPcs, readCloudPc, readCloudPcs } from '../graph/cloud-pcs.js'
 import { formatDuration } from '../core/duration.js'
-import { ActionError, CancelledError, GraphError } from '../core/errors.js'
+import { ActionError, CancelledError, isNotFound } from '../core/errors.js'
 import type { GraphClient } from '../graph/graph-client.js'
 import { checkRead } from '../graph/graph-shapes.js'
 import type { CloudPc, DeviceImage, PolicyImagePatch } from '../graph/graph-types.js'
@@ -68,7 +68,7 @@ async function getAll<T>(ids: string[], input: string, what: string, read: (id: 
     try {
       found.push(await read(id))
     } catch (error) {
-      if (error instanceof GraphError && error.status === 404) unknown.push(id)
+      if (isNotFound(error)) unknown.push(id)
       else throw error
     }
   }
