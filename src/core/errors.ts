@@ -108,9 +108,13 @@ export class ThrottledError extends DeadlineError {
   }
 }
 
+/**
+ * The run was cancelled. `account` says what the cancellation left, in words true when it was
+ * thrown; the requester, which knows nothing of the run, throws one without.
+ */
 export class CancelledError extends ActionError {
-  constructor() {
-    super('Cancelled', 'The run was cancelled.')
+  constructor(readonly account?: string) {
+    super('Cancelled', account ?? 'The run was cancelled.')
     this.name = 'CancelledError'
   }
 }

@@ -26,7 +26,7 @@ import type { Logger } from '../core/logger.js'
 import { type Plan, planImage, tenantFullMessage } from './plan.js'
 import { makeRoom } from '../retention/prune.js'
 import { planRoom, type RetentionDecision } from '../retention/retention.js'
-import type { PublishResult, RunReport } from '../report/report.js'
+import type { Failure, PublishResult, RunReport } from '../report/report.js'
 import { formatDuration } from '../core/duration.js'
 import { decideStep, type FailedWait, waitForImage } from './wait.js'
 
@@ -232,12 +232,23 @@ function fail(report: RunReport, settings: Settings, failed: FailedWait, retries
     retryRefused: 'Upload retry refused',
     retryNotSeen: 'Upload retry not seen'
   }
-  report.failure = {
+  throw new UploadFailedError({
     title: titles[failed.reason],
     message: `${lead}${remedyApplies ? ` ${info.remedy}` : ''}${ids}`,
     errorCode: remedyApplies ? info : undefined
+  })
+}
+
+/** The upload failed: the failure names the service's code, whose remedy the summary shows apart. */
+export class UploadFailedError extends ActionError {
+  constructor(private readonly reported: Failure) {
+    super(reported.title, reported.message)
+    this.name = 'UploadFailedError'
   }
-  throw new ActionError(report.failure.title, report.failure.message)
+
+  override get failure(): Failure {
+    return this.reported
+  }
 }
 
 interface Executed {

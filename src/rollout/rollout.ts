@@ -204,13 +204,10 @@ export async function rollOut(
       `Reprovisioning ${total} Cloud PC${total === 1 ? '' : 's'} in ${plan.waves.length} wave${plan.waves.length === 1 ? '' : 's'}${plan.waves.length > 1 ? ` (${describeWaves(plan)})` : ''}, ${deps.concurrency ?? REPROVISION_CONCURRENCY} requests at a time${settings.reprovisionTimeoutMs === 0 ? '; not waiting for the rebuilds (reprovisionTimeoutMinutes: 0)' : ''}.`
     )
     end = await runWaves(settings, plan.waves, report, deps)
-    if (end.kind === 'cancelled') {
-      report.failure = {
-        title: 'Cancelled',
-        message: `The run was cancelled during the roll-out. ${rolloutCounts(report)}. ${namedProblems(report, settings)}Run again to reprovision the rest.`
-      }
-      throw new CancelledError()
-    }
+    if (end.kind === 'cancelled')
+      throw new CancelledError(
+        `The run was cancelled during the roll-out. ${rolloutCounts(report)}. ${namedProblems(report, settings)}Run again to reprovision the rest.`
+      )
   }
 
   const problems = namedProblems(report, settings, end)
