@@ -235,6 +235,46 @@ describe('onExisting', () => {
   })
 })
 
+describe('an upload another run restarts just before this run asks for its retry', () => {
+  // The service refuses the retry of an image whose upload runs (knob retryOnNonFailed): the read
+  // after the refusal shows the upload under way, under either wait setting.
+  const restartBeforeRetry = (e: Emulator, then?: (e: Emulator) => void) =>
+    e.before({ method: 'POST', path: /\/retryUpload$/ }, emu => {
+      emu.flip(IMAGE_ID, 'pending')
+      then?.(emu)
+    })
+
+  it('wait: false: ends submitted with the upload under way, exit 0', async () => {
+    const e = await start({ status: 'failed', errorCode: 'internalServerError' })
+    restartBeforeRetry(e)
+    const r = await runInProcess(baseInputs(e, { wait: 'false' }))
+    expect(r.logger.of('error')).toEqual([])
+    expect(r.code).toBe(0)
+    expect(writes(e)).toEqual(['POST deviceImages.retryUpload'])
+    expect(r.report.outcome).toBe('submitted')
+    expect(r.outputs).toMatchObject({ status: 'pending', imageId: IMAGE_ID, result: 'reused' })
+    expect(r.logger.of('notice').map(n => n.message)).toContainEqual(
+      expect.stringMatching(new RegExp(`image ${IMAGE_ID} is pending; the upload goes on in the service`))
+    )
+  })
+
+  it('wait: true: waits on the upload under way until it is ready', async () => {
+    const image = new RegExp(`/deviceImages/${IMAGE_ID}$`)
+    const e = await start({ status: 'failed', errorCode: 'internalServerError' })
+    // The read after the refusal shows it pending; the one after that, ready.
+    restartBeforeRetry(e, emu =>
+      emu.before({ method: 'GET', path: image }, () =>
+        emu.before({ method: 'GET', path: image }, () => emu.flip(IMAGE_ID, 'ready'))
+      )
+    )
+    const r = await runInProcess(baseInputs(e))
+    expect(r.logger.of('error')).toEqual([])
+    expect(r.code).toBe(0)
+    expect(writes(e)).toEqual(['POST deviceImages.retryUpload'])
+    expect(r.outputs).toMatchObject({ status: 'ready', result: 'reused' })
+  })
+})
+
 describe('the 20-image limit', () => {
   const full = (used: number[]): EmulatorOptions => ({
     images: Array.from({ length: 20 }, (_, i) => ({
