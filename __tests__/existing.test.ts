@@ -164,6 +164,22 @@ describe('onExisting', () => {
     expect(r.logger.of('notice')[0].message).toMatch(/asked for, not seen to succeed/)
   })
 
+  it('update: a PATCH refused for lack of permission gets the permission hint, not the onExisting remedy', async () => {
+    const e = await start(failedOther, {
+      knobs: { imagePatch: 'accept200' },
+      faults: [{ method: 'PATCH', path: /\/deviceImages\/[^/]+$/, fault: { kind: 'status', status: 403, code: 'Forbidden' } }]
+    })
+    const r = await runInProcess(baseInputs(e, { onExisting: 'update' }))
+    expect(r.code).toBe(1)
+    expect(writes(e)).toEqual(['PATCH deviceImages.update'])
+    const [error] = r.logger.of('error')
+    expect(error.message).toContain('HTTP 403')
+    expect(error.message).toContain('CloudPC.ReadWrite.All')
+    expect(error.message).not.toMatch(/onExisting/)
+    expect(r.report.failure?.message).toBe(error.message)
+    expect(e.images()[0].sourceImageResourceId).toBe(OTHER_SOURCE)
+  })
+
   it.each([405, 400] as const)(
     'update: a PATCH rejected with %i fails with the service error and suggests replace or a new version',
     async status => {
@@ -216,6 +232,46 @@ describe('onExisting', () => {
     expect(writes(e)).toEqual([])
     expect(r.logger.of('error')[0]).toMatchObject({ title: 'Image already exists', message: expect.stringContaining(IMAGE_ID) })
     expect(r.outputs.imageId).toBe(IMAGE_ID)
+  })
+})
+
+describe('an upload another run restarts just before this run asks for its retry', () => {
+  // The service refuses the retry of an image whose upload runs (knob retryOnNonFailed): the read
+  // after the refusal shows the upload under way, under either wait setting.
+  const restartBeforeRetry = (e: Emulator, then?: (e: Emulator) => void) =>
+    e.before({ method: 'POST', path: /\/retryUpload$/ }, emu => {
+      emu.flip(IMAGE_ID, 'pending')
+      then?.(emu)
+    })
+
+  it('wait: false: ends submitted with the upload under way, exit 0', async () => {
+    const e = await start({ status: 'failed', errorCode: 'internalServerError' })
+    restartBeforeRetry(e)
+    const r = await runInProcess(baseInputs(e, { wait: 'false' }))
+    expect(r.logger.of('error')).toEqual([])
+    expect(r.code).toBe(0)
+    expect(writes(e)).toEqual(['POST deviceImages.retryUpload'])
+    expect(r.report.outcome).toBe('submitted')
+    expect(r.outputs).toMatchObject({ status: 'pending', imageId: IMAGE_ID, result: 'reused' })
+    expect(r.logger.of('notice').map(n => n.message)).toContainEqual(
+      expect.stringMatching(new RegExp(`image ${IMAGE_ID} is pending; the upload goes on in the service`))
+    )
+  })
+
+  it('wait: true: waits on the upload under way until it is ready', async () => {
+    const image = new RegExp(`/deviceImages/${IMAGE_ID}$`)
+    const e = await start({ status: 'failed', errorCode: 'internalServerError' })
+    // The read after the refusal shows it pending; the one after that, ready.
+    restartBeforeRetry(e, emu =>
+      emu.before({ method: 'GET', path: image }, () =>
+        emu.before({ method: 'GET', path: image }, () => emu.flip(IMAGE_ID, 'ready'))
+      )
+    )
+    const r = await runInProcess(baseInputs(e))
+    expect(r.logger.of('error')).toEqual([])
+    expect(r.code).toBe(0)
+    expect(writes(e)).toEqual(['POST deviceImages.retryUpload'])
+    expect(r.outputs).toMatchObject({ status: 'ready', result: 'reused' })
   })
 })
 

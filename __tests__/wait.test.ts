@@ -2,7 +2,15 @@ import { describe, expect, it } from '@jest/globals'
 import { DeadlineError, GraphError, OutcomeUnknownError, ThrottledError } from '../src/core/errors.js'
 import type { DeviceImage } from '../src/graph/graph-types.js'
 import { isStaleFailure, staleGraceMs } from '../src/graph/read-lag.js'
-import { decideStep, type StepContext, waitForImage, type WaitOptions, type WaitState } from '../src/publish/wait.js'
+import {
+  decideStep,
+  firstRetryState,
+  type RetryStart,
+  type StepContext,
+  uploadStep,
+  waitForImage,
+  type WaitOptions
+} from '../src/publish/wait.js'
 import { FakeClock } from './helpers/fake-clock.js'
 import { RecordingLogger } from './helpers/recording-logger.js'
 
@@ -126,11 +134,11 @@ function harness(statuses: Scripted[], options: Partial<WaitOptions> = {}, retry
   const events: string[] = []
   const opts: WaitOptions = { pollIntervalMs: 60_000, timeoutMs: 30 * 60_000, maxUploadRetries: 2, ...options }
   const start = clock.now()
-  const go = (initial: DeviceImage, state: Partial<WaitState> = {}) =>
+  const go = (initial: DeviceImage, retryStart: Partial<RetryStart> = {}) =>
     waitForImage(
       { image: { ...initial, lastModifiedDateTime: stamp } },
       opts,
-      { retriesUsed: 0, failedBeforeRun: false, ...state },
+      { failedBeforeRun: false, ...retryStart },
       {
         clock,
         logger,
@@ -181,10 +189,10 @@ describe('waitForImage under a fake clock', () => {
     expect(h.events).toEqual(['pending', 'failed', 'pending', 'ready'])
   })
 
-  it('stops retrying after maxUploadRetries', async () => {
+  it('stops retrying after maxUploadRetries, and says how many it used', async () => {
     const h = harness([['failed', 'internalServerError']], { maxUploadRetries: 2 })
     const result = await h.go(image('pending'))
-    expect(result).toMatchObject({ kind: 'failed', reason: 'retriesExhausted' })
+    expect(result).toMatchObject({ kind: 'failed', reason: 'retriesExhausted', retriesUsed: 2 })
     expect(h.retries).toHaveLength(2)
   })
 
@@ -403,5 +411,76 @@ describe('waitForImage under a fake clock', () => {
     })
     const result = await h.go(image('failed', 'internalServerError'))
     expect(result).toMatchObject({ kind: 'timedOut', cause: expect.stringMatching(/HTTP 503/) })
+  })
+})
+
+describe('uploadStep: one step of the upload, the whole of it with wait: false', () => {
+  const options = { maxUploadRetries: 2, pollIntervalMs: 60_000 }
+  const refused = new GraphError({
+    method: 'POST',
+    path: '/deviceManagement/virtualEndpoint/deviceImages/img-1/retryUpload',
+    status: 400,
+    code: 'BadRequest',
+    message: 'Only an image whose upload failed can be retried.'
+  })
+  const deps = (reads: DeviceImage[], retry: () => Promise<string> = async () => 'retryUpload') => {
+    const seen: string[] = []
+    return {
+      seen,
+      clock: new FakeClock(),
+      logger: new RecordingLogger(),
+      read: async () => ({ image: reads.shift()!, ids: { requestId: 'after', clientRequestId: 'client-after' } }),
+      retryUpload: retry,
+      onSeen: ({ image }: { image: DeviceImage }) => void seen.push(String(image.status))
+    }
+  }
+
+  it('a retry refused because an upload already runs is under way, with the image as read after the refusal', async () => {
+    const d = deps([image('pending')], async () => {
+      throw refused
+    })
+    const step = await uploadStep(
+      { image: image('failed', 'internalServerError') },
+      firstRetryState({ failedBeforeRun: true }),
+      options,
+      d
+    )
+    expect(step).toMatchObject({ kind: 'going', retried: false, read: { image: { status: 'pending' } } })
+    expect(d.seen).toEqual(['failed', 'pending'])
+    expect(d.logger.of('info').map(l => l.message)).toContainEqual(expect.stringContaining('an upload is already under way'))
+  })
+
+  it('a refused retry on an image still failed ends the upload, with the read that saw it', async () => {
+    const d = deps([image('failed', 'internalServerError')], async () => {
+      throw refused
+    })
+    const step = await uploadStep(
+      { image: image('failed', 'internalServerError') },
+      firstRetryState({ failedBeforeRun: false }),
+      options,
+      d
+    )
+    expect(step).toMatchObject({
+      kind: 'ended',
+      end: { kind: 'failed', reason: 'retryRefused', ids: { requestId: 'after' }, retriesUsed: 0 }
+    })
+  })
+
+  it('returns the next state and leaves the one it was given as it was', async () => {
+    const given = firstRetryState({ failedBeforeRun: true })
+    const before = structuredClone(given)
+    const step = await uploadStep({ image: image('failed', 'sourceImageNotGeneralized') }, given, options, deps([]))
+    expect(given).toEqual(before)
+    expect(step).toMatchObject({ kind: 'going', retried: true, state: { retriesUsed: 1, forceRetry: false, freeRetry: false } })
+  })
+
+  it('does not count the upload of a new source', async () => {
+    const step = await uploadStep(
+      { image: image('failed', 'sourceImageNotGeneralized') },
+      firstRetryState({ failedBeforeRun: false, uploadNewSource: true }),
+      { ...options, maxUploadRetries: 0 },
+      deps([])
+    )
+    expect(step).toMatchObject({ kind: 'going', retried: true, state: { retriesUsed: 0, freeRetry: false } })
   })
 })

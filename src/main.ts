@@ -6,7 +6,7 @@ import * as core from '@actions/core'
 import { ArmClient } from './http/arm-client.js'
 import { type Clock, systemClock } from './core/clock.js'
 import { type AzResult, createTokenProvider, unsafeAzArgument } from './http/credentials.js'
-import { accessHint, ActionError, CancelledError, GraphError } from './core/errors.js'
+import { ActionError, CancelledError } from './core/errors.js'
 import { GraphClient } from './graph/graph-client.js'
 import { parseImageStatus } from './graph/graph-types.js'
 import { parseInputs, type Settings } from './inputs.js'
@@ -14,9 +14,9 @@ import { runPreflight } from './preflight/preflight.js'
 import { coreLogger, type Logger } from './core/logger.js'
 import { outputsOf } from './report/outputs.js'
 import { applyRetention } from './retention/prune.js'
-import { publishImage } from './publish/publisher.js'
+import { publishImage, UploadFailedError } from './publish/publisher.js'
 import { Requester } from './http/requester.js'
-import { newReport, type RunReport } from './report/report.js'
+import { type Failure, newReport, type RunReport } from './report/report.js'
 import { checkRolloutTargets, planRollout, rollOut } from './rollout/rollout.js'
 import type { RetryOptions } from './http/retry-policy.js'
 import { buildSummary, type RunLinks } from './report/summary.js'
@@ -119,11 +119,8 @@ export async function run(overrides: Partial<RunDependencies> = {}): Promise<num
       await logger.group('Retention', () => applyRetention(settings, report, { client, logger, signal: deps.signal }))
     return 0
   } catch (error) {
-    if (error instanceof CancelledError) {
-      report.outcome = 'cancelled'
-      report.failure ??= cancelledFailure(report)
-    }
-    report.failure ??= toFailure(error)
+    if (error instanceof CancelledError) report.outcome = 'cancelled'
+    report.failure = failureOf(error, report)
     report.outcome ??= 'failed'
     if (report.retention && !report.retention.ran)
       report.retention.notRun ??=
@@ -149,8 +146,25 @@ export async function run(overrides: Partial<RunDependencies> = {}): Promise<num
   }
 }
 
-/** What a cancellation left, in words true at that moment; the roll-out writes its own. */
-function cancelledFailure(report: RunReport): { title: string; message: string } {
+/**
+ * What the run reports for the error that ended it: the error's own failure. Total, whatever was
+ * thrown: a value with no prototype has no toString for String() to call.
+ */
+function failureOf(error: unknown, report: RunReport): Failure {
+  try {
+    if (error instanceof CancelledError && error.account === undefined) return cancelledFailure(report)
+    if (error instanceof UploadFailedError) return error.failure
+    if (error instanceof ActionError) return error.failure
+    const message = error instanceof Error && error.stack ? error.stack : errorText(error)
+    return { title: 'Unexpected error', message: `The action failed unexpectedly: ${message}` }
+  } catch {
+    // A value whose prototype or stack getter throws.
+    return { title: 'Unexpected error', message: `The action failed unexpectedly: ${errorText(error)}` }
+  }
+}
+
+/** What a cancellation thrown without an account of its own left, in words true at that moment. */
+function cancelledFailure(report: RunReport): Failure {
   const image = report.image
   if (!image) return { title: 'Cancelled', message: 'The run was cancelled before an image was created.' }
   const status = parseImageStatus(image.status)
@@ -163,16 +177,6 @@ function cancelledFailure(report: RunReport): { title: string; message: string }
     title: 'Cancelled',
     message: `The run was cancelled. Image ${image.id} was ${String(image.status)}; the upload goes on in the service: run again with the same inputs to wait on it.`
   }
-}
-
-function toFailure(error: unknown): { title: string; message: string } {
-  if (error instanceof GraphError) {
-    const hint = accessHint(error)
-    return { title: error.title, message: hint ? `${error.message} ${hint}` : error.message }
-  }
-  if (error instanceof ActionError) return { title: error.title, message: error.message }
-  const message = error instanceof Error ? (error.stack ?? error.message) : String(error)
-  return { title: 'Unexpected error', message: `The action failed unexpectedly: ${message}` }
 }
 
 function reportInputErrors(errors: { input: string; message: string }[], logger: Logger): void {

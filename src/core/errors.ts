@@ -3,6 +3,12 @@
 
 import { formatDuration } from './duration.js'
 
+/** What the run reports when it ends on an error: the annotation's title and message. */
+export interface FailureText {
+  title: string
+  message: string
+}
+
 export class ActionError extends Error {
   constructor(
     readonly title: string,
@@ -10,6 +16,11 @@ export class ActionError extends Error {
   ) {
     super(message)
     this.name = 'ActionError'
+  }
+
+  /** What the run reports when it ends on this error. */
+  get failure(): FailureText {
+    return { title: this.title, message: this.message }
   }
 }
 
@@ -40,6 +51,12 @@ export class GraphError extends ActionError {
   hasCode(code: string): boolean {
     const want = code.toLowerCase()
     return this.details.code.toLowerCase() === want || this.details.innerCode?.toLowerCase() === want
+  }
+
+  /** A refusal for the caller's access says what to grant, wherever the error is reported. */
+  override get failure(): FailureText {
+    const hint = accessHint(this)
+    return { title: this.title, message: hint ? `${this.message} ${hint}` : this.message }
   }
 }
 
@@ -91,9 +108,13 @@ export class ThrottledError extends DeadlineError {
   }
 }
 
+/**
+ * The run was cancelled. `account` says what the cancellation left, in words true when it was
+ * thrown; the requester, which knows nothing of the run, throws one without.
+ */
 export class CancelledError extends ActionError {
-  constructor() {
-    super('Cancelled', 'The run was cancelled.')
+  constructor(readonly account?: string) {
+    super('Cancelled', account ?? 'The run was cancelled.')
     this.name = 'CancelledError'
   }
 }
@@ -133,17 +154,51 @@ export class ArmError extends ActionError {
   }
 }
 
-/** A 4xx answer: the service refused the request and did not act on it. */
-export function isRefusal(error: unknown): error is GraphError {
-  return error instanceof GraphError && error.status >= 400 && error.status < 500
+/** An error answer from one of the services the action calls. */
+export type ServiceError = GraphError | ArmError
+
+function statusOf(error: unknown): number | undefined {
+  return error instanceof GraphError || error instanceof ArmError ? error.status : undefined
 }
 
+// The guards narrow to the status they test (a brand for a range), so that `false` leaves a
+// GraphError a GraphError rather than narrowing it away.
+declare const refused: unique symbol
+/** A ServiceError that isRefusal has seen to be a refusal of the request. */
+export type Refusal = ServiceError & { readonly [refused]: true }
+
+/** 404: the service answered that the resource does not exist (deleted, or never there). */
+export function isNotFound(error: unknown): error is ServiceError & { readonly status: 404 } {
+  return statusOf(error) === 404
+}
+
+/**
+ * 401 or 403: the service refused the caller (its token or its permissions), which says nothing of
+ * the request itself; what to do is about access, never about the image.
+ */
+export function isAuthRefusal(error: unknown): error is ServiceError & { readonly status: 401 | 403 } {
+  const status = statusOf(error)
+  return status === 401 || status === 403
+}
+
+/**
+ * Any other 4xx: the service answered deliberately that it will not do this request, and did not
+ * act on it. A refusal of the caller's access is not one (see isAuthRefusal): it is never taken as
+ * a verdict on the request.
+ */
+export function isRefusal(error: unknown): error is Refusal {
+  const status = statusOf(error)
+  return status !== undefined && status >= 400 && status < 500 && !isAuthRefusal(error)
+}
+
+/** What an error says; for an ActionError what the run would report, so a permission problem keeps its hint. */
 export function messageOf(error: unknown): string {
+  if (error instanceof ActionError) return error.failure.message
   return error instanceof Error ? error.message : String(error)
 }
 
 /** What the user can do about a Graph refusal that is about access rather than the image. */
-export function accessHint(error: GraphError): string | undefined {
+function accessHint(error: GraphError): string | undefined {
   if (error.status === 401)
     return 'Microsoft Graph refused the token: check that it was issued for this cloud (graphEndpoint) and has not expired.'
   if (error.status === 403) {

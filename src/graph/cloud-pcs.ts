@@ -1,7 +1,7 @@
 // Reads of Cloud PCs: a policy's list costs one request per page whatever the number of Cloud PCs,
 // so the roll-out reads by policy and fetches one by one only what no list holds.
 
-import { GraphError } from '../core/errors.js'
+import { isNotFound } from '../core/errors.js'
 import type { GraphClient } from './graph-client.js'
 import { canonicalId, checkList, checkRead, sameId } from './graph-shapes.js'
 import type { CloudPc } from './graph-types.js'
@@ -73,7 +73,7 @@ export async function readCloudPcs(
     try {
       found.set(idKey(pc.id), await readCloudPc(client, pc.id, deadline))
     } catch (error) {
-      if (error instanceof GraphError && error.status === 404) found.set(idKey(pc.id), null)
+      if (isNotFound(error)) found.set(idKey(pc.id), null)
       else throw error
     }
   }

@@ -1,7 +1,7 @@
 // Graph calls on device images, each safe against a lost answer: a write whose outcome is unknown
 // is followed by a read that decides, never by a blind repeat.
 
-import { ActionError, GraphError, OutcomeUnknownError } from '../core/errors.js'
+import { ActionError, GraphError, isNotFound, OutcomeUnknownError } from '../core/errors.js'
 import type { GraphClient } from './graph-client.js'
 import { checkEntity, checkList, checkRead, sameId } from './graph-shapes.js'
 import { type DeviceImage, type ImageCreateBody, type ImageSourcePatch, parseImageStatus } from './graph-types.js'
@@ -138,7 +138,7 @@ export type RetryRoute = 'retryUpload' | 'reupload'
  */
 export function isUnknownAction(error: unknown): boolean {
   if (!(error instanceof GraphError)) return false
-  if (error.status === 404 || error.status === 405) return true
+  if (isNotFound(error) || error.status === 405) return true
   return error.status === 400 && /not found for the segment|segment .*not found|resource not found/i.test(error.details.message)
 }
 
@@ -210,7 +210,7 @@ export async function deleteImage(client: GraphClient, id: string, logger: Logge
         await client.request({ method: 'DELETE', path: `${IMAGES_PATH}/${encodeURIComponent(id)}` })
       } catch (error) {
         // Already gone: what the delete was for.
-        if (!(error instanceof GraphError && error.status === 404)) throw error
+        if (!isNotFound(error)) throw error
       }
     },
     check: async () =>

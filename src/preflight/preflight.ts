@@ -4,7 +4,7 @@
 
 import { type ArmClient, ArmUnreachableError, GALLERY_API_VERSION, MANAGED_IMAGE_API_VERSION } from '../http/arm-client.js'
 import type { Clock } from '../core/clock.js'
-import { ActionError, ArmError, CancelledError, DeadlineError, messageOf } from '../core/errors.js'
+import { ActionError, ArmError, CancelledError, DeadlineError, isAuthRefusal, isNotFound, messageOf } from '../core/errors.js'
 import { isGallerySource, type Settings } from '../inputs.js'
 import type { Logger } from '../core/logger.js'
 import type { RunReport } from '../report/report.js'
@@ -103,13 +103,12 @@ async function readArm<T>(
   } catch (error) {
     if (error instanceof CancelledError) throw error
     if (error instanceof ArmError) {
-      const { status, code } = error.details
-      if (status === 404) return null
-      if (code.toLowerCase() === 'invalidauthenticationtokentenant')
+      if (isNotFound(error)) return null
+      if (error.details.code.toLowerCase() === 'invalidauthenticationtokentenant')
         throw new NotChecked(
           `its subscription belongs to another Entra tenant than the one signed in to (${error.message}). The image must be in a subscription of the tenant Windows 365 runs in.`
         )
-      if (status === 401 || status === 403)
+      if (isAuthRefusal(error))
         throw new NotChecked(
           `the app cannot read it in Azure Resource Manager (${error.message}). Give the app registration the Reader role on the image, its resource group or its subscription to have it checked.`
         )

@@ -2,10 +2,9 @@
 // Everything learned goes into the report as soon as it is known.
 
 import type { Clock } from '../core/clock.js'
-import { ActionError, CancelledError, GraphError, isRefusal } from '../core/errors.js'
+import { ActionError, CancelledError, isNotFound, isRefusal } from '../core/errors.js'
 import type { GraphClient } from '../graph/graph-client.js'
 import { type DeviceImage, parseImageStatus } from '../graph/graph-types.js'
-import { explainErrorCode } from './error-codes.js'
 import { imageHealthWarnings } from './image-health.js'
 import {
   createImage,
@@ -26,9 +25,9 @@ import type { Logger } from '../core/logger.js'
 import { type Plan, planImage, tenantFullMessage } from './plan.js'
 import { makeRoom } from '../retention/prune.js'
 import { planRoom, type RetentionDecision } from '../retention/retention.js'
-import type { PublishResult, RunReport } from '../report/report.js'
+import type { Failure, PublishResult, RunReport } from '../report/report.js'
 import { formatDuration } from '../core/duration.js'
-import { decideStep, type FailedWait, waitForImage } from './wait.js'
+import { type FailedWait, firstRetryState, type UploadEnd, uploadStep, waitForImage } from './wait.js'
 
 type ImageKey = { displayName: string; version: string; sourceImageResourceId: string }
 
@@ -97,54 +96,50 @@ export async function publishImage(settings: Settings, report: RunReport, deps: 
     return route
   }
 
-  if (!settings.wait) {
-    const step = decideStep(image, {
-      retriesUsed: 0,
-      maxRetries: settings.maxUploadRetries,
-      forceRetry: failedBeforeRun,
-      freeRetry: uploadNewSource,
-      now: deps.clock.now()
-    })
-    if (step.kind === 'failed')
-      fail(
-        report,
-        settings,
-        { kind: 'failed', image, info: step.info, ids: first.ids, reason: step.retriesExhausted ? 'retriesExhausted' : 'final' },
-        0
+  // The end of the upload, the same whether the run waited for it or saw it in the first step.
+  const finish = (end: UploadEnd): void => {
+    report.image = end.image
+    if (end.kind === 'failed') fail(report, settings, end, uploadNewSource)
+    report.result = result
+    report.outcome = end.kind
+    if (end.kind === 'ready') logger.info(`Image ${end.image.id} is ready.`)
+    else
+      logger.warning(
+        `Image ${end.image.id} finished with status warning: it can be used, but check it in the Intune admin center (Devices > Windows 365 > Custom images).`,
+        { title: 'Image ready with a warning' }
       )
-    if (step.kind === 'retry') {
-      try {
-        const route = await retryUpload(undefined, image)
-        logger.info(`Asked the service to ${uploadNewSource ? 'upload the new source' : 'retry the upload'} with ${route}.`)
-      } catch (error) {
-        if (!isRefusal(error)) throw error
-        const now = await readImage(client, image.id)
-        report.image = now.image
-        const info = explainErrorCode(now.image.errorCode)
-        fail(
-          report,
-          settings,
-          { kind: 'failed', image: now.image, info, ids: now.ids, reason: 'retryRefused', refusal: error },
-          0,
-          uploadNewSource
-        )
+    noteImageHealth(report, end.image, deps)
+  }
+  const start = { failedBeforeRun, uploadNewSource }
+
+  if (!settings.wait) {
+    // Not waiting is the wait's first step alone: what it decides, asks and then reads is what the run reports.
+    const step = await uploadStep(
+      first,
+      firstRetryState(start),
+      { maxUploadRetries: settings.maxUploadRetries, pollIntervalMs: settings.pollIntervalMs },
+      {
+        clock: deps.clock,
+        logger,
+        read: () => readImage(client, image.id),
+        retryUpload: failed => retryUpload(undefined, failed)
       }
-    }
-    report.outcome = step.kind === 'ready' ? 'ready' : step.kind === 'warning' ? 'warning' : 'submitted'
-    if (report.outcome !== 'submitted') return noteImageHealth(report, image, deps)
-    const now = step.kind === 'retry' ? 'being uploaded again' : String(image.status)
+    )
+    if (step.kind === 'ended') return finish(step.end)
+    report.image = step.read.image
+    report.outcome = 'submitted'
+    const now = step.retried ? 'being uploaded again' : String(step.read.image.status)
     logger.notice(
       `Not waiting (wait: false): image ${image.id} is ${now}; the upload goes on in the service.${uploadNewSource ? ' The result output stays empty: the upload of the new source was asked for, not seen to succeed.' : ''}`
     )
     return
   }
 
-  const state = { retriesUsed: 0, failedBeforeRun, uploadNewSource }
   const waited = await logger.group('Wait for the upload', () =>
     waitForImage(
       first,
       { pollIntervalMs: settings.pollIntervalMs, timeoutMs: settings.timeoutMs, maxUploadRetries: settings.maxUploadRetries },
-      state,
+      start,
       {
         clock: deps.clock,
         logger,
@@ -163,17 +158,6 @@ export async function publishImage(settings: Settings, report: RunReport, deps: 
   )
   report.image = waited.image
   switch (waited.kind) {
-    case 'ready':
-    case 'warning':
-      report.result = result
-      report.outcome = waited.kind
-      if (waited.kind === 'ready') logger.info(`Image ${waited.image.id} is ready.`)
-      else
-        logger.warning(
-          `Image ${waited.image.id} finished with status warning: it can be used, but check it in the Intune admin center (Devices > Windows 365 > Custom images).`,
-          { title: 'Image ready with a warning' }
-        )
-      return noteImageHealth(report, waited.image, deps)
     case 'cancelled':
       throw new CancelledError()
     case 'timedOut':
@@ -184,8 +168,8 @@ export async function publishImage(settings: Settings, report: RunReport, deps: 
           ? `Image ${waited.image.id} was still ${String(waited.image.status)} when the wait had to stop: ${waited.cause} The upload goes on in the service: run again with the same inputs to wait on it.`
           : `Image ${waited.image.id} was still ${String(waited.image.status)} after ${formatDuration(settings.timeoutMs)} (timeoutMinutes). The upload goes on in the service: run again with the same inputs to wait on it, or raise timeoutMinutes.`
       )
-    case 'failed':
-      fail(report, settings, waited, state.retriesUsed, uploadNewSource)
+    default:
+      return finish(waited)
   }
 }
 
@@ -198,9 +182,9 @@ function noteImageHealth(report: RunReport, image: DeviceImage, deps: PublishDep
 }
 
 /** Ends the run on a failed upload, in words true now, with what support asks for. */
-function fail(report: RunReport, settings: Settings, failed: FailedWait, retriesUsed: number, newSource = false): never {
+function fail(report: RunReport, settings: Settings, failed: FailedWait, newSource: boolean): never {
   report.outcome = 'failed'
-  const { image, info } = failed
+  const { image, info, retriesUsed } = failed
   const ids = failed.ids
     ? ` [image ${image.id}; request-id: ${failed.ids.requestId ?? 'none'}; client-request-id: ${failed.ids.clientRequestId}]`
     : ` [image ${image.id}]`
@@ -232,12 +216,23 @@ function fail(report: RunReport, settings: Settings, failed: FailedWait, retries
     retryRefused: 'Upload retry refused',
     retryNotSeen: 'Upload retry not seen'
   }
-  report.failure = {
+  throw new UploadFailedError({
     title: titles[failed.reason],
     message: `${lead}${remedyApplies ? ` ${info.remedy}` : ''}${ids}`,
     errorCode: remedyApplies ? info : undefined
+  })
+}
+
+/** The upload failed: the failure names the service's code, whose remedy the summary shows apart. */
+export class UploadFailedError extends ActionError {
+  constructor(private readonly reported: Failure) {
+    super(reported.title, reported.message)
+    this.name = 'UploadFailedError'
   }
-  throw new ActionError(report.failure.title, report.failure.message)
+
+  override get failure(): Failure {
+    return this.reported
+  }
 }
 
 interface Executed {
@@ -268,7 +263,7 @@ async function execute(
       try {
         read = await updateImageSource(client, plan.image.id, key.sourceImageResourceId, logger)
       } catch (error) {
-        if (error instanceof GraphError && error.status < 500)
+        if (isRefusal(error))
           throw new ActionError(
             'Image update refused',
             `The service refused to change the source of image ${plan.image.id}: ${error.message} The image is unchanged. Set onExisting to replace (delete and create anew) or publish a new version.`
@@ -303,7 +298,7 @@ async function readDuringWait(client: GraphClient, id: string, deadline: number)
   try {
     return await readImage(client, id, deadline)
   } catch (error) {
-    if (error instanceof GraphError && error.status === 404)
+    if (isNotFound(error))
       throw new ActionError(
         'Image deleted',
         `Image ${id} no longer exists: it was deleted while this run waited for it (${error.details.code}, request-id ${error.details.requestId ?? 'none'}). Run the workflow again to create it anew.`
@@ -351,14 +346,7 @@ async function createOnce(key: ImageKey, held: number, report: RunReport, deps: 
   try {
     outcome = await createImage(deps.client, key, deps.logger)
   } catch (error) {
-    if (
-      !(error instanceof GraphError) ||
-      error.status < 400 ||
-      error.status >= 500 ||
-      error.status === 401 ||
-      error.status === 403
-    )
-      throw error
+    if (!isRefusal(error)) throw error
     const gallery = isGallerySource(key.sourceImageResourceId)
       ? ' Azure Compute Gallery sources are in preview in Windows 365: if the service does not take them in this tenant yet, capture the image as a managed image.'
       : ''

@@ -134,14 +134,14 @@ export async function applyRetention(settings: Settings, report: RunReport, deps
       logger.info(`Would delete image ${label(image)} after a success: ${why(d)}.`)
       continue
     }
-    if (deps.signal?.aborted) throw cancelled(retention, doomed.length, report)
+    if (deps.signal?.aborted) throw cancelled(retention, doomed.length)
     try {
       await deleteImage(deps.client, image.id, logger)
       retention.entries.push(entryOf(image, 'deleted', why(d)))
       report.deletedImageIds.push(image.id)
       logger.info(`Deleted image ${label(image)}: ${why(d)}.`)
     } catch (error) {
-      if (error instanceof CancelledError) throw cancelled(retention, doomed.length, report, image)
+      if (error instanceof CancelledError) throw cancelled(retention, doomed.length, image)
       retention.entries.push(await notDeleted(image, error, deps))
     }
   }
@@ -177,12 +177,10 @@ async function notDeleted(image: DeviceImage, error: unknown, deps: PruneDeps): 
 }
 
 /** `inFlight`: the image whose delete was under way, which may have taken effect. */
-function cancelled(retention: RetentionReport, due: number, report: RunReport, inFlight?: DeviceImage): CancelledError {
+function cancelled(retention: RetentionReport, due: number, inFlight?: DeviceImage): CancelledError {
   const deleted = retention.entries.filter(e => e.outcome === 'deleted' && !e.toMakeRoom).length
   const flight = inFlight ? ` The delete of image ${label(inFlight)} was under way and may have taken effect.` : ''
-  report.failure = {
-    title: 'Cancelled',
-    message: `The run was cancelled during retention, after the publish and roll-out succeeded: ${deleted} of ${due} old versions were seen deleted (deletedImageIds).${flight} The next run with keepVersions deletes the rest.`
-  }
-  return new CancelledError()
+  return new CancelledError(
+    `The run was cancelled during retention, after the publish and roll-out succeeded: ${deleted} of ${due} old versions were seen deleted (deletedImageIds).${flight} The next run with keepVersions deletes the rest.`
+  )
 }

@@ -4,7 +4,7 @@
 
 import { idKey, listPoliciesCloudPcs, readCloudPc, readCloudPcs } from '../graph/cloud-pcs.js'
 import { formatDuration } from '../core/duration.js'
-import { ActionError, CancelledError, GraphError } from '../core/errors.js'
+import { ActionError, CancelledError, isNotFound } from '../core/errors.js'
 import type { GraphClient } from '../graph/graph-client.js'
 import { checkRead } from '../graph/graph-shapes.js'
 import type { CloudPc, DeviceImage, PolicyImagePatch } from '../graph/graph-types.js'
@@ -68,7 +68,7 @@ async function getAll<T>(ids: string[], input: string, what: string, read: (id: 
     try {
       found.push(await read(id))
     } catch (error) {
-      if (error instanceof GraphError && error.status === 404) unknown.push(id)
+      if (isNotFound(error)) unknown.push(id)
       else throw error
     }
   }
@@ -204,13 +204,10 @@ export async function rollOut(
       `Reprovisioning ${total} Cloud PC${total === 1 ? '' : 's'} in ${plan.waves.length} wave${plan.waves.length === 1 ? '' : 's'}${plan.waves.length > 1 ? ` (${describeWaves(plan)})` : ''}, ${deps.concurrency ?? REPROVISION_CONCURRENCY} requests at a time${settings.reprovisionTimeoutMs === 0 ? '; not waiting for the rebuilds (reprovisionTimeoutMinutes: 0)' : ''}.`
     )
     end = await runWaves(settings, plan.waves, report, deps)
-    if (end.kind === 'cancelled') {
-      report.failure = {
-        title: 'Cancelled',
-        message: `The run was cancelled during the roll-out. ${rolloutCounts(report)}. ${namedProblems(report, settings)}Run again to reprovision the rest.`
-      }
-      throw new CancelledError()
-    }
+    if (end.kind === 'cancelled')
+      throw new CancelledError(
+        `The run was cancelled during the roll-out. ${rolloutCounts(report)}. ${namedProblems(report, settings)}Run again to reprovision the rest.`
+      )
   }
 
   const problems = namedProblems(report, settings, end)
