@@ -296,7 +296,7 @@ export type CloudPcView = Rendered<
   | 'imageDisplayName'
   | 'lastModifiedDateTime'
 > &
-  /** Beta only (graph-api.md §7). */
+  /** Beta only (docs/graph-facts.md#cloud-pc-fields). */
   Partial<Rendered<Graph.CloudPC, 'provisionedDateTime'>> & {
     status?: CloudPcStatus | Deviation
     lastRemoteActionResult?: RemoteActionResultView | null
