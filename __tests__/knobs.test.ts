@@ -1,10 +1,12 @@
 // The emulator's switches are one table (emulator/knobs.ts): each says its default, its values,
 // what it plays and its basis, either a documented fact with its source in docs/graph-facts.md or
-// an assumption with why. DEFAULT_KNOBS is read from that table.
+// an assumption with why. DEFAULT_KNOBS is read from that table, and docs/emulator.md shows it as
+// scripts/knobs-table.ts renders it.
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from '@jest/globals'
 import { DEFAULT_KNOBS, KNOBS } from '../emulator/knobs.js'
+import { EMULATOR_DOC, withKnobTable } from '../scripts/knobs-table.js'
 import { ROOT } from '../scripts/runner.js'
 import { anchorsOf } from './helpers/markdown-anchors.js'
 
@@ -56,5 +58,10 @@ describe('the emulator switch table', () => {
     expect(listed.length).toBeGreaterThan(15)
     for (const [name, spec] of listed)
       expect({ name, listed: Object.keys(spec.values as object).includes(String(spec.default)) }).toEqual({ name, listed: true })
+  })
+
+  it('docs/emulator.md shows the table as scripts/knobs-table.ts renders it (npx tsx scripts/knobs-table.ts)', async () => {
+    const doc = readFileSync(EMULATOR_DOC, 'utf8')
+    expect(await withKnobTable(doc)).toBe(doc)
   })
 })

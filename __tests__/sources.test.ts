@@ -81,6 +81,21 @@ describe('Graph facts are cited from the repository', () => {
     expect(links.filter(link => !anchors.has(link))).toEqual([])
   })
 
+  it('every link between the pages under docs/ leads to a page and a heading there', () => {
+    const pages = files.filter(file => /^docs\/[^/]+\.md$/.test(file))
+    const links = pages.flatMap(page =>
+      [
+        ...read(page)
+          .toString('utf8')
+          .matchAll(/\]\(([\w-]+\.md)#([^)]+)\)/g)
+      ].map(m => ({ page, target: `docs/${m[1]}`, anchor: m[2]! }))
+    )
+    expect(links.map(link => link.target)).toEqual(expect.arrayContaining(['docs/emulator.md', FACTS]))
+    expect(
+      links.filter(link => !files.includes(link.target) || !anchorsOf(read(link.target).toString('utf8')).has(link.anchor))
+    ).toEqual([])
+  })
+
   it('every fact names where Microsoft states it: a learn.microsoft.com page, the metadata or a Microsoft repository', () => {
     const sections = facts.split(/^### /m).slice(1)
     expect(sections.length).toBeGreaterThan(30)

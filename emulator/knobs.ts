@@ -32,7 +32,8 @@ const MILLISECONDS = 'milliseconds, 0 or more'
 /**
  * The emulator's switches, one row each. Where Microsoft documents a behaviour the emulator does
  * it, and a switch exists only to play a service that differs or to fill a gap; the basis says
- * which (__tests__/knobs.test.ts holds every row to a basis).
+ * which (rendered into docs/emulator.md by scripts/knobs-table.ts; __tests__/knobs.test.ts holds
+ * every row to a basis).
  */
 export const KNOBS: KnobTable = {
   createValidationError: {
