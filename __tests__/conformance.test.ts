@@ -289,7 +289,7 @@ describe('what the emulator renders is what Microsoft declares', () => {
 
   it('the prose spelling knob is the one deliberate deviation, and only on errorCode', async () => {
     // The reference prose writes vmAlreadyAzureAdJoined where the metadata declares
-    // vmAlreadyAzureAdjoined (graph-api.md §3.2); the knob lets tests play a service that sends the
+    // vmAlreadyAzureAdjoined (docs/graph-facts.md#error-code-spelling); the knob lets tests play a service that sends the
     // prose spelling, so clients must compare case-insensitively. The slice rightly refuses it.
     const e = await start({
       images: everyImage(),

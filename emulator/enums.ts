@@ -14,7 +14,7 @@ const SENTINEL = 'unknownFutureValue'
 
 const STABLE_IMAGE_STATUSES: readonly DeviceImageStatus[] = ['pending', 'ready', 'failed', SENTINEL]
 
-/** Beta's only member after the sentinel (graph-api.md §3.1). */
+/** Beta's only member after the sentinel (docs/graph-facts.md#image-status). */
 const EVOLVABLE_IMAGE_STATUSES: readonly DeviceImageStatus[] = ['warning']
 
 const STABLE_ERROR_CODES: readonly DeviceImageErrorCode[] = [
@@ -56,7 +56,7 @@ const STABLE_CLOUD_PC_STATUSES: readonly CloudPcStatus[] = [
   SENTINEL
 ]
 
-/** Beta's members after the sentinel (graph-api.md §3.5, §15 row 7): shown only with the Prefer header. */
+/** Beta's members after the sentinel (docs/graph-facts.md#cloud-pc-status): shown only with the Prefer header. */
 const EVOLVABLE_CLOUD_PC_STATUSES: readonly CloudPcStatus[] = [
   'movingRegion',
   'resizePendingLicense',
@@ -110,7 +110,7 @@ export function presentErrorCode(code: string | null, view: EnumView): DeviceIma
   if (code === null) return null
   const members = { stable: STABLE_ERROR_CODES, evolvable: [...V1_EVOLVABLE_ERROR_CODES, ...BETA_ONLY_ERROR_CODES] }
   const shown = present(code, { ...members, inV1: V1_EVOLVABLE_ERROR_CODES, sentinel: SENTINEL }, view)
-  // The reference prose spells member 6 with a capital J (graph-api.md §3.2); only a knob shows it so.
+  // The reference prose spells member 6 with a capital J (docs/graph-facts.md#error-code-spelling); only a knob shows it so.
   return shown === 'vmAlreadyAzureAdjoined' && view.vmAlreadyAzureAdjoinedSpelling === 'prose'
     ? deviation('vmAlreadyAzureAdJoined')
     : shown

@@ -45,7 +45,7 @@ const POLICIES = 'provisioningPolicies'
 const CLOUD_PCS = 'cloudPCs'
 
 /**
- * Every property of cloudPcDeviceImage (graph-api.md §2.1), checked against Microsoft's types in
+ * Every property of cloudPcDeviceImage (docs/graph-facts.md#image-properties), checked against Microsoft's types in
  * both directions; a create naming another is refused.
  */
 const IMAGE_PROPERTIES = Object.keys({
@@ -82,7 +82,7 @@ const BAD_JSON = errorReply(
   'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.'
 )
 
-/** What Graph answers for a path segment or action it does not know (graph-api.md §15 row 3). */
+/** What Graph answers for a path segment or action it does not know (docs/graph-facts.md#unknown-segment). */
 export function segmentNotFound(segment: string): Reply {
   return errorReply(400, 'BadRequest', `Resource not found for the segment '${segment}'.`)
 }
@@ -213,7 +213,7 @@ const getImage: Handler = (env, req, id) => {
   return img ? entityReply(env, req, IMAGES, env.store.readImage(img, req.view)) : itemNotFound(id)
 }
 
-/** Validation, then the duplicate rule, then the cap (graph-api.md §13 rows 1–3). */
+/** Validation, then the duplicate rule, then the cap (docs/graph-facts.md#create-errors). */
 const createImage: Handler = (env, req) => {
   const { store, knobs } = env
   const body = parseObject(req.body)
@@ -250,7 +250,7 @@ const createImage: Handler = (env, req) => {
 }
 
 /**
- * Undocumented (graph-api.md §5, §13 row 9): changes the record; a new source starts an upload only
+ * Undocumented (docs/graph-facts.md#image-patch): changes the record; a new source starts an upload only
  * with knob imagePatchStartsUpload.
  */
 const patchImage: Handler = (env, req, id) => {
@@ -292,7 +292,7 @@ const deleteImage: Handler = (env, _req, id) => {
 }
 
 /**
- * retryUpload and the deprecated reupload: beta only (graph-api.md §15 row 1), each shaped by its
+ * retryUpload and the deprecated reupload: beta only (docs/graph-facts.md#retry-upload), each shaped by its
  * knob. 'unknownSegment' answers as a service that does not know the action.
  */
 function uploadAction(action: 'retryUpload' | 'reupload'): Handler {
@@ -377,7 +377,7 @@ const getCloudPc: Handler = (env, req, id) => {
   return pc ? entityReply(env, req, CLOUD_PCS, readCloudPc(env, req, pc)) : itemNotFound(id)
 }
 
-/** Only a Cloud PC that is provisioned or failed can be reprovisioned (graph-api.md §15 row 9). */
+/** Only a Cloud PC that is provisioned or failed can be reprovisioned (docs/graph-facts.md#reprovision-eligibility). */
 const reprovision: Handler = (env, req, id) => {
   const { store, knobs } = env
   const pc = store.findCloudPc(id)

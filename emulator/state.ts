@@ -20,7 +20,7 @@ import type {
 const GALLERY_IMAGE_ID = 'MicrosoftWindowsDesktop_windows-ent-cpc_win11-24H2-ent-cpc-m365'
 const GALLERY_IMAGE_NAME = 'Windows 11 Enterprise + Microsoft 365 Apps 24H2'
 
-/** What a validated image reports (graph-api.md §2.1 examples). */
+/** What a validated image reports (docs/graph-facts.md#image-properties). */
 const OS_FIELDS = {
   operatingSystem: 'Windows 11 Enterprise',
   osBuildNumber: '24H2',
@@ -93,7 +93,7 @@ export interface Reprovision {
 
 type CloudPcSnapshot = Pick<CloudPcRecord, 'imageDisplayName' | 'status' | 'provisionedAt' | 'lastReprovision' | 'modifiedAt'>
 
-/** The statuses a Cloud PC may be reprovisioned from ("Failed or Provisioned", graph-api.md §15 row 9). */
+/** The statuses a Cloud PC may be reprovisioned from ("Failed or Provisioned", docs/graph-facts.md#reprovision-eligibility). */
 const REPROVISIONABLE = new Set(['provisioned', 'provisionedWithWarnings', 'failed'])
 
 /**
@@ -145,7 +145,7 @@ function phaseOf(attempt: UploadAttempt, startedAt: number): Phase {
   }
 }
 
-/** "About two years on" (graph-api.md §2.1 `expirationDate`), as YYYY-MM-DD. */
+/** Two years on, as YYYY-MM-DD: the emulator's own span, as none is documented (docs/graph-facts.md#expiration-date). */
 function expiryDate(ms: number): string {
   const d = new Date(ms)
   d.setUTCFullYear(d.getUTCFullYear() + 2)
@@ -420,7 +420,7 @@ export class Store {
       imageDisplayName: pc.imageDisplayName,
       lastModifiedDateTime: new Date(done ? action.endsAt : pc.modifiedAt).toISOString()
     }
-    // v1.0 cloudPC has none of these (graph-api.md §7); beta's show a reprovision's progress (§15 rows 7-8).
+    // v1.0 cloudPC has none of these (docs/graph-facts.md#cloud-pc-fields); beta's show a reprovision's progress.
     if (view.version === 'v1.0') return rendered
     return {
       ...rendered,

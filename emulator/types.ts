@@ -177,6 +177,7 @@ export interface ErrorChoice {
   code: string
 }
 
+/** The emulator's switches; what each plays, its values, default and basis: `KNOBS` in emulator/knobs.ts. */
 export interface Knobs {
   createValidationError: ErrorChoice
   duplicateOnCreate: 'reject' | 'allow'
@@ -187,14 +188,11 @@ export interface Knobs {
   retryOnNonFailed: 'accept' | 'reject'
   retryUpload: 'working' | 'unknownSegment' | 405
   reupload: 'working' | 'unknownSegment' | 'retired400' | 'noop'
-  /** How long after a retryUpload/reupload reads still show the image as it was before it. */
   staleReadsAfterRetryMs: number
   imagePatch: 405 | 400 | 'accept200' | 'accept204'
-  /** An accepted PATCH that changes `sourceImageResourceId` starts a new upload. */
   imagePatchStartsUpload: boolean
   mapEvolvableWithoutPrefer: boolean
   echoPreferenceApplied: boolean
-  /** 'ignore' answers the whole collection whatever the filter: a buggy or hostile service, never documented. */
   filter: 'support' | 'reject' | 'ignore'
   imagePageSize: number
   cloudPcPageSize: number
@@ -202,19 +200,14 @@ export interface Knobs {
   galleryImageIds: 'reject' | 'accept'
   policyPatchUnknownImage: 'accept' | 'reject'
   reprovisionMs: number
-  /** A reprovision of a Cloud PC whose status is not provisioned, provisionedWithWarnings or failed. */
   reprovisionIneligible: 'reject' | 'ignore'
   reprovisionIneligibleError: ErrorChoice
-  /** How long after an accepted reprovision reads still show the Cloud PC as it was before it. */
   reprovisionVisibleAfterMs: number
-  /** 'absent': beta reads render lastRemoteActionResult null, so only status and provisionedDateTime show progress. */
   reprovisionRemoteActionResult: 'shown' | 'absent'
   errorCodeCasing: 'camel' | 'pascal'
   vmAlreadyAzureAdjoinedSpelling: 'metadata' | 'prose'
   writeBudget: { writes: number; perSeconds: number } | null
-  /** What Azure Resource Manager answers for a source image ID no seed names. */
   armUnknownResources: 'passing' | 'notFound'
-  /** Whether the caller may read source images in Azure Resource Manager. */
   armAccess: 'granted' | 'forbidden' | 'otherTenant'
 }
 
@@ -296,7 +289,7 @@ export type CloudPcView = Rendered<
   | 'imageDisplayName'
   | 'lastModifiedDateTime'
 > &
-  /** Beta only (graph-api.md §7). */
+  /** Beta only (docs/graph-facts.md#cloud-pc-fields). */
   Partial<Rendered<Graph.CloudPC, 'provisionedDateTime'>> & {
     status?: CloudPcStatus | Deviation
     lastRemoteActionResult?: RemoteActionResultView | null

@@ -56,7 +56,7 @@ export function withoutODataKeys(image: DeviceImage): Record<string, unknown> {
   return Object.defineProperties({}, properties)
 }
 
-/** Beta `cloudPcRemoteActionResult` (graph-api.md §15 row 8): the last remote action on a Cloud PC. */
+/** Beta `cloudPcRemoteActionResult` (docs/graph-facts.md#remote-action-result): the last remote action on a Cloud PC. */
 export interface RemoteActionResult {
   actionName?: string | null
   actionState?: string | null
@@ -76,7 +76,7 @@ export interface CloudPc {
   lastRemoteActionResult?: RemoteActionResult | null
 }
 
-/** The Cloud PC statuses the roll-out tells apart (§15 row 7); every other member is `other`. */
+/** The Cloud PC statuses the roll-out tells apart (docs/graph-facts.md#cloud-pc-status); every other member is `other`. */
 const KNOWN_CLOUD_PC_STATUSES = ['provisioned', 'provisionedWithWarnings', 'failed', 'provisioning'] as const
 export type CloudPcStatus = (typeof KNOWN_CLOUD_PC_STATUSES)[number] | 'other'
 

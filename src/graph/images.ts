@@ -134,7 +134,7 @@ export type RetryRoute = 'retryUpload' | 'reupload'
 
 /**
  * Graph answers an action it does not offer with 404, 405, or 400 "Resource not found for the
- * segment '…'" (graph-api.md §15 row 3): then the older `reupload` may still be there.
+ * segment '…'" (docs/graph-facts.md#unknown-segment): then the older `reupload` may still be there.
  */
 export function isUnknownAction(error: unknown): boolean {
   if (!(error instanceof GraphError)) return false

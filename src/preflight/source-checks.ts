@@ -1,6 +1,6 @@
 // The documented Windows 365 source-image requirements that Azure Resource Manager shows, each a
 // pure check of what ARM returned. Only documented requirements are checked ("Device images
-// overview" and "Add device images", graph-api.md §9.2, §15 row 4); each names the errorCode the
+// overview" and "Add device images", docs/graph-facts.md#source-image-requirements); each names the errorCode the
 // service would give after its upload and validation, which take up to an hour or more.
 
 export interface SourceCheck {

@@ -1,7 +1,7 @@
 // What a read of a Cloud PC says about the reprovision this run asked for. The service's own
 // timestamps are compared with each other (the Cloud PC as read before the request against the
 // Cloud PC now), never with the runner's clock, and a read that still shows the state from before
-// the request shows nothing: reads may lag behind the service (graph-api.md §15 row 2).
+// the request shows nothing: reads may lag behind the service (docs/graph-facts.md#read-lag).
 
 import { type CloudPc, parseCloudPcStatus, type RemoteActionResult } from '../graph/graph-types.js'
 

@@ -94,7 +94,7 @@ function compareIds(a: string, b: string): number {
   return x < y ? -1 : x > y ? 1 : 0
 }
 
-/** Statuses the service reprovisions from: "A Cloud PC must have a status of Failed or Provisioned" (§15 row 9). */
+/** Statuses the service reprovisions from: "Failed or Provisioned" (docs/graph-facts.md#reprovision-eligibility). */
 export function isReprovisionable(status: unknown): boolean {
   const parsed = parseCloudPcStatus(status)
   return parsed === 'provisioned' || parsed === 'provisionedWithWarnings' || parsed === 'failed'
