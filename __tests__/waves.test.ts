@@ -4,7 +4,6 @@
 
 import { afterEach, describe, expect, it } from '@jest/globals'
 import { type Emulator, type EmulatorOptions, type SeedCloudPc, startEmulator } from '../emulator/index.js'
-import type { Fault } from '../emulator/types.js'
 import { FakeClock } from './helpers/fake-clock.js'
 import { baseInputs, runInProcess, SOURCE } from './helpers/run-in-process.js'
 
@@ -96,14 +95,14 @@ function cancelAtPoll(s: Started, poll: number, act: (controller: AbortControlle
 }
 
 /**
- * Fails every Cloud PC list with `fault` from the first one after a list that showed Cloud PC `id`
- * provisioned again after its reprovision: the re-read at the start of the next wave.
+ * Calls `act` at the first Cloud PC list after one that showed Cloud PC `id` provisioned again
+ * after its reprovision, before it is answered: the re-read at the start of the next wave.
  */
-function failListsOnceSeenFinished(e: Emulator, id: string, fault: Fault): void {
+function atReadAfterFinished(e: Emulator, id: string, act: (e: Emulator) => void): void {
   let seenFinished = false
   const arm = (): void =>
     e.before({ method: 'GET', path: /cloudPCs$/ }, em => {
-      if (seenFinished) return em.addFault({ method: 'GET', path: /cloudPCs$/, times: Infinity, fault })
+      if (seenFinished) return act(em)
       seenFinished = em.reprovisionCount(id) > 0 && em.cloudPcs().find(pc => pc.id === id)?.status === 'provisioned'
       arm()
     })
@@ -259,7 +258,9 @@ describe('waves', () => {
   it('closes every Cloud PC when the re-read of a later wave fails until its time-out, and the error has the counts', async () => {
     const s = await start({ cloudPcs: pcs(P1, 1, 4) })
     // The outage begins with the first read after wave 1 is seen finished: the re-read of wave 2.
-    failListsOnceSeenFinished(s.e, pcId(1), { kind: 'status', status: 503, retryAfter: '300' })
+    atReadAfterFinished(s.e, pcId(1), e =>
+      e.addFault({ method: 'GET', path: /cloudPCs$/, times: Infinity, fault: { kind: 'status', status: 503, retryAfter: '300' } })
+    )
     const r = await run(s, { reprovisionWaves: '1,2', reprovisionTimeoutMinutes: '60' })
     expect(r.code).toBe(1)
     expect(requests(s.e).map(x => x.id)).toEqual([pcId(1)])
@@ -369,6 +370,27 @@ describe('waves', () => {
     expect(r.logger.of('error')[0].message).toContain(
       `Requested, not seen finished (the rebuilds go on in the service): ${pcId(1)} "CPC-1"; ${pcId(2)} "CPC-2".`
     )
+  })
+
+  it('stops on a cancellation during the re-read of a later wave: nothing of it requested, each named not started', async () => {
+    const s = await start({ cloudPcs: pcs(P1, 1, 3) })
+    const controller = new AbortController()
+    atReadAfterFinished(s.e, pcId(1), () => controller.abort())
+    const r = await run(s, { reprovisionWaves: '1' }, { signal: controller.signal })
+    expect(r.code).toBe(1)
+    expect(r.report.outcome).toBe('cancelled')
+    expect(requests(s.e).map(x => x.id)).toEqual([pcId(1)])
+    expect(r.report.waves!.map(w => w.outcome)).toEqual(['finished', 'cancelled'])
+    expect(r.report.cloudPcs!.map(pc => [pc.result, pc.error])).toEqual([
+      ['reprovisioned', undefined],
+      ['notStarted', 'not started: the run was cancelled'],
+      ['notStarted', 'not started: the run was cancelled']
+    ])
+    expect(ids(r.outputs.reprovisionSkippedCloudPcIds)).toEqual([pcId(2), pcId(3)])
+    expect(r.logger.of('error')[0]).toMatchObject({
+      title: 'Cancelled',
+      message: expect.stringContaining('Cloud PCs: 1 reprovisioned (seen provisioned again), 2 not started.')
+    })
   })
 
   it('with reprovisionTimeoutMinutes 0, counts a reprovision whose answer was lost and not seen to start as failed', async () => {

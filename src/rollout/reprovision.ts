@@ -4,6 +4,7 @@
 
 import type { Clock } from '../core/clock.js'
 import { cloudPcPath, idKey, readCloudPc, readCloudPcs } from '../graph/cloud-pcs.js'
+import { throwIfCancelled } from '../core/cancel.js'
 import { formatDuration } from '../core/duration.js'
 import { ActionError, CancelledError, DeadlineError, GraphError, messageOf, UnsettledError } from '../core/errors.js'
 import type { GraphClient } from '../graph/graph-client.js'
@@ -29,8 +30,8 @@ export interface ReprovisionDeps {
   heartbeatMs?: number
 }
 
-/** How the waves ended, when they did not throw. */
-export type WavesEnd = { kind: 'completed' } | { kind: 'withheld'; after: number; reason: string } | { kind: 'cancelled' }
+/** How the waves ended, when they did not throw: a cancellation is a CancelledError. */
+export type WavesEnd = { kind: 'completed' } | { kind: 'withheld'; after: number; reason: string }
 
 /** Why the wave run ended with entries still open: it decides the final outcome each one takes. */
 export type Interruption = { kind: 'withheld'; reason: string } | { kind: 'cancelled' } | { kind: 'stopped'; reason: string }
@@ -62,9 +63,10 @@ export async function runWaves(
   let interruption: Interruption | undefined
   try {
     const end = await eachWave(settings, waves, report, deps)
-    if (end.kind !== 'completed') interruption = end
+    if (end.kind === 'withheld') interruption = end
     return end
   } catch (error) {
+    // The one place a cancellation in the waves is caught: what it left open is closed below.
     interruption = error instanceof CancelledError ? { kind: 'cancelled' } : { kind: 'stopped', reason: stopReason(error) }
     throw error
   } finally {
@@ -90,17 +92,12 @@ async function eachWave(settings: Settings, waves: Wave<CloudPc>[], report: RunR
     let members = wave.members
     if (index > 0) {
       const deadline = settings.reprovisionTimeoutMs > 0 ? clock.now() + settings.reprovisionTimeoutMs : undefined
-      try {
-        members = await refresh(wave.members, entryOf, deps, deadline)
-      } catch (error) {
-        if (error instanceof CancelledError) return { kind: 'cancelled' }
-        throw error
-      }
+      members = await refresh(wave.members, entryOf, deps, deadline)
     }
     info.size = members.length
     logger.info(`${label} (up to ${info.target}): reprovisioning ${plural(members.length, 'Cloud PC')}.`)
     const tracked = await request(members, entryOf, deps)
-    if (deps.signal?.aborted) return { kind: 'cancelled' }
+    throwIfCancelled(deps.signal)
     if (settings.reprovisionTimeoutMs === 0) {
       for (const t of tracked) {
         if (t.entry.result === 'requested') t.entry.result = 'accepted'
@@ -115,7 +112,6 @@ async function eachWave(settings: Settings, waves: Wave<CloudPc>[], report: RunR
       continue
     }
     const watched = await watch(tracked, info.startedAt, settings, deps, label)
-    if (watched === 'cancelled') return { kind: 'cancelled' }
     finishWave(info, clock, watched, tracked, logger, label)
     failed += failures(tracked.map(t => t.entry))
     const rest = infos.slice(index + 1)
@@ -238,7 +234,8 @@ async function request(members: CloudPc[], entryOf: (pc: CloudPc) => CloudPcResu
       }
     }
   }
-  // Those not sent (the run was cancelled) stay pending: closing the run says why.
+  // The workers stop sending once the run is cancelled, each after its request in flight is recorded;
+  // those not sent stay pending, and closing the run says why.
   await Promise.all(Array.from({ length: Math.min(deps.concurrency ?? REPROVISION_CONCURRENCY, members.length) }, worker))
   return tracked
 }
@@ -253,7 +250,7 @@ async function watch(
   settings: Settings,
   deps: ReprovisionDeps,
   label: string
-): Promise<'finished' | 'timedOut' | 'cancelled'> {
+): Promise<'finished' | 'timedOut'> {
   const { clock, logger } = deps
   const deadline = clock.now() + settings.reprovisionTimeoutMs
   const heartbeatMs = deps.heartbeatMs ?? DEFAULT_HEARTBEAT_MS
@@ -280,7 +277,7 @@ async function watch(
       lastBeat = now
     }
     await clock.sleep(Math.min(settings.pollIntervalMs, deadline - now), deps.signal)
-    if (deps.signal?.aborted) return 'cancelled'
+    throwIfCancelled(deps.signal)
     let reads: Map<string, CloudPc | null>
     try {
       reads = await readCloudPcs(
@@ -292,7 +289,6 @@ async function watch(
     } catch (error) {
       // Reads are retried until the wave's deadline; an outage that lasts to it ends the wave as unfinished.
       if (error instanceof DeadlineError) return timeOut(`reads failed until the time-out: ${error.message}`)
-      if (error instanceof CancelledError) return 'cancelled'
       throw error
     }
     for (const t of open()) {

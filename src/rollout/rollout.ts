@@ -220,7 +220,6 @@ export async function rollOut(
         `The image is ready, but the roll-out stopped: ${whyStopped(error)} ${rolloutCounts(report)}. ${namedProblems(report, settings)}`.trim()
       )
     }
-    if (end.kind === 'cancelled') throw cancelled(report, settings)
   }
 
   const problems = namedProblems(report, settings, end)
