@@ -5,8 +5,9 @@
 import type { Clock } from '../core/clock.js'
 import { cloudPcPath, idKey, readCloudPc, readCloudPcs } from '../graph/cloud-pcs.js'
 import { throwIfCancelled } from '../core/cancel.js'
+import { pollUntil } from '../core/poll.js'
 import { formatDuration } from '../core/duration.js'
-import { ActionError, CancelledError, DeadlineError, GraphError, messageOf, UnsettledError } from '../core/errors.js'
+import { ActionError, CancelledError, GraphError, messageOf, UnsettledError } from '../core/errors.js'
 import type { GraphClient } from '../graph/graph-client.js'
 import type { CloudPc } from '../graph/graph-types.js'
 import type { Settings } from '../inputs.js'
@@ -19,7 +20,6 @@ import { isReprovisionable, type Wave, withholdsLaterWaves } from './waves.js'
 
 /** Requests in flight at once; the requester's rate gate and Retry-After handling pace them further. */
 export const REPROVISION_CONCURRENCY = 8
-const DEFAULT_HEARTBEAT_MS = 5 * 60_000
 
 export interface ReprovisionDeps {
   client: GraphClient
@@ -27,7 +27,6 @@ export interface ReprovisionDeps {
   logger: Logger
   signal?: AbortSignal
   concurrency?: number
-  heartbeatMs?: number
 }
 
 /** How the waves ended, when they did not throw: a cancellation is a CancelledError. */
@@ -253,71 +252,63 @@ async function watch(
 ): Promise<'finished' | 'timedOut'> {
   const { clock, logger } = deps
   const deadline = clock.now() + settings.reprovisionTimeoutMs
-  const heartbeatMs = deps.heartbeatMs ?? DEFAULT_HEARTBEAT_MS
   const lostAnswerGraceMs = staleGraceMs(settings.pollIntervalMs)
   const open = () => tracked.filter(t => isOpen(t.entry))
-  let lastBeat = clock.now()
-  const timeOut = (cause: string): 'timedOut' => {
-    for (const t of open()) {
-      t.entry.error =
-        t.entry.result === 'unconfirmed'
-          ? `the answer to the request was lost, and the rebuild was not seen to start (${cause})`
-          : `not seen finished (${cause}); the rebuild goes on in the service`
-      t.entry.result = 'timedOut'
-    }
-    return 'timedOut'
+  /** What one read says of a Cloud PC (`undefined`: the read did not show it; `null`: it no longer exists). */
+  const observe = (t: Tracked, pc: CloudPc | null | undefined): void => {
+    if (pc === undefined) return
+    if (pc === null) return settle(t, 'failed', 'it no longer exists', logger)
+    const seen = observeRebuild(t.before, pc, t.seenRunning)
+    if (seen.kind === 'done') settle(t, 'reprovisioned', undefined, logger)
+    else if (seen.kind === 'failed') settle(t, 'failed', seen.detail, logger)
+    else if (seen.kind === 'running') {
+      t.seenRunning = true
+      if (t.entry.result === 'unconfirmed') {
+        t.entry.result = 'requested'
+        t.entry.error = undefined
+        logger.info(`Cloud PC ${describe(t.entry)}: its rebuild was seen under way after the answer to the request was lost.`)
+      }
+    } else if (t.entry.result === 'unconfirmed' && clock.now() - t.requestedAt >= lostAnswerGraceMs)
+      settle(
+        t,
+        'failed',
+        `the answer to the request was lost, and no read within ${formatDuration(lostAnswerGraceMs)} showed the rebuild start; it is not sent again`,
+        logger
+      )
   }
-  while (open().length > 0) {
-    const now = clock.now()
-    if (now >= deadline) return timeOut(`reprovisionTimeoutMinutes: ${formatDuration(settings.reprovisionTimeoutMs)}`)
-    if (now - lastBeat >= heartbeatMs) {
+  const end = await pollUntil({
+    clock,
+    signal: deps.signal,
+    deadline,
+    intervalMs: settings.pollIntervalMs,
+    check: () => (open().length === 0 ? 'finished' : undefined),
+    heartbeat: now =>
       logger.info(
         `${label}: ${progress(tracked)} after ${formatDuration(now - startedAt)}; ${formatDuration(deadline - now)} left before its time-out.`
-      )
-      lastBeat = now
-    }
-    await clock.sleep(Math.min(settings.pollIntervalMs, deadline - now), deps.signal)
-    throwIfCancelled(deps.signal)
-    let reads: Map<string, CloudPc | null>
-    try {
-      reads = await readCloudPcs(
+      ),
+    // Reads are retried until the wave's deadline; an outage that lasts to it ends the wave as unfinished.
+    read: async until => {
+      const reads = await readCloudPcs(
         deps.client,
         open().map(t => t.before),
         logger,
-        deadline
+        until
       )
-    } catch (error) {
-      // Reads are retried until the wave's deadline; an outage that lasts to it ends the wave as unfinished.
-      if (error instanceof DeadlineError) return timeOut(`reads failed until the time-out: ${error.message}`)
-      throw error
+      for (const t of open()) observe(t, reads.get(idKey(t.before.id)))
     }
-    for (const t of open()) {
-      const pc = reads.get(idKey(t.before.id))
-      if (pc === undefined) continue
-      if (pc === null) {
-        settle(t, 'failed', 'it no longer exists', logger)
-        continue
-      }
-      const seen = observeRebuild(t.before, pc, t.seenRunning)
-      if (seen.kind === 'done') settle(t, 'reprovisioned', undefined, logger)
-      else if (seen.kind === 'failed') settle(t, 'failed', seen.detail, logger)
-      else if (seen.kind === 'running') {
-        t.seenRunning = true
-        if (t.entry.result === 'unconfirmed') {
-          t.entry.result = 'requested'
-          t.entry.error = undefined
-          logger.info(`Cloud PC ${describe(t.entry)}: its rebuild was seen under way after the answer to the request was lost.`)
-        }
-      } else if (t.entry.result === 'unconfirmed' && clock.now() - t.requestedAt >= lostAnswerGraceMs)
-        settle(
-          t,
-          'failed',
-          `the answer to the request was lost, and no read within ${formatDuration(lostAnswerGraceMs)} showed the rebuild start; it is not sent again`,
-          logger
-        )
-    }
+  })
+  if (end.kind === 'done') return end.value
+  const cause = end.cause
+    ? `reads failed until the time-out: ${end.cause.message}`
+    : `reprovisionTimeoutMinutes: ${formatDuration(settings.reprovisionTimeoutMs)}`
+  for (const t of open()) {
+    t.entry.error =
+      t.entry.result === 'unconfirmed'
+        ? `the answer to the request was lost, and the rebuild was not seen to start (${cause})`
+        : `not seen finished (${cause}); the rebuild goes on in the service`
+    t.entry.result = 'timedOut'
   }
-  return 'finished'
+  return 'timedOut'
 }
 
 function settle(t: Tracked, result: 'reprovisioned' | 'failed', error: string | undefined, logger: Logger): void {
