@@ -123,7 +123,9 @@ describe('roll-out', () => {
     expect(Number.isInteger(polls)).toBe(true)
     expect(polls).toBe(20)
     expect(e.cloudPcs().find(pc => pc.id === expected[0])?.status).toBe('provisioned')
-    expect(r.logger.of('info').map(l => l.message)).toContainEqual(expect.stringContaining('Cloud PCs: 30 seen reprovisioned'))
+    expect(r.logger.of('info').map(l => l.message)).toContainEqual(
+      expect.stringContaining('Cloud PCs: 30 reprovisioned (seen provisioned again)')
+    )
   })
 
   it('goes on when one Cloud PC fails, then fails the step naming it', async () => {

@@ -94,6 +94,21 @@ function cancelAtPoll(s: Started, poll: number, act: (controller: AbortControlle
   }
 }
 
+/**
+ * Calls `act` at the first Cloud PC list after one that showed Cloud PC `id` provisioned again
+ * after its reprovision, before it is answered: the re-read at the start of the next wave.
+ */
+function atReadAfterFinished(e: Emulator, id: string, act: (e: Emulator) => void): void {
+  let seenFinished = false
+  const arm = (): void =>
+    e.before({ method: 'GET', path: /cloudPCs$/ }, em => {
+      if (seenFinished) return act(em)
+      seenFinished = em.reprovisionCount(id) > 0 && em.cloudPcs().find(pc => pc.id === id)?.status === 'provisioned'
+      arm()
+    })
+  arm()
+}
+
 describe('waves', () => {
   it('splits counts and percentages into cumulative waves, in ID order, each after the previous one is seen finished', async () => {
     const s = await start({ cloudPcs: [...pcs(P1, 1, 15), ...pcs(P2, 16, 15)] })
@@ -128,7 +143,7 @@ describe('waves', () => {
     expect(r.outputs).toMatchObject({ reprovisionFailedCloudPcIds: '[]', reprovisionSkippedCloudPcIds: '[]' })
     const log = r.logger.text()
     expect(log).toContain('Wave 1 of 4 (up to 1): reprovisioning 1 Cloud PC.')
-    expect(log).toMatch(/Wave 4 of 4 finished after 40m 0s: 15 reprovisioned\./)
+    expect(log).toContain('Wave 4 of 4 finished after 40m 0s: 15 reprovisioned (seen provisioned again).')
     expect(r.summary).toContain('30 reprovisioned (seen provisioned again).')
     expect(r.summary).toContain('<td>10%</td><td>2</td>')
   })
@@ -148,7 +163,9 @@ describe('waves', () => {
     expect(r.report.waves!.map(w => w.endedAt! - w.startedAt!)).toEqual([95 * MINUTE, 5 * MINUTE])
     // A heartbeat every five minutes while a wave runs, none more often.
     const beats = r.logger.of('info').filter(l => l.message.startsWith('Wave 1 of 2: '))
-    expect(beats[0].message).toBe('Wave 1 of 2: 0 reprovisioned, 1 rebuilding after 5m 0s; 3h 55m left before its time-out.')
+    expect(beats[0].message).toBe(
+      'Wave 1 of 2: 0 reprovisioned (seen provisioned again), 1 rebuilding after 5m 0s; 3h 55m left before its time-out.'
+    )
     expect(beats).toHaveLength(18)
   })
 
@@ -238,6 +255,68 @@ describe('waves', () => {
     for (const n of [1, 2]) expect(s.e.reprovisionCount(pcId(n))).toBe(1)
   })
 
+  it('closes every Cloud PC when the re-read of a later wave fails until its time-out, and the error has the counts', async () => {
+    const s = await start({ cloudPcs: pcs(P1, 1, 4) })
+    // The outage begins with the first read after wave 1 is seen finished: the re-read of wave 2.
+    atReadAfterFinished(s.e, pcId(1), e =>
+      e.addFault({ method: 'GET', path: /cloudPCs$/, times: Infinity, fault: { kind: 'status', status: 503, retryAfter: '300' } })
+    )
+    const r = await run(s, { reprovisionWaves: '1,2', reprovisionTimeoutMinutes: '60' })
+    expect(r.code).toBe(1)
+    expect(requests(s.e).map(x => x.id)).toEqual([pcId(1)])
+    // Each Cloud PC in exactly one output.
+    const outputs = ['reprovisionedCloudPcIds', 'reprovisionFailedCloudPcIds', 'reprovisionSkippedCloudPcIds'] as const
+    const listed = outputs.flatMap(name => JSON.parse(r.outputs[name]) as string[])
+    expect([...listed].sort()).toEqual(pcs(P1, 1, 4).map(pc => pc.id))
+    expect(ids(r.outputs.reprovisionedCloudPcIds)).toEqual([pcId(1)])
+    expect(ids(r.outputs.reprovisionSkippedCloudPcIds)).toEqual([pcId(2), pcId(3), pcId(4)])
+    expect(r.report.cloudPcs!.map(pc => [pc.id, pc.result])).toEqual([
+      [pcId(1), 'reprovisioned'],
+      [pcId(2), 'notStarted'],
+      [pcId(3), 'notStarted'],
+      [pcId(4), 'notStarted']
+    ])
+    expect(r.report.cloudPcs![1].error).toMatch(/^not started: the roll-out stopped \(/)
+    expect(r.report.waves!.map(w => w.outcome)).toEqual(['finished', 'stopped', 'withheld'])
+    // The re-read was retried up to the wave's time-out, not the shorter budget of a single request.
+    const listsFailed = s.e.requests.filter(x => x.route === 'cloudPcs.list' && x.status === 503)
+    expect(listsFailed.length).toBeGreaterThan(1)
+    expect(listsFailed[listsFailed.length - 1].time - listsFailed[0].time).toBeGreaterThanOrEqual(55 * MINUTE)
+    const [error] = r.logger.of('error')
+    expect(error.title).toBe('Deadline reached')
+    expect(error.message).toMatch(
+      /^The image is ready, but the roll-out stopped: GET \/deviceManagement\/virtualEndpoint\/cloudPCs\?\S+ kept failing until the deadline of this step, 1h 0m after its first attempt/
+    )
+    expect(error.message).toContain(
+      '1 of 1 policies use the image; Cloud PCs: 1 reprovisioned (seen provisioned again), 3 not started'
+    )
+    expect(error.message).toContain(`Not started: ${pcId(2)} "CPC-2"; ${pcId(3)} "CPC-3"; ${pcId(4)} "CPC-4".`)
+    expect(r.summary).toContain('1 reprovisioned (seen provisioned again), 3 not started.')
+  })
+
+  it('names the Cloud PCs requested and not seen finished when an error stops the watch, in no output', async () => {
+    const s = await start({ cloudPcs: pcs(P1, 1, 2) })
+    // The app loses its permission once the requests are sent: every read of the watch is refused.
+    s.e.before({ method: 'POST', path: /reprovision$/ }, e =>
+      e.addFault({ method: 'GET', path: /cloudPCs$/, times: Infinity, fault: { kind: 'status', status: 403, code: 'Forbidden' } })
+    )
+    const r = await run(s, {})
+    expect(r.code).toBe(1)
+    expect(requests(s.e).map(x => x.id)).toEqual([pcId(1), pcId(2)])
+    expect(r.report.cloudPcs!.map(pc => pc.result)).toEqual(['stopped', 'stopped'])
+    expect(r.report.waves!.map(w => w.outcome)).toEqual(['stopped'])
+    for (const name of ['reprovisionedCloudPcIds', 'reprovisionFailedCloudPcIds', 'reprovisionSkippedCloudPcIds'])
+      expect(r.outputs[name]).toBe('[]')
+    const [error] = r.logger.of('error')
+    expect(error.title).toBe('Graph GET failed: 403 forbidden')
+    expect(error.message).toContain('answered HTTP 403')
+    expect(error.message).toContain('grant the Microsoft Graph application permission CloudPC.ReadWrite.All')
+    expect(error.message).toContain(
+      `Requested, not seen finished when the roll-out stopped (the rebuilds go on in the service): ${pcId(1)} "CPC-1"; ${pcId(2)} "CPC-2".`
+    )
+    expect(r.summary).toContain('2 requested, not seen finished (the roll-out stopped).')
+  })
+
   it('with reprovisionTimeoutMinutes 0 only requests, and says the reprovisions were accepted, not observed', async () => {
     const s = await start({ cloudPcs: pcs(P1, 1, 3) })
     const r = await run(s, { reprovisionTimeoutMinutes: '0' })
@@ -291,6 +370,27 @@ describe('waves', () => {
     expect(r.logger.of('error')[0].message).toContain(
       `Requested, not seen finished (the rebuilds go on in the service): ${pcId(1)} "CPC-1"; ${pcId(2)} "CPC-2".`
     )
+  })
+
+  it('stops on a cancellation during the re-read of a later wave: nothing of it requested, each named not started', async () => {
+    const s = await start({ cloudPcs: pcs(P1, 1, 3) })
+    const controller = new AbortController()
+    atReadAfterFinished(s.e, pcId(1), () => controller.abort())
+    const r = await run(s, { reprovisionWaves: '1' }, { signal: controller.signal })
+    expect(r.code).toBe(1)
+    expect(r.report.outcome).toBe('cancelled')
+    expect(requests(s.e).map(x => x.id)).toEqual([pcId(1)])
+    expect(r.report.waves!.map(w => w.outcome)).toEqual(['finished', 'cancelled'])
+    expect(r.report.cloudPcs!.map(pc => [pc.result, pc.error])).toEqual([
+      ['reprovisioned', undefined],
+      ['notStarted', 'not started: the run was cancelled'],
+      ['notStarted', 'not started: the run was cancelled']
+    ])
+    expect(ids(r.outputs.reprovisionSkippedCloudPcIds)).toEqual([pcId(2), pcId(3)])
+    expect(r.logger.of('error')[0]).toMatchObject({
+      title: 'Cancelled',
+      message: expect.stringContaining('Cloud PCs: 1 reprovisioned (seen provisioned again), 2 not started.')
+    })
   })
 
   it('with reprovisionTimeoutMinutes 0, counts a reprovision whose answer was lost and not seen to start as failed', async () => {

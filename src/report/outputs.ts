@@ -3,7 +3,7 @@
 // with a note, and one output that fails never keeps the others back.
 
 import { parseImageStatus, withoutODataKeys } from '../graph/graph-types.js'
-import { cloudPcIdsWith, type RunReport } from './report.js'
+import { cloudPcIdsIn, type RunReport } from './report.js'
 import { clip, errorText, type JsonLimits, jsonText, textOf } from '../core/untrusted-text.js'
 
 export const OUTPUT_NAMES = [
@@ -54,10 +54,10 @@ export function outputsOf(report: RunReport, notes: string[] = []): Partial<Reco
 
   json('updatedPolicyIds', () => report.updatedPolicyIds)
   json('previousPolicyImages', () => report.previousPolicyImages)
-  // Seen provisioned again; `accepted` only when the run was told not to wait (reprovisionTimeoutMinutes: 0).
-  json('reprovisionedCloudPcIds', () => cloudPcIdsWith(report, 'reprovisioned', 'accepted'))
-  json('reprovisionFailedCloudPcIds', () => cloudPcIdsWith(report, 'failed', 'timedOut'))
-  json('reprovisionSkippedCloudPcIds', () => cloudPcIdsWith(report, 'skipped', 'withheld', 'notStarted'))
+  // Which outcome goes to which output is CLOUD_PC_OUTCOMES' to say.
+  json('reprovisionedCloudPcIds', () => cloudPcIdsIn(report, 'reprovisioned'))
+  json('reprovisionFailedCloudPcIds', () => cloudPcIdsIn(report, 'failed'))
+  json('reprovisionSkippedCloudPcIds', () => cloudPcIdsIn(report, 'skipped'))
   json('deletedImageIds', () => report.deletedImageIds)
   if (report.result) scalar('result', () => report.result)
   const image = report.image

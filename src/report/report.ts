@@ -26,6 +26,7 @@ export interface PolicyResult {
 /**
  * Where a Cloud PC's reprovision stands. Only `reprovisioned` says the rebuild was seen finished;
  * `accepted` is a request the service took without the run waiting (reprovisionTimeoutMinutes: 0).
+ * What each means to outputs, counts and the summary is in CLOUD_PC_OUTCOMES.
  */
 export type CloudPcOutcome =
   /** In a wave that has not started. */
@@ -44,12 +45,66 @@ export type CloudPcOutcome =
   | 'skipped'
   /** In a wave held back after failures or a time-out. */
   | 'withheld'
-  /** The run was cancelled before its request was sent. */
+  /** The roll-out ended (cancelled, or stopped by an error) before its request was sent. */
   | 'notStarted'
   /** The run was cancelled with the request in flight, or the rebuild not seen finished. */
   | 'cancelled'
+  /** An error stopped the roll-out with the rebuild not seen finished; it goes on in the service. */
+  | 'stopped'
   | 'would reprovision'
   | 'would skip'
+
+/** The ID output that lists a Cloud PC; `none`: the error and the summary name it instead. */
+export type CloudPcOutput = 'reprovisioned' | 'failed' | 'skipped' | 'none'
+
+/**
+ * What an outcome means wherever it is shown. `open`: the wave run is still at it, and every exit
+ * of the run turns it into a final one; `planned`: a dry run's. Neither is in an output.
+ */
+export type OutcomeMeaning =
+  | { stage: 'final'; output: CloudPcOutput; words: string; rank: number }
+  | { stage: 'open' | 'planned'; output: 'none'; words: string; rank: number }
+
+/**
+ * Each outcome's words (a count reads "3 <words>"), output, stage, and rank (the summary lists
+ * lower ranks first: problems before the rest). Declared in the order counts are written.
+ */
+export const CLOUD_PC_OUTCOMES = {
+  reprovisioned: { stage: 'final', output: 'reprovisioned', words: 'reprovisioned (seen provisioned again)', rank: 6 },
+  accepted: {
+    stage: 'final',
+    output: 'reprovisioned',
+    words: 'accepted, not observed (reprovisionTimeoutMinutes: 0)',
+    rank: 6
+  },
+  failed: { stage: 'final', output: 'failed', words: 'failed', rank: 0 },
+  timedOut: { stage: 'final', output: 'failed', words: 'not seen finished in time', rank: 1 },
+  cancelled: { stage: 'final', output: 'none', words: 'requested, not seen finished', rank: 2 },
+  stopped: { stage: 'final', output: 'none', words: 'requested, not seen finished (the roll-out stopped)', rank: 2 },
+  withheld: { stage: 'final', output: 'skipped', words: 'withheld', rank: 4 },
+  notStarted: { stage: 'final', output: 'skipped', words: 'not started', rank: 5 },
+  skipped: { stage: 'final', output: 'skipped', words: 'skipped', rank: 6 },
+  pending: { stage: 'open', output: 'none', words: 'waiting for their wave', rank: 6 },
+  requested: { stage: 'open', output: 'none', words: 'rebuilding', rank: 6 },
+  unconfirmed: { stage: 'open', output: 'none', words: 'answer lost, not seen to start yet', rank: 3 },
+  'would reprovision': { stage: 'planned', output: 'none', words: 'would reprovision', rank: 6 },
+  'would skip': { stage: 'planned', output: 'none', words: 'would skip', rank: 6 }
+} as const satisfies Record<CloudPcOutcome, OutcomeMeaning>
+
+/** The outcomes the run's record ends with. */
+export type FinalOutcome = {
+  [K in CloudPcOutcome]: (typeof CLOUD_PC_OUTCOMES)[K]['stage'] extends 'final' ? K : never
+}[CloudPcOutcome]
+
+/** "1 reprovisioned (seen provisioned again), 2 failed": the outcomes of `results` counted; a zero is left out, except for reprovisioned. */
+export function outcomeCounts(results: readonly CloudPcOutcome[]): string {
+  const counts = new Map<CloudPcOutcome, number>()
+  for (const result of results) counts.set(result, (counts.get(result) ?? 0) + 1)
+  return (Object.keys(CLOUD_PC_OUTCOMES) as CloudPcOutcome[])
+    .filter(outcome => outcome === 'reprovisioned' || counts.has(outcome))
+    .map(outcome => `${counts.get(outcome) ?? 0} ${CLOUD_PC_OUTCOMES[outcome].words}`)
+    .join(', ')
+}
 
 export interface CloudPcResult {
   id: string
@@ -71,7 +126,8 @@ export interface WaveReport {
   size: number
   startedAt?: number
   endedAt?: number
-  outcome: 'planned' | 'pending' | 'running' | 'finished' | 'accepted' | 'timedOut' | 'withheld' | 'cancelled'
+  /** `stopped`: an error ended the roll-out while this wave ran. */
+  outcome: 'planned' | 'pending' | 'running' | 'finished' | 'accepted' | 'timedOut' | 'withheld' | 'cancelled' | 'stopped'
 }
 
 /** A policy's image before the roll-out changed it, so a later step can point it back. */
@@ -162,7 +218,7 @@ export function newReport(now: number): RunReport {
   }
 }
 
-/** The Cloud PCs whose outcome is one of `outcomes`, in the order they were listed. */
-export function cloudPcIdsWith(report: RunReport, ...outcomes: CloudPcOutcome[]): string[] {
-  return (report.cloudPcs ?? []).filter(pc => outcomes.includes(pc.result)).map(pc => pc.id)
+/** The Cloud PCs an ID output lists, in the order they were listed. */
+export function cloudPcIdsIn(report: RunReport, output: Exclude<CloudPcOutput, 'none'>): string[] {
+  return (report.cloudPcs ?? []).filter(pc => CLOUD_PC_OUTCOMES[pc.result].output === output).map(pc => pc.id)
 }

@@ -7,7 +7,14 @@
 import { EOL } from 'node:os'
 import type * as core from '@actions/core'
 import { parseImageStatus } from '../graph/graph-types.js'
-import type { CloudPcOutcome, CloudPcResult, RunReport, TimelineEvent, WaveReport } from './report.js'
+import {
+  CLOUD_PC_OUTCOMES,
+  type CloudPcResult,
+  outcomeCounts,
+  type RunReport,
+  type TimelineEvent,
+  type WaveReport
+} from './report.js'
 import { formatDuration } from '../core/duration.js'
 import { errorText, htmlText, mermaidLabel } from '../core/untrusted-text.js'
 
@@ -384,7 +391,7 @@ function cloudPcsPart(report: RunReport, caps: Caps): string {
   if (!pcs || pcs.length === 0) return ''
   const head = heading('Cloud PCs', 3) + paragraph(htmlText(cloudPcLine(pcs), caps.long)) + wavesTable(report, caps)
   // Problems first, so they are seen even when the table is long or cut.
-  const ordered = [...pcs].sort((a, b) => rank(a.result) - rank(b.result))
+  const ordered = [...pcs].sort((a, b) => CLOUD_PC_OUTCOMES[a.result].rank - CLOUD_PC_OUTCOMES[b.result].rank)
   const shown = ordered.slice(0, caps.cloudPcRows)
   const more = pcs.length > shown.length ? `<p>… and ${pcs.length - shown.length} more, not listed here.</p>` : ''
   if (shown.length === 0) return head + more + EOL
@@ -396,7 +403,7 @@ function cloudPcsPart(report: RunReport, caps: Caps): string {
       cell(pc.displayName || '—'),
       cell(pc.userPrincipalName || '—'),
       cell(pc.status || '—'),
-      cell(OUTCOME_WORDS[pc.result]),
+      cell(CLOUD_PC_OUTCOMES[pc.result].words),
       cell(pc.error ?? '')
     ])
   )
@@ -404,49 +411,12 @@ function cloudPcsPart(report: RunReport, caps: Caps): string {
   return head + (pcs.length > FOLD_ABOVE_ROWS ? details(`All ${pcs.length} Cloud PCs`, table) : table + EOL)
 }
 
-/** Each outcome as a reader should take it: only `reprovisioned` was seen done. */
-const OUTCOME_WORDS: Record<CloudPcOutcome, string> = {
-  pending: 'not started',
-  requested: 'requested, not seen finished',
-  unconfirmed: 'answer lost, not seen to start',
-  reprovisioned: 'reprovisioned (seen provisioned again)',
-  accepted: 'accepted, not observed',
-  failed: 'failed',
-  timedOut: 'not seen finished in time',
-  skipped: 'skipped',
-  withheld: 'withheld',
-  notStarted: 'not started (cancelled)',
-  cancelled: 'requested, not seen finished (cancelled)',
-  'would reprovision': 'would reprovision',
-  'would skip': 'would skip'
-}
-
-function rank(result: CloudPcOutcome): number {
-  const order: CloudPcOutcome[] = ['failed', 'timedOut', 'cancelled', 'unconfirmed', 'withheld', 'notStarted']
-  const i = order.indexOf(result)
-  return i === -1 ? order.length : i
-}
-
 function cloudPcLine(pcs: CloudPcResult[]): string {
-  const n = (result: CloudPcOutcome) => pcs.filter(pc => pc.result === result).length
-  const planned = n('would reprovision')
-  if (planned > 0 || n('would skip') > 0)
-    return `${planned} Cloud PC${planned === 1 ? '' : 's'} would be reprovisioned${n('would skip') ? `, ${n('would skip')} left alone` : ''}.`
-  const parts = (
-    [
-      ['reprovisioned', 'reprovisioned (seen provisioned again)'],
-      ['accepted', 'accepted, not observed (reprovisionTimeoutMinutes: 0)'],
-      ['failed', 'failed'],
-      ['timedOut', 'not seen finished in time'],
-      ['cancelled', 'requested, not seen finished'],
-      ['withheld', 'withheld'],
-      ['notStarted', 'not started'],
-      ['skipped', 'skipped']
-    ] as const
-  )
-    .filter(([result], i) => i === 0 || n(result) > 0)
-    .map(([result, words]) => `${n(result)} ${words}`)
-  return `${parts.join(', ')}.`
+  const planned = pcs.filter(pc => pc.result === 'would reprovision').length
+  const left = pcs.filter(pc => pc.result === 'would skip').length
+  if (pcs.some(pc => CLOUD_PC_OUTCOMES[pc.result].stage === 'planned'))
+    return `${planned} Cloud PC${planned === 1 ? '' : 's'} would be reprovisioned${left ? `, ${left} left alone` : ''}.`
+  return `${outcomeCounts(pcs.map(pc => pc.result))}.`
 }
 
 function wavesTable(report: RunReport, caps: Caps): string {
@@ -456,22 +426,9 @@ function wavesTable(report: RunReport, caps: Caps): string {
   const shown = waves.slice(0, caps.rows)
   const rows = shown.map(w => {
     const members = pcs.filter(pc => pc.wave === w.number)
-    const n = (result: CloudPcOutcome) => members.filter(pc => pc.result === result).length
     const started = w.startedAt === undefined ? '—' : formatDuration(w.startedAt - report.startedAt)
     const took = w.startedAt === undefined || w.endedAt === undefined ? '—' : formatDuration(w.endedAt - w.startedAt)
-    const counts =
-      w.outcome === 'planned'
-        ? `${w.size} would be reprovisioned`
-        : [
-            `${n('reprovisioned')} reprovisioned`,
-            n('accepted') ? `${n('accepted')} accepted` : '',
-            n('failed') ? `${n('failed')} failed` : '',
-            n('timedOut') ? `${n('timedOut')} not seen finished` : '',
-            n('skipped') ? `${n('skipped')} skipped` : '',
-            n('withheld') ? `${n('withheld')} withheld` : ''
-          ]
-            .filter(Boolean)
-            .join(', ')
+    const counts = w.outcome === 'planned' ? `${w.size} would be reprovisioned` : outcomeCounts(members.map(pc => pc.result))
     return row([String(w.number), htmlText(w.target, caps.text), String(w.size), started, took, WAVE_WORDS[w.outcome], counts])
   })
   const header = row(['Wave', 'Up to', 'Cloud PCs', 'Started at', 'Took', 'Outcome', "Cloud PCs' outcomes"], 'th')
@@ -486,7 +443,8 @@ const WAVE_WORDS: Record<WaveReport['outcome'], string> = {
   accepted: 'requested, not waited for',
   timedOut: 'timed out',
   withheld: 'withheld',
-  cancelled: 'cancelled'
+  cancelled: 'cancelled',
+  stopped: 'stopped by an error'
 }
 
 function preflightPart(report: RunReport, caps: Caps): string {

@@ -4,21 +4,22 @@
 
 import type { Clock } from '../core/clock.js'
 import { cloudPcPath, idKey, readCloudPc, readCloudPcs } from '../graph/cloud-pcs.js'
+import { throwIfCancelled } from '../core/cancel.js'
+import { pollUntil } from '../core/poll.js'
 import { formatDuration } from '../core/duration.js'
-import { CancelledError, DeadlineError, GraphError, messageOf, UnsettledError } from '../core/errors.js'
+import { ActionError, CancelledError, GraphError, messageOf, UnsettledError } from '../core/errors.js'
 import type { GraphClient } from '../graph/graph-client.js'
 import type { CloudPc } from '../graph/graph-types.js'
 import type { Settings } from '../inputs.js'
 import type { Logger } from '../core/logger.js'
 import { observeRebuild, reprovisionStarted } from './rebuild.js'
-import type { CloudPcResult, RunReport, WaveReport } from '../report/report.js'
+import { CLOUD_PC_OUTCOMES, type CloudPcResult, outcomeCounts, type RunReport, type WaveReport } from '../report/report.js'
 import { settleWrite } from '../http/settle.js'
 import { staleGraceMs } from '../graph/read-lag.js'
 import { isReprovisionable, type Wave, withholdsLaterWaves } from './waves.js'
 
 /** Requests in flight at once; the requester's rate gate and Retry-After handling pace them further. */
 export const REPROVISION_CONCURRENCY = 8
-const DEFAULT_HEARTBEAT_MS = 5 * 60_000
 
 export interface ReprovisionDeps {
   client: GraphClient
@@ -26,11 +27,13 @@ export interface ReprovisionDeps {
   logger: Logger
   signal?: AbortSignal
   concurrency?: number
-  heartbeatMs?: number
 }
 
-/** How the waves ended. */
-export type WavesEnd = { kind: 'completed' } | { kind: 'withheld'; after: number; reason: string } | { kind: 'cancelled' }
+/** How the waves ended, when they did not throw: a cancellation is a CancelledError. */
+export type WavesEnd = { kind: 'completed' } | { kind: 'withheld'; after: number; reason: string }
+
+/** Why the wave run ended with entries still open: it decides the final outcome each one takes. */
+export type Interruption = { kind: 'withheld'; reason: string } | { kind: 'cancelled' } | { kind: 'stopped'; reason: string }
 
 /** One Cloud PC of a running wave. */
 interface Tracked {
@@ -42,37 +45,58 @@ interface Tracked {
 }
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`
+const isOpen = (entry: CloudPcResult): boolean => CLOUD_PC_OUTCOMES[entry.result].stage === 'open'
+const failures = (entries: CloudPcResult[]): number =>
+  entries.filter(entry => CLOUD_PC_OUTCOMES[entry.result].output === 'failed').length
 
+/**
+ * Runs the waves in turn. Every exit, a throw included, leaves each Cloud PC and each wave in a
+ * final state that says why, so the outputs and the summary account for all of them.
+ */
 export async function runWaves(
   settings: Settings,
   waves: Wave<CloudPc>[],
   report: RunReport,
   deps: ReprovisionDeps
 ): Promise<WavesEnd> {
+  let interruption: Interruption | undefined
+  try {
+    const end = await eachWave(settings, waves, report, deps)
+    if (end.kind === 'withheld') interruption = end
+    return end
+  } catch (error) {
+    // The one place a cancellation in the waves is caught: what it left open is closed below.
+    interruption = error instanceof CancelledError ? { kind: 'cancelled' } : { kind: 'stopped', reason: stopReason(error) }
+    throw error
+  } finally {
+    // Nothing is open after a completed run; should an entry be, it still ends in a final state.
+    closeOpen(report, deps.clock, interruption ?? { kind: 'stopped', reason: 'the roll-out ended before it was done' })
+  }
+}
+
+async function eachWave(settings: Settings, waves: Wave<CloudPc>[], report: RunReport, deps: ReprovisionDeps): Promise<WavesEnd> {
   const { clock, logger } = deps
   const entries = new Map((report.cloudPcs ?? []).map(pc => [idKey(pc.id), pc]))
   const entryOf = (pc: CloudPc): CloudPcResult => entries.get(idKey(pc.id))!
   const infos = report.waves ?? []
-  let failures = 0
+  let failed = 0
   for (const [index, wave] of waves.entries()) {
     const info = infos[index]
     const label = `Wave ${info.number} of ${waves.length}`
-    // A later wave starts hours after the listing: read its Cloud PCs again, so each request is
-    // compared with the Cloud PC as it is now, and one that changed status meanwhile is left alone.
-    let members = wave.members
-    if (index > 0)
-      try {
-        members = await refresh(wave.members, entryOf, deps)
-      } catch (error) {
-        if (error instanceof CancelledError) return cancel(info, infos, report, [])
-        throw error
-      }
     info.startedAt = clock.now()
     info.outcome = 'running'
+    // A later wave starts hours after the listing: read its Cloud PCs again, so each request is
+    // compared with the Cloud PC as it is now, and one that changed status meanwhile is left alone.
+    // An outage is ridden out as long as the wave's own reads would be.
+    let members = wave.members
+    if (index > 0) {
+      const deadline = settings.reprovisionTimeoutMs > 0 ? clock.now() + settings.reprovisionTimeoutMs : undefined
+      members = await refresh(wave.members, entryOf, deps, deadline)
+    }
     info.size = members.length
     logger.info(`${label} (up to ${info.target}): reprovisioning ${plural(members.length, 'Cloud PC')}.`)
     const tracked = await request(members, entryOf, deps)
-    if (deps.signal?.aborted) return cancel(info, infos, report, tracked)
+    throwIfCancelled(deps.signal)
     if (settings.reprovisionTimeoutMs === 0) {
       for (const t of tracked) {
         if (t.entry.result === 'requested') t.entry.result = 'accepted'
@@ -83,27 +107,20 @@ export async function runWaves(
         }
       }
       finishWave(info, clock, 'accepted', tracked, logger, label)
-      failures += count(tracked, 'failed', 'timedOut')
+      failed += failures(tracked.map(t => t.entry))
       continue
     }
     const watched = await watch(tracked, info.startedAt, settings, deps, label)
-    if (watched === 'cancelled') return cancel(info, infos, report, tracked)
     finishWave(info, clock, watched, tracked, logger, label)
-    failures += count(tracked, 'failed', 'timedOut')
+    failed += failures(tracked.map(t => t.entry))
     const rest = infos.slice(index + 1)
     if (rest.length === 0) break
     let reason: string | undefined
     if (watched === 'timedOut')
       reason = `wave ${info.number} was not seen finished within reprovisionTimeoutMinutes (${formatDuration(settings.reprovisionTimeoutMs)})`
-    else if (withholdsLaterWaves(failures, settings.maxReprovisionFailures))
-      reason = `${plural(failures, 'failed reprovision')} so far, more than maxReprovisionFailures (${settings.maxReprovisionFailures}) tolerates`
+    else if (withholdsLaterWaves(failed, settings.maxReprovisionFailures))
+      reason = `${plural(failed, 'failed reprovision')} so far, more than maxReprovisionFailures (${settings.maxReprovisionFailures}) tolerates`
     if (reason) {
-      for (const later of rest) later.outcome = 'withheld'
-      for (const pc of report.cloudPcs ?? [])
-        if (pc.result === 'pending') {
-          pc.result = 'withheld'
-          pc.error = `withheld: ${reason}`
-        }
       logger.info(`Withholding ${plural(rest.length, 'later wave')}: ${reason}.`)
       return { kind: 'withheld', after: info.number, reason }
     }
@@ -111,8 +128,51 @@ export async function runWaves(
   return { kind: 'completed' }
 }
 
-async function refresh(members: CloudPc[], entryOf: (pc: CloudPc) => CloudPcResult, deps: ReprovisionDeps): Promise<CloudPc[]> {
-  const now = await readCloudPcs(deps.client, members, deps.logger)
+/** What an error that stopped the roll-out is called in each Cloud PC's why; the failure gives it whole. */
+function stopReason(error: unknown): string {
+  return error instanceof ActionError ? error.title : 'an unexpected error'
+}
+
+/**
+ * The final outcome an open entry takes when the run ends: one whose wave did not start is left
+ * alone (withheld, or not started); one requested and not seen finished is named as such, as its
+ * rebuild goes on in the service.
+ */
+export function closeEntry(entry: CloudPcResult, why: Interruption): void {
+  if (!isOpen(entry)) return
+  if (entry.result === 'pending') {
+    if (why.kind === 'withheld') {
+      entry.result = 'withheld'
+      entry.error = `withheld: ${why.reason}`
+    } else {
+      entry.result = 'notStarted'
+      entry.error = `not started: ${why.kind === 'cancelled' ? 'the run was cancelled' : `the roll-out stopped (${why.reason})`}`
+    }
+    return
+  }
+  const when = why.kind === 'cancelled' ? 'the run was cancelled' : `the roll-out stopped (${why.reason})`
+  entry.result = why.kind === 'cancelled' ? 'cancelled' : 'stopped'
+  entry.error = `requested, not seen finished when ${when}: the rebuild goes on in the service`
+}
+
+/** Closes every open Cloud PC and wave of the report. */
+function closeOpen(report: RunReport, clock: Clock, why: Interruption): void {
+  for (const entry of report.cloudPcs ?? []) closeEntry(entry, why)
+  for (const info of report.waves ?? [])
+    if (info.outcome === 'pending') info.outcome = 'withheld'
+    else if (info.outcome === 'running') {
+      info.outcome = why.kind === 'cancelled' ? 'cancelled' : 'stopped'
+      info.endedAt = clock.now()
+    }
+}
+
+async function refresh(
+  members: CloudPc[],
+  entryOf: (pc: CloudPc) => CloudPcResult,
+  deps: ReprovisionDeps,
+  deadline: number | undefined
+): Promise<CloudPc[]> {
+  const now = await readCloudPcs(deps.client, members, deps.logger, deadline)
   const kept: CloudPc[] = []
   for (const pc of members) {
     const fresh = now.get(idKey(pc.id))
@@ -173,12 +233,9 @@ async function request(members: CloudPc[], entryOf: (pc: CloudPc) => CloudPcResu
       }
     }
   }
+  // The workers stop sending once the run is cancelled, each after its request in flight is recorded;
+  // those not sent stay pending, and closing the run says why.
   await Promise.all(Array.from({ length: Math.min(deps.concurrency ?? REPROVISION_CONCURRENCY, members.length) }, worker))
-  for (const pc of members.slice(next)) {
-    const entry = entryOf(pc)
-    entry.result = 'notStarted'
-    entry.error = 'not started: the run was cancelled'
-  }
   return tracked
 }
 
@@ -192,75 +249,66 @@ async function watch(
   settings: Settings,
   deps: ReprovisionDeps,
   label: string
-): Promise<'finished' | 'timedOut' | 'cancelled'> {
+): Promise<'finished' | 'timedOut'> {
   const { clock, logger } = deps
   const deadline = clock.now() + settings.reprovisionTimeoutMs
-  const heartbeatMs = deps.heartbeatMs ?? DEFAULT_HEARTBEAT_MS
   const lostAnswerGraceMs = staleGraceMs(settings.pollIntervalMs)
-  const open = () => tracked.filter(t => t.entry.result === 'requested' || t.entry.result === 'unconfirmed')
-  let lastBeat = clock.now()
-  const timeOut = (cause: string): 'timedOut' => {
-    for (const t of open()) {
-      t.entry.error =
-        t.entry.result === 'unconfirmed'
-          ? `the answer to the request was lost, and the rebuild was not seen to start (${cause})`
-          : `not seen finished (${cause}); the rebuild goes on in the service`
-      t.entry.result = 'timedOut'
-    }
-    return 'timedOut'
+  const open = () => tracked.filter(t => isOpen(t.entry))
+  /** What one read says of a Cloud PC (`undefined`: the read did not show it; `null`: it no longer exists). */
+  const observe = (t: Tracked, pc: CloudPc | null | undefined): void => {
+    if (pc === undefined) return
+    if (pc === null) return settle(t, 'failed', 'it no longer exists', logger)
+    const seen = observeRebuild(t.before, pc, t.seenRunning)
+    if (seen.kind === 'done') settle(t, 'reprovisioned', undefined, logger)
+    else if (seen.kind === 'failed') settle(t, 'failed', seen.detail, logger)
+    else if (seen.kind === 'running') {
+      t.seenRunning = true
+      if (t.entry.result === 'unconfirmed') {
+        t.entry.result = 'requested'
+        t.entry.error = undefined
+        logger.info(`Cloud PC ${describe(t.entry)}: its rebuild was seen under way after the answer to the request was lost.`)
+      }
+    } else if (t.entry.result === 'unconfirmed' && clock.now() - t.requestedAt >= lostAnswerGraceMs)
+      settle(
+        t,
+        'failed',
+        `the answer to the request was lost, and no read within ${formatDuration(lostAnswerGraceMs)} showed the rebuild start; it is not sent again`,
+        logger
+      )
   }
-  while (open().length > 0) {
-    const now = clock.now()
-    if (now >= deadline) return timeOut(`reprovisionTimeoutMinutes: ${formatDuration(settings.reprovisionTimeoutMs)}`)
-    if (now - lastBeat >= heartbeatMs) {
+  const end = await pollUntil({
+    clock,
+    signal: deps.signal,
+    deadline,
+    intervalMs: settings.pollIntervalMs,
+    check: () => (open().length === 0 ? 'finished' : undefined),
+    heartbeat: now =>
       logger.info(
         `${label}: ${progress(tracked)} after ${formatDuration(now - startedAt)}; ${formatDuration(deadline - now)} left before its time-out.`
-      )
-      lastBeat = now
-    }
-    await clock.sleep(Math.min(settings.pollIntervalMs, deadline - now), deps.signal)
-    if (deps.signal?.aborted) return 'cancelled'
-    let reads: Map<string, CloudPc | null>
-    try {
-      reads = await readCloudPcs(
+      ),
+    // Reads are retried until the wave's deadline; an outage that lasts to it ends the wave as unfinished.
+    read: async until => {
+      const reads = await readCloudPcs(
         deps.client,
         open().map(t => t.before),
         logger,
-        deadline
+        until
       )
-    } catch (error) {
-      // Reads are retried until the wave's deadline; an outage that lasts to it ends the wave as unfinished.
-      if (error instanceof DeadlineError) return timeOut(`reads failed until the time-out: ${error.message}`)
-      if (error instanceof CancelledError) return 'cancelled'
-      throw error
+      for (const t of open()) observe(t, reads.get(idKey(t.before.id)))
     }
-    for (const t of open()) {
-      const pc = reads.get(idKey(t.before.id))
-      if (pc === undefined) continue
-      if (pc === null) {
-        settle(t, 'failed', 'it no longer exists', logger)
-        continue
-      }
-      const seen = observeRebuild(t.before, pc, t.seenRunning)
-      if (seen.kind === 'done') settle(t, 'reprovisioned', undefined, logger)
-      else if (seen.kind === 'failed') settle(t, 'failed', seen.detail, logger)
-      else if (seen.kind === 'running') {
-        t.seenRunning = true
-        if (t.entry.result === 'unconfirmed') {
-          t.entry.result = 'requested'
-          t.entry.error = undefined
-          logger.info(`Cloud PC ${describe(t.entry)}: its rebuild was seen under way after the answer to the request was lost.`)
-        }
-      } else if (t.entry.result === 'unconfirmed' && clock.now() - t.requestedAt >= lostAnswerGraceMs)
-        settle(
-          t,
-          'failed',
-          `the answer to the request was lost, and no read within ${formatDuration(lostAnswerGraceMs)} showed the rebuild start; it is not sent again`,
-          logger
-        )
-    }
+  })
+  if (end.kind === 'done') return end.value
+  const cause = end.cause
+    ? `reads failed until the time-out: ${end.cause.message}`
+    : `reprovisionTimeoutMinutes: ${formatDuration(settings.reprovisionTimeoutMs)}`
+  for (const t of open()) {
+    t.entry.error =
+      t.entry.result === 'unconfirmed'
+        ? `the answer to the request was lost, and the rebuild was not seen to start (${cause})`
+        : `not seen finished (${cause}); the rebuild goes on in the service`
+    t.entry.result = 'timedOut'
   }
-  return 'finished'
+  return 'timedOut'
 }
 
 function settle(t: Tracked, result: 'reprovisioned' | 'failed', error: string | undefined, logger: Logger): void {
@@ -284,35 +332,8 @@ function finishWave(
   logger.info(`${label} ${how} after ${took}: ${progress(tracked)}.`)
 }
 
-function cancel(info: WaveReport, infos: WaveReport[], report: RunReport, tracked: Tracked[]): WavesEnd {
-  info.outcome = 'cancelled'
-  for (const later of infos) if (later.outcome === 'pending') later.outcome = 'withheld'
-  for (const t of tracked)
-    if (t.entry.result === 'requested' || t.entry.result === 'unconfirmed') {
-      t.entry.error = 'requested, not seen finished when the run was cancelled: the rebuild goes on in the service'
-      t.entry.result = 'cancelled'
-    }
-  for (const pc of report.cloudPcs ?? [])
-    if (pc.result === 'pending') {
-      pc.result = 'notStarted'
-      pc.error = 'not started: the run was cancelled'
-    }
-  return { kind: 'cancelled' }
-}
-
-function count(tracked: Tracked[], ...results: CloudPcResult['result'][]): number {
-  return tracked.filter(t => results.includes(t.entry.result)).length
-}
-
 function progress(tracked: Tracked[]): string {
-  const parts = [
-    `${count(tracked, 'reprovisioned')} reprovisioned`,
-    `${count(tracked, 'accepted')} accepted`,
-    `${count(tracked, 'failed')} failed`,
-    `${count(tracked, 'timedOut')} not seen finished`,
-    `${count(tracked, 'requested', 'unconfirmed')} rebuilding`
-  ]
-  return parts.filter((part, i) => i === 0 || !part.startsWith('0 ')).join(', ')
+  return outcomeCounts(tracked.map(t => t.entry.result))
 }
 
 export function describe(pc: Pick<CloudPcResult, 'id' | 'displayName'>): string {

@@ -4,7 +4,7 @@
 
 import { idKey, listPoliciesCloudPcs, readCloudPc, readCloudPcs } from '../graph/cloud-pcs.js'
 import { formatDuration } from '../core/duration.js'
-import { ActionError, CancelledError, isNotFound } from '../core/errors.js'
+import { ActionError, CancelledError, isNotFound, messageOf } from '../core/errors.js'
 import type { GraphClient } from '../graph/graph-client.js'
 import { checkRead } from '../graph/graph-shapes.js'
 import type { CloudPc, DeviceImage, PolicyImagePatch } from '../graph/graph-types.js'
@@ -12,7 +12,14 @@ import { POLICIES_PATH, type ProvisioningPolicy, usesImage } from '../graph/imag
 import type { Settings } from '../inputs.js'
 import type { Logger } from '../core/logger.js'
 import { briefError, describe, REPROVISION_CONCURRENCY, type ReprovisionDeps, runWaves, type WavesEnd } from './reprovision.js'
-import type { CloudPcResult, PolicyResult, RunReport, WaveReport } from '../report/report.js'
+import {
+  type CloudPcResult,
+  type FinalOutcome,
+  outcomeCounts,
+  type PolicyResult,
+  type RunReport,
+  type WaveReport
+} from '../report/report.js'
 import { settleWrite } from '../http/settle.js'
 import { planWaves, type ReprovisionPlan } from './waves.js'
 
@@ -203,11 +210,16 @@ export async function rollOut(
     logger.info(
       `Reprovisioning ${total} Cloud PC${total === 1 ? '' : 's'} in ${plan.waves.length} wave${plan.waves.length === 1 ? '' : 's'}${plan.waves.length > 1 ? ` (${describeWaves(plan)})` : ''}, ${deps.concurrency ?? REPROVISION_CONCURRENCY} requests at a time${settings.reprovisionTimeoutMs === 0 ? '; not waiting for the rebuilds (reprovisionTimeoutMinutes: 0)' : ''}.`
     )
-    end = await runWaves(settings, plan.waves, report, deps)
-    if (end.kind === 'cancelled')
-      throw new CancelledError(
-        `The run was cancelled during the roll-out. ${rolloutCounts(report)}. ${namedProblems(report, settings)}Run again to reprovision the rest.`
+    try {
+      end = await runWaves(settings, plan.waves, report, deps)
+    } catch (error) {
+      if (error instanceof CancelledError) throw cancelled(report, settings)
+      // The cause's title, which the README's tables of what the step says explain.
+      throw new ActionError(
+        error instanceof ActionError ? error.title : 'Roll-out stopped',
+        `The image is ready, but the roll-out stopped: ${whyStopped(error)} ${rolloutCounts(report)}. ${namedProblems(report, settings)}`.trim()
       )
+    }
   }
 
   const problems = namedProblems(report, settings, end)
@@ -220,28 +232,37 @@ export async function rollOut(
     )
 }
 
-function pcsWith(report: RunReport, ...results: CloudPcResult['result'][]): CloudPcResult[] {
-  return (report.cloudPcs ?? []).filter(pc => results.includes(pc.result))
+/** Records what a cancellation left of the roll-out, for the summary, and returns the error to throw. */
+function cancelled(report: RunReport, settings: Settings): CancelledError {
+  return new CancelledError(
+    [
+      'The run was cancelled during the roll-out.',
+      `${rolloutCounts(report)}.`,
+      namedProblems(report, settings),
+      'Run again to reprovision the rest.'
+    ]
+      .filter(Boolean)
+      .join(' ')
+  )
 }
 
-/** "2 of 2 policies use the image; 9 Cloud PCs reprovisioned, 1 failed, …" with the counts that are not zero. */
+/** The error that stopped the roll-out, with what a permission problem needs done, or a bug's stack. */
+/** The cause in words, a refusal with its permission hint (an ActionError's failure carries it). */
+function whyStopped(error: unknown): string {
+  const message = (
+    error instanceof ActionError || !(error instanceof Error) ? messageOf(error) : (error.stack ?? error.message)
+  ).trim()
+  return `${message}${/[.!?]$/.test(message) ? '' : '.'}`
+}
+
+/** "2 of 2 policies use the image; Cloud PCs: 9 reprovisioned (seen provisioned again), 1 failed, …" */
 function rolloutCounts(report: RunReport): string {
   const policies = `${report.updatedPolicyIds.length} of ${report.policies?.length ?? 0} policies use the image`
   if (!report.cloudPcs) return policies
-  const n = (...results: CloudPcResult['result'][]) => pcsWith(report, ...results).length
-  const parts = [
-    [n('reprovisioned'), 'seen reprovisioned'],
-    [n('accepted'), 'accepted, not observed'],
-    [n('failed'), 'failed'],
-    [n('timedOut'), 'not seen finished'],
-    [n('cancelled'), 'requested, not seen finished'],
-    [n('withheld'), 'withheld'],
-    [n('notStarted'), 'not started'],
-    [n('skipped'), 'skipped']
-  ] as const
-  const shown = parts.filter(([count], i) => i === 0 || count > 0).map(([count, what]) => `${count} ${what}`)
-  return `${policies}; Cloud PCs: ${shown.join(', ')}`
+  return `${policies}; Cloud PCs: ${outcomeCounts(report.cloudPcs.map(pc => pc.result))}`
 }
+
+type Naming = (pcs: CloudPcResult[]) => string
 
 /** The policies and Cloud PCs that make the roll-out incomplete, each named with why. */
 function namedProblems(report: RunReport, settings: Settings, end?: WavesEnd): string {
@@ -256,21 +277,25 @@ function namedProblems(report: RunReport, settings: Settings, end?: WavesEnd): s
       .slice(0, MAX_NAMED)
       .map(pc => `${describe(pc)}${withWhy && pc.error ? ` (${pc.error})` : ''}`)
       .join('; ')}${pcs.length > MAX_NAMED ? `; and ${pcs.length - MAX_NAMED} more (see the job summary)` : ''}`
-  const failed = pcsWith(report, 'failed')
-  if (failed.length > 0) parts.push(`Failed: ${name(failed, true)}.`)
-  const unfinished = pcsWith(report, 'timedOut')
-  if (unfinished.length > 0)
-    parts.push(
-      `Not seen finished within reprovisionTimeoutMinutes (${formatDuration(settings.reprovisionTimeoutMs)}); their rebuilds go on in the service: ${name(unfinished, false)}.`
-    )
-  const inFlight = pcsWith(report, 'cancelled')
-  if (inFlight.length > 0)
-    parts.push(`Requested, not seen finished (the rebuilds go on in the service): ${name(inFlight, false)}.`)
-  const withheld = pcsWith(report, 'withheld')
-  if (withheld.length > 0)
-    parts.push(
-      `Withheld${end?.kind === 'withheld' ? ` after wave ${end.after} (${end.reason})` : ''}: ${name(withheld, false)}. Fix the cause, then run again to reprovision them.`
-    )
+  // How the error names the Cloud PCs of each final outcome; those of the outputs that went well are not named.
+  const named: Record<FinalOutcome, Naming | undefined> = {
+    reprovisioned: undefined,
+    accepted: undefined,
+    skipped: undefined,
+    failed: pcs => `Failed: ${name(pcs, true)}.`,
+    timedOut: pcs =>
+      `Not seen finished within reprovisionTimeoutMinutes (${formatDuration(settings.reprovisionTimeoutMs)}); their rebuilds go on in the service: ${name(pcs, false)}.`,
+    cancelled: pcs => `Requested, not seen finished (the rebuilds go on in the service): ${name(pcs, false)}.`,
+    stopped: pcs =>
+      `Requested, not seen finished when the roll-out stopped (the rebuilds go on in the service): ${name(pcs, false)}.`,
+    withheld: pcs =>
+      `Withheld${end?.kind === 'withheld' ? ` after wave ${end.after} (${end.reason})` : ''}: ${name(pcs, false)}. Fix the cause, then run again to reprovision them.`,
+    notStarted: pcs => `Not started: ${name(pcs, false)}.`
+  }
+  for (const [outcome, sentence] of Object.entries(named) as [FinalOutcome, Naming | undefined][]) {
+    const pcs = (report.cloudPcs ?? []).filter(pc => pc.result === outcome)
+    if (sentence && pcs.length > 0) parts.push(sentence(pcs))
+  }
   return parts.join(' ')
 }
 
