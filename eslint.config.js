@@ -16,6 +16,16 @@ export default tseslint.config(
     }
   },
   {
+    // The action itself: rules that need the types, so a promise left floating, an unsafe any or a
+    // switch that misses a member of a union is an error.
+    files: ['src/**/*.ts'],
+    extends: [tseslint.configs.recommendedTypeChecked],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/switch-exhaustiveness-check': ['error', { considerDefaultExhaustiveForUnions: true }]
+    }
+  },
+  {
     // Scripts, benchmarks, the emulator's command line and tests print to the console by design.
     files: ['scripts/**', 'bench/**', 'emulator/cli.ts', '__tests__/**'],
     rules: { 'no-console': 'off' }

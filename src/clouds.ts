@@ -26,7 +26,7 @@ export const CLOUDS: Record<CloudName, CloudEndpoints> = {
 export function cloudOfHost(hostname: string): CloudName | undefined {
   const host = hostname.toLowerCase()
   return (Object.keys(CLOUDS) as CloudName[]).find(cloud =>
-    Object.values(CLOUDS[cloud]).some(url => new URL(url).hostname === host)
+    Object.values<string>({ ...CLOUDS[cloud] }).some(url => new URL(url).hostname === host)
   )
 }
 

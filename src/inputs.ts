@@ -298,7 +298,7 @@ export function parseInputs(get: (name: string) => string): ParsedInputs {
       graphEndpoint: graphEndpoint!,
       authorityHost: authorityHost!,
       armEndpoint: armEndpoint!,
-      preflight: preflight!,
+      preflight,
       onExisting: onExisting!,
       wait: wait!,
       timeoutMs: Math.round(timeoutMinutes! * 60_000),

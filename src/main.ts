@@ -24,12 +24,12 @@ import { errorText } from './core/untrusted-text.js'
 import { formatDuration } from './core/duration.js'
 
 export interface RunDependencies {
-  getInput(name: string): string
-  setOutput(name: string, value: string): void
-  setSecret(value: string): void
-  getIDToken(audience: string): Promise<string>
-  runAz(args: string[]): Promise<AzResult>
-  writeSummary(report: RunReport): Promise<void>
+  getInput: (name: string) => string
+  setOutput: (name: string, value: string) => void
+  setSecret: (value: string) => void
+  getIDToken: (audience: string) => Promise<string>
+  runAz: (args: string[]) => Promise<AzResult>
+  writeSummary: (report: RunReport) => Promise<void>
   clock: Clock
   logger: Logger
   signal?: AbortSignal
@@ -109,7 +109,8 @@ export async function run(overrides: Partial<RunDependencies> = {}): Promise<num
       : undefined
     await publishImage(settings, report, { client, clock, logger, signal: deps.signal })
     if (targets) {
-      if (settings.dryRun) await logger.group('Plan the roll-out', async () => planRollout(settings, targets, report, logger))
+      if (settings.dryRun)
+        await logger.group('Plan the roll-out', () => Promise.resolve(planRollout(settings, targets, report, logger)))
       else if (report.image)
         await logger.group('Roll out', () =>
           rollOut(settings, report.image!, targets, report, { client, clock, logger, signal: deps.signal })

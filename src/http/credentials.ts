@@ -10,6 +10,7 @@ import type { CredentialSettings } from '../inputs.js'
 import type { Logger } from '../core/logger.js'
 import type { Exchange, Requester, Tried } from './requester.js'
 import { parseJson } from './json.js'
+import { textOf } from '../core/untrusted-text.js'
 
 export interface TokenProvider {
   readonly description: string
@@ -124,7 +125,7 @@ export function cliTokenExpiry(
 function shown(value: unknown): string {
   if (value === undefined) return 'missing'
   // JSON would write Infinity and NaN as null.
-  const text = typeof value === 'number' ? String(value) : (JSON.stringify(value) ?? String(value))
+  const text = typeof value === 'number' ? String(value) : (JSON.stringify(value) ?? textOf(value))
   return text.length > MAX_SHOWN_VALUE_CHARS ? `${text.slice(0, MAX_SHOWN_VALUE_CHARS)}…` : text
 }
 
@@ -191,14 +192,16 @@ function staticToken(token: string, deps: CredentialDeps): TokenProvider {
     renewable: false,
     expiresAt: () => expiry,
     invalidate: () => undefined,
-    async getToken() {
+    getToken() {
       // A token without a readable expiry is used until Graph refuses it.
       if (deps.clock.now() >= (expiry ?? Infinity))
-        throw new ActionError(
-          'Access token expired',
-          `The token given as accessToken expired at ${new Date(expiry!).toISOString()} and cannot be renewed. Sign in with clientSecret or a GitHub OIDC federated credential (tenantId and clientId) for long waits.`
+        return Promise.reject(
+          new ActionError(
+            'Access token expired',
+            `The token given as accessToken expired at ${new Date(expiry!).toISOString()} and cannot be renewed. Sign in with clientSecret or a GitHub OIDC federated credential (tenantId and clientId) for long waits.`
+          )
         )
-      return token
+      return Promise.resolve(token)
     }
   }
 }
@@ -351,7 +354,7 @@ function entraError(status: number, body: EntraError | undefined, assertion?: st
   if (aadsts && AADSTS_HINTS[aadsts]) parts.push(AADSTS_HINTS[aadsts])
   if (aadsts === '70021' && assertion) {
     const claims = jwtClaims(assertion)
-    if (claims?.sub) parts.push(`GitHub sent the subject "${String(claims.sub)}" (issuer ${String(claims.iss ?? 'unknown')}).`)
+    if (claims?.sub) parts.push(`GitHub sent the subject "${textOf(claims.sub)}" (issuer ${textOf(claims.iss ?? 'unknown')}).`)
   }
   const id = (value: unknown) => (typeof value === 'string' ? value : 'none')
   parts.push(`trace_id: ${id(body?.trace_id)}; correlation_id: ${id(body?.correlation_id)}`)

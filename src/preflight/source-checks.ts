@@ -3,6 +3,8 @@
 // overview" and "Add device images", docs/graph-facts.md#source-image-requirements); each names the errorCode the
 // service would give after its upload and validation, which take up to an hour or more.
 
+import { textOf } from '../core/untrusted-text.js'
+
 export interface SourceCheck {
   name: string
   /** The requirement and where Microsoft states it. */
@@ -53,7 +55,7 @@ export interface ArmGalleryImageVersion {
 const OVERVIEW = 'Windows 365 "Device images overview"'
 const same = (a: unknown, b: string) => typeof a === 'string' && a.toLowerCase() === b.toLowerCase()
 const isAbsent = (value: unknown) => value === undefined || value === null || value === ''
-const shown = (value: unknown) => (isAbsent(value) ? 'nothing' : String(value))
+const shown = (value: unknown) => (isAbsent(value) ? 'nothing' : textOf(value))
 
 function windows(osType: unknown): SourceCheck {
   return {
