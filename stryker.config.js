@@ -8,16 +8,16 @@ import { existsSync } from 'node:fs'
 export const MUTATED_MODULES = [
   'src/publish/wait.ts',
   'src/http/retry-policy.ts',
-  'src/publish/plan.ts',
+  'src/publish/image-plan.ts',
   'src/inputs.ts',
   'src/publish/error-codes.ts',
   'src/http/rate-gate.ts',
   'src/http/credentials.ts',
   'src/graph/images.ts',
   'src/http/requester.ts',
-  'src/http/settle.ts',
-  'src/graph/graph-answers.ts',
-  'src/retention/retention.ts'
+  'src/http/settle-write.ts',
+  'src/graph/answers.ts',
+  'src/retention/decide.ts'
 ]
 
 /**

@@ -3,10 +3,10 @@
 import { readFileSync } from 'node:fs'
 import { afterEach, describe, expect, it } from '@jest/globals'
 import { type Emulator, type EmulatorOptions, type SeedCloudPc, startEmulator } from '../emulator/index.js'
-import { canonicalId, checkEntity, checkRead, DECLARED_FIELDS } from '../src/graph/graph-shapes.js'
-import { parseCloudPcStatus, parseImageStatus } from '../src/graph/graph-types.js'
+import { canonicalId, checkEntity, checkRead, DECLARED_FIELDS } from '../src/graph/answer-checks.js'
+import { parseCloudPcStatus, parseImageStatus } from '../src/graph/model.js'
 import { MAX_JSON_DEPTH, parseJson } from '../src/http/json.js'
-import { planWaves } from '../src/rollout/waves.js'
+import { planWaves } from '../src/rollout/wave-plan.js'
 import { baseInputs, runInProcess, SOURCE } from './helpers/run-in-process.js'
 
 const guid = (prefix: string, n: number) => `${prefix}-0000-4000-8000-${String(n).padStart(12, '0')}`

@@ -2,10 +2,10 @@
 import { describe, expect, it } from '@jest/globals'
 import { interpretTokenAnswer } from '../src/http/credentials.js'
 import { ActionError, GraphError, OutcomeUnknownError } from '../src/core/errors.js'
-import { interpretGraphAnswer, toGraphError } from '../src/graph/graph-answers.js'
+import { interpretGraphAnswer, toGraphError } from '../src/graph/answers.js'
 import type { Exchange } from '../src/http/requester.js'
-import { reprovisionStarted } from '../src/rollout/rebuild.js'
-import { MAX_WRITES, settleWrite } from '../src/http/settle.js'
+import { reprovisionStarted } from '../src/rollout/rebuild-observation.js'
+import { MAX_WRITES, settleWrite } from '../src/http/settle-write.js'
 import { RecordingLogger } from './helpers/recording-logger.js'
 
 const answer = (status: number, text = '', headers: Record<string, string> = {}): Exchange => ({

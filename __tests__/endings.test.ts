@@ -3,7 +3,7 @@
 import { describe, expect, it } from '@jest/globals'
 import { ActionError, CancelledError } from '../src/core/errors.js'
 import { run } from '../src/main.js'
-import type { RunReport } from '../src/report/report.js'
+import type { RunReport } from '../src/report/run-report.js'
 import { FakeClock } from './helpers/fake-clock.js'
 import { RecordingLogger } from './helpers/recording-logger.js'
 

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals'
 import { type Emulator, startEmulator } from '../emulator/index.js'
 import { ActionError, GraphError } from '../src/core/errors.js'
-import { GraphClient } from '../src/graph/graph-client.js'
+import { GraphClient } from '../src/graph/client.js'
 import {
   createImage,
   deleteImage,

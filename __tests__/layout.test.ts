@@ -69,7 +69,7 @@ describe('the layout of src/', () => {
   it('reads the imports it judges', () => {
     const all = imports()
     expect(all.length).toBeGreaterThan(100)
-    expect(all.some(i => i.from.endsWith(join('publish', 'publisher.ts')) && i.to.endsWith(join('retention', 'prune.ts')))).toBe(
+    expect(all.some(i => i.from.endsWith(join('publish', 'publisher.ts')) && i.to.endsWith(join('retention', 'apply.ts')))).toBe(
       true
     )
   })
@@ -83,8 +83,8 @@ describe('the layout of src/', () => {
     expect(breaks(at('graph/images.ts', 'publish/wait.ts', true))).toBe('the base (graph) imports publish')
     expect(breaks(at('core/errors.ts', 'http/requester.ts'))).toBe('the core layer imports the http layer above it')
     expect(breaks(at('rollout/reprovision.ts', 'publish/wait.ts'))).toBe('rollout imports publish')
-    expect(breaks(at('report/report.ts', 'preflight/source-checks.ts', true))).toBeUndefined()
+    expect(breaks(at('report/run-report.ts', 'preflight/source-checks.ts', true))).toBeUndefined()
     expect(breaks(at('report/summary.ts', 'rollout/waves.ts'))).toBe('report imports rollout for more than a type')
-    expect(breaks(at('publish/publisher.ts', 'retention/prune.ts'))).toBeUndefined()
+    expect(breaks(at('publish/publisher.ts', 'retention/apply.ts'))).toBeUndefined()
   })
 })

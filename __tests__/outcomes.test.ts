@@ -3,8 +3,8 @@
 
 import { describe, expect, it } from '@jest/globals'
 import { OUTPUT_NAMES, outputsOf } from '../src/report/outputs.js'
-import { CLOUD_PC_OUTCOMES, type CloudPcOutcome, type CloudPcResult, newReport, outcomeCounts } from '../src/report/report.js'
-import { closeEntry, type Interruption } from '../src/rollout/reprovision.js'
+import { CLOUD_PC_OUTCOMES, type CloudPcOutcome, type CloudPcResult, newReport, outcomeCounts } from '../src/report/run-report.js'
+import { closeEntry, type Interruption } from '../src/rollout/wave-run.js'
 
 const OUTCOMES = Object.keys(CLOUD_PC_OUTCOMES) as CloudPcOutcome[]
 const ID_OUTPUTS = {

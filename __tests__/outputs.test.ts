@@ -3,9 +3,9 @@
 import * as core from '@actions/core'
 import { afterEach, describe, expect, it } from '@jest/globals'
 import { type Emulator, startEmulator } from '../emulator/index.js'
-import type { DeviceImage } from '../src/graph/graph-types.js'
+import type { DeviceImage } from '../src/graph/model.js'
 import { OUTPUT_LIMIT_BYTES, OUTPUT_NAMES, outputsOf } from '../src/report/outputs.js'
-import { newReport, type RunReport } from '../src/report/report.js'
+import { newReport, type RunReport } from '../src/report/run-report.js'
 import { buildSummary } from '../src/report/summary.js'
 import { baseInputs, runInProcess, SOURCE } from './helpers/run-in-process.js'
 

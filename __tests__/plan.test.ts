@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals'
 import { explainErrorCode, ERROR_CODES, isRetryableErrorCode } from '../src/publish/error-codes.js'
-import type { DeviceImage } from '../src/graph/graph-types.js'
-import { nextPatch, planImage, tenantFullMessage } from '../src/publish/plan.js'
+import type { DeviceImage } from '../src/graph/model.js'
+import { nextPatch, planImage, tenantFullMessage } from '../src/publish/image-plan.js'
 
 const SOURCE = '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Compute/images/a'
 const OTHER = SOURCE.replace(/a$/, 'b')

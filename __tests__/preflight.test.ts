@@ -7,7 +7,7 @@ import { type Emulator, type EmulatorOptions, startEmulator } from '../emulator/
 import { type ArmClient, interpretArmAnswer } from '../src/http/arm-client.js'
 import { parseInputs } from '../src/inputs.js'
 import { runPreflight } from '../src/preflight/preflight.js'
-import { newReport } from '../src/report/report.js'
+import { newReport } from '../src/report/run-report.js'
 import { FakeClock } from './helpers/fake-clock.js'
 import { RecordingLogger } from './helpers/recording-logger.js'
 import { baseInputs, runInProcess, SOURCE } from './helpers/run-in-process.js'

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals'
-import type { DeviceImage } from '../src/graph/graph-types.js'
+import type { DeviceImage } from '../src/graph/model.js'
 import type { ProvisioningPolicy } from '../src/graph/images.js'
 import {
   compareVersions,
@@ -9,7 +9,7 @@ import {
   planRoom,
   type RetentionInput,
   toDelete
-} from '../src/retention/retention.js'
+} from '../src/retention/decide.js'
 
 let n = 0
 function image(version: string, extra: Partial<DeviceImage> = {}): DeviceImage {

@@ -7,7 +7,7 @@ import { type Emulator, type EmulatorOptions, startEmulator } from '../emulator/
 import { ROOT } from '../scripts/runner.js'
 import { run } from '../src/main.js'
 import { outputsOf } from '../src/report/outputs.js'
-import { newReport } from '../src/report/report.js'
+import { newReport } from '../src/report/run-report.js'
 import { timelineAxis, buildSummary, phasesOf, SUMMARY_LIMIT_BYTES } from '../src/report/summary.js'
 import { escapeHtml } from '../src/core/untrusted-text.js'
 import { baseInputs, runInProcess } from './helpers/run-in-process.js'

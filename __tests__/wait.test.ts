@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
 import { DeadlineError, GraphError, OutcomeUnknownError, ThrottledError } from '../src/core/errors.js'
-import type { DeviceImage } from '../src/graph/graph-types.js'
+import type { DeviceImage } from '../src/graph/model.js'
 import { isStaleFailure, staleGraceMs } from '../src/graph/read-lag.js'
 import {
   decideStep,

@@ -2,8 +2,8 @@
 // who is skipped, when later waves are withheld, and what a read says about a rebuild.
 
 import { describe, expect, it } from '@jest/globals'
-import type { CloudPc, RemoteActionResult } from '../src/graph/graph-types.js'
-import { observeRebuild, reprovisionStarted } from '../src/rollout/rebuild.js'
+import type { CloudPc, RemoteActionResult } from '../src/graph/model.js'
+import { observeRebuild, reprovisionStarted } from '../src/rollout/rebuild-observation.js'
 import {
   isReprovisionable,
   parseWaves,
@@ -12,7 +12,7 @@ import {
   selectCloudPc,
   splitIntoWaves,
   withholdsLaterWaves
-} from '../src/rollout/waves.js'
+} from '../src/rollout/wave-plan.js'
 
 const pcs = (n: number) => Array.from({ length: n }, (_, i) => ({ id: `pc-${String(i + 1).padStart(4, '0')}` }))
 

@@ -10,7 +10,7 @@ import {
   documentedOrigins,
   isLoopbackHost
 } from './clouds.js'
-import { parseWaves, type WaveTarget } from './rollout/waves.js'
+import { parseWaves, type WaveTarget } from './rollout/wave-plan.js'
 
 export type OnExisting = 'reuse' | 'update' | 'replace' | 'fail'
 

@@ -1,6 +1,6 @@
 import * as core from '@actions/core'
 import { run, type RunDependencies } from '../../src/main.js'
-import type { RunReport } from '../../src/report/report.js'
+import type { RunReport } from '../../src/report/run-report.js'
 import { buildSummary } from '../../src/report/summary.js'
 import { RecordingLogger } from './recording-logger.js'
 

@@ -2,9 +2,9 @@
 // so the roll-out reads by policy and fetches one by one only what no list holds.
 
 import { isNotFound } from '../core/errors.js'
-import type { GraphClient } from './graph-client.js'
-import { canonicalId, checkList, checkRead, sameId } from './graph-shapes.js'
-import type { CloudPc } from './graph-types.js'
+import type { GraphClient } from './client.js'
+import { canonicalId, checkList, checkRead, sameId } from './answer-checks.js'
+import type { CloudPc } from './model.js'
 import type { Logger } from '../core/logger.js'
 
 export const CLOUD_PCS_PATH = '/deviceManagement/virtualEndpoint/cloudPCs'

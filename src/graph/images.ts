@@ -2,13 +2,13 @@
 // is followed by a read that decides, never by a blind repeat.
 
 import { ActionError, GraphError, isNotFound, OutcomeUnknownError } from '../core/errors.js'
-import type { GraphClient } from './graph-client.js'
-import { checkEntity, checkList, checkRead, sameId } from './graph-shapes.js'
-import { type DeviceImage, type ImageCreateBody, type ImageSourcePatch, parseImageStatus } from './graph-types.js'
+import type { GraphClient } from './client.js'
+import { checkEntity, checkList, checkRead, sameId } from './answer-checks.js'
+import { type DeviceImage, type ImageCreateBody, type ImageSourcePatch, parseImageStatus } from './model.js'
 import type { Logger } from '../core/logger.js'
-import { type Settled, settleWrite } from '../http/settle.js'
+import { type Settled, settleWrite } from '../http/settle-write.js'
 import { isStaleFailure } from './read-lag.js'
-import type { RequestIds } from './graph-answers.js'
+import type { RequestIds } from './answers.js'
 
 const IMAGES_PATH = '/deviceManagement/virtualEndpoint/deviceImages'
 export const POLICIES_PATH = '/deviceManagement/virtualEndpoint/provisioningPolicies'

@@ -2,7 +2,7 @@
 // retry or a reprovision, so the action allows for a lag and compares only the service's own
 // timestamps. Pure: values in, a verdict out.
 
-import { type DeviceImage, parseImageStatus } from './graph-types.js'
+import { type DeviceImage, parseImageStatus } from './model.js'
 
 /**
  * A failed read that is not later than the failure a retry was asked for shows the state from before

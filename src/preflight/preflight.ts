@@ -7,7 +7,7 @@ import type { Clock } from '../core/clock.js'
 import { ActionError, ArmError, CancelledError, DeadlineError, isAuthRefusal, isNotFound, messageOf } from '../core/errors.js'
 import { isGallerySource, type Settings } from '../inputs.js'
 import type { Logger } from '../core/logger.js'
-import type { RunReport } from '../report/report.js'
+import type { RunReport } from '../report/run-report.js'
 import {
   type ArmGalleryImage,
   type ArmGalleryImageVersion,

@@ -1,7 +1,7 @@
 // What a usable image can still warn about: an operating system out of support, or an image that
 // stops being usable soon. Pure; the publisher turns each line into a warning annotation.
 
-import type { DeviceImage } from '../graph/graph-types.js'
+import type { DeviceImage } from '../graph/model.js'
 
 /** Far enough ahead to plan a rebuild before provisioning from the image stops. */
 export const EXPIRY_WARNING_DAYS = 90

@@ -3,8 +3,8 @@
 
 import type { Clock } from '../core/clock.js'
 import { ActionError, CancelledError, isNotFound, isRefusal } from '../core/errors.js'
-import type { GraphClient } from '../graph/graph-client.js'
-import { type DeviceImage, parseImageStatus } from '../graph/graph-types.js'
+import type { GraphClient } from '../graph/client.js'
+import { type DeviceImage, parseImageStatus } from '../graph/model.js'
 import { imageHealthWarnings } from './image-health.js'
 import {
   createImage,
@@ -22,10 +22,10 @@ import {
 } from '../graph/images.js'
 import { isGallerySource, type Settings } from '../inputs.js'
 import type { Logger } from '../core/logger.js'
-import { type Plan, planImage, tenantFullMessage } from './plan.js'
-import { makeRoom } from '../retention/prune.js'
-import { planRoom, type RetentionDecision } from '../retention/retention.js'
-import type { Failure, PublishResult, RunReport } from '../report/report.js'
+import { type Plan, planImage, tenantFullMessage } from './image-plan.js'
+import { makeRoom } from '../retention/apply.js'
+import { planRoom, type RetentionDecision } from '../retention/decide.js'
+import type { Failure, PublishResult, RunReport } from '../report/run-report.js'
 import { formatDuration } from '../core/duration.js'
 import { type FailedWait, firstRetryState, type UploadEnd, uploadStep, waitForImage } from './wait.js'
 

@@ -2,8 +2,8 @@
 // that cannot be written as it is (nested too deep, circular, too long) is cut down or left out
 // with a note, and one output that fails never keeps the others back.
 
-import { parseImageStatus, withoutODataKeys } from '../graph/graph-types.js'
-import { cloudPcIdsIn, type RunReport } from './report.js'
+import { parseImageStatus, withoutODataKeys } from '../graph/model.js'
+import { cloudPcIdsIn, type RunReport } from './run-report.js'
 import { clip, errorText, type JsonLimits, jsonText, textOf } from '../core/untrusted-text.js'
 
 export const OUTPUT_NAMES = [

@@ -6,7 +6,7 @@
 
 import { EOL } from 'node:os'
 import type * as core from '@actions/core'
-import { parseImageStatus } from '../graph/graph-types.js'
+import { parseImageStatus } from '../graph/model.js'
 import {
   CLOUD_PC_OUTCOMES,
   type CloudPcResult,
@@ -14,7 +14,7 @@ import {
   type RunReport,
   type TimelineEvent,
   type WaveReport
-} from './report.js'
+} from './run-report.js'
 import { formatDuration } from '../core/duration.js'
 import { errorText, htmlText, mermaidLabel } from '../core/untrusted-text.js'
 

@@ -5,13 +5,13 @@
 import { idKey, listPoliciesCloudPcs, readCloudPc, readCloudPcs } from '../graph/cloud-pcs.js'
 import { formatDuration } from '../core/duration.js'
 import { ActionError, CancelledError, isNotFound, messageOf } from '../core/errors.js'
-import type { GraphClient } from '../graph/graph-client.js'
-import { checkRead } from '../graph/graph-shapes.js'
-import type { CloudPc, DeviceImage, PolicyImagePatch } from '../graph/graph-types.js'
+import type { GraphClient } from '../graph/client.js'
+import { checkRead } from '../graph/answer-checks.js'
+import type { CloudPc, DeviceImage, PolicyImagePatch } from '../graph/model.js'
 import { POLICIES_PATH, type ProvisioningPolicy, usesImage } from '../graph/images.js'
 import type { Settings } from '../inputs.js'
 import type { Logger } from '../core/logger.js'
-import { briefError, describe, REPROVISION_CONCURRENCY, type ReprovisionDeps, runWaves, type WavesEnd } from './reprovision.js'
+import { briefError, describe, REPROVISION_CONCURRENCY, type ReprovisionDeps, runWaves, type WavesEnd } from './wave-run.js'
 import {
   type CloudPcResult,
   type FinalOutcome,
@@ -19,9 +19,9 @@ import {
   type PolicyResult,
   type RunReport,
   type WaveReport
-} from '../report/report.js'
-import { settleWrite } from '../http/settle.js'
-import { planWaves, type ReprovisionPlan } from './waves.js'
+} from '../report/run-report.js'
+import { settleWrite } from '../http/settle-write.js'
+import { planWaves, type ReprovisionPlan } from './wave-plan.js'
 
 /** Cloud PCs named in the error annotation; the summary lists them all. */
 const MAX_NAMED = 20

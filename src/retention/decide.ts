@@ -2,8 +2,8 @@
 // Only older versions of this displayName that no provisioning policy uses are ever deleted; the
 // published image, anything not older than it and the newest `keepVersions` versions stay.
 
-import { sameId } from '../graph/graph-shapes.js'
-import type { DeviceImage } from '../graph/graph-types.js'
+import { sameId } from '../graph/answer-checks.js'
+import type { DeviceImage } from '../graph/model.js'
 import { IMAGE_LIMIT, type ProvisioningPolicy, usesImage } from '../graph/images.js'
 
 /** major, minor, patch */

@@ -1,16 +1,16 @@
-// Deletes what retention decided (src/retention/retention.ts): before the create, to make room in a full
+// Deletes what retention decided (src/retention/decide.ts): before the create, to make room in a full
 // tenant, and after a successful publish and roll-out. Every deletion goes into the report as it
 // happens. After a success a delete that fails is a warning naming the image: the publish stands.
 
 import { ActionError, CancelledError, isRefusal, messageOf } from '../core/errors.js'
-import type { GraphClient } from '../graph/graph-client.js'
-import { canonicalId } from '../graph/graph-shapes.js'
-import type { DeviceImage } from '../graph/graph-types.js'
+import type { GraphClient } from '../graph/client.js'
+import { canonicalId } from '../graph/answer-checks.js'
+import type { DeviceImage } from '../graph/model.js'
 import { deleteImage, IMAGE_LIMIT, listImages, listPolicies, type ProvisioningPolicy, usesImage } from '../graph/images.js'
 import type { Settings } from '../inputs.js'
 import type { Logger } from '../core/logger.js'
-import type { RetentionEntry, RetentionReport, RunReport } from '../report/report.js'
-import { decideRetention, describeDecision, type RetentionDecision, toDelete } from './retention.js'
+import type { RetentionEntry, RetentionReport, RunReport } from '../report/run-report.js'
+import { decideRetention, describeDecision, type RetentionDecision, toDelete } from './decide.js'
 
 export interface PruneDeps {
   client: GraphClient

@@ -1,10 +1,10 @@
 // What to do about the image, decided from what exists and the onExisting rule. Pure.
 
-import type { DeviceImage } from '../graph/graph-types.js'
-import { parseImageStatus } from '../graph/graph-types.js'
+import type { DeviceImage } from '../graph/model.js'
+import { parseImageStatus } from '../graph/model.js'
 import { IMAGE_LIMIT, isSameSource, type ProvisioningPolicy, usesImage } from '../graph/images.js'
 import type { OnExisting } from '../inputs.js'
-import type { RetentionDecision } from '../retention/retention.js'
+import type { RetentionDecision } from '../retention/decide.js'
 
 export type Plan =
   | { kind: 'create' }

@@ -1,7 +1,7 @@
 // What the run learned, gathered as it goes, so outputs and the summary can be written at any exit.
 
 import type { ErrorCodeInfo } from '../publish/error-codes.js'
-import type { DeviceImage } from '../graph/graph-types.js'
+import type { DeviceImage } from '../graph/model.js'
 import type { PreflightMode } from '../inputs.js'
 import type { SourceCheck } from '../preflight/source-checks.js'
 

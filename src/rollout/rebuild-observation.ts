@@ -3,7 +3,7 @@
 // Cloud PC now), never with the runner's clock, and a read that still shows the state from before
 // the request shows nothing: reads may lag behind the service (docs/graph-facts.md#read-lag).
 
-import { type CloudPc, parseCloudPcStatus, type RemoteActionResult } from '../graph/graph-types.js'
+import { type CloudPc, parseCloudPcStatus, type RemoteActionResult } from '../graph/model.js'
 
 export type Rebuild =
   /** No sign yet that the rebuild began. */

@@ -5,13 +5,13 @@ import { randomUUID } from 'node:crypto'
 import type { OutgoingHttpHeaders } from 'node:http'
 import type { TokenProvider } from '../http/credentials.js'
 import { ActionError } from '../core/errors.js'
-import { type GraphResponse, interpretGraphAnswer } from './graph-answers.js'
-import type { GraphCollection } from './graph-types.js'
+import { type GraphResponse, interpretGraphAnswer } from './answers.js'
+import type { GraphCollection } from './model.js'
 import type { AnswerKind } from '../http/http-limits.js'
 import type { Logger } from '../core/logger.js'
 import type { Method, Requester } from '../http/requester.js'
 
-export type { GraphResponse, RequestIds } from './graph-answers.js'
+export type { GraphResponse, RequestIds } from './answers.js'
 
 export interface GraphClientOptions {
   graphEndpoint: string
