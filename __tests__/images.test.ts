@@ -1,3 +1,4 @@
+import { isSameImage, isSameSource, usesImage } from '../src/graph/model.js'
 import { afterEach, describe, expect, it } from '@jest/globals'
 import { type Emulator, startEmulator } from '../emulator/index.js'
 import { ActionError, GraphError } from '../src/core/errors.js'
@@ -5,13 +6,10 @@ import { GraphClient } from '../src/graph/client.js'
 import {
   createImage,
   deleteImage,
-  isSameImage,
-  isSameSource,
   isUnknownAction,
   readImage,
   requestUploadRetry,
-  updateImageSource,
-  usesImage
+  updateImageSource
 } from '../src/graph/images.js'
 import { Requester } from '../src/http/requester.js'
 import { FakeClock } from './helpers/fake-clock.js'

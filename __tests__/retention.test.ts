@@ -1,6 +1,5 @@
 import { describe, expect, it } from '@jest/globals'
-import type { DeviceImage } from '../src/graph/model.js'
-import type { ProvisioningPolicy } from '../src/graph/images.js'
+import { type DeviceImage, type ProvisioningPolicy } from '../src/graph/model.js'
 import {
   compareVersions,
   decideRetention,

@@ -3,6 +3,7 @@
 // Pure: values in, a checked value or an error naming the field out.
 
 import { ActionError } from '../core/errors.js'
+import { sameId } from './model.js'
 
 /** The JSON kinds a declared property can take; an enum member is a string, a complex type an object. */
 export type FieldKind = 'string' | 'number' | 'boolean' | 'object' | 'array'
@@ -72,20 +73,6 @@ export class UnexpectedAnswerError extends ActionError {
   constructor(message: string) {
     super('Unexpected Graph answer', message)
   }
-}
-
-/**
- * The canonical form of a Cloud PC, policy or image ID, the only form IDs are compared in: Graph
- * IDs are GUIDs, which may come trimmed or not, with or without braces, in either case.
- */
-export function canonicalId(id: string): string {
-  const trimmed = id.trim()
-  const bare = /^\{.*\}$/.test(trimmed) ? trimmed.slice(1, -1).trim() : trimmed
-  return bare.toLowerCase()
-}
-
-export function sameId(a: unknown, b: string): boolean {
-  return typeof a === 'string' && canonicalId(a) === canonicalId(b)
 }
 
 function kindOf(value: unknown): string {

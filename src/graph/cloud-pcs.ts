@@ -3,8 +3,8 @@
 
 import { isNotFound } from '../core/errors.js'
 import type { GraphClient } from './client.js'
-import { canonicalId, checkList, checkRead, sameId } from './answer-checks.js'
-import type { CloudPc } from './model.js'
+import { checkList, checkRead } from './answer-checks.js'
+import { canonicalId, type CloudPc, sameId } from './model.js'
 import type { Logger } from '../core/logger.js'
 
 export const CLOUD_PCS_PATH = '/deviceManagement/virtualEndpoint/cloudPCs'

@@ -3,37 +3,25 @@
 
 import { ActionError, GraphError, isNotFound, OutcomeUnknownError } from '../core/errors.js'
 import type { GraphClient } from './client.js'
-import { checkEntity, checkList, checkRead, sameId } from './answer-checks.js'
-import { type DeviceImage, type ImageCreateBody, type ImageSourcePatch, parseImageStatus } from './model.js'
+import { checkEntity, checkList, checkRead } from './answer-checks.js'
+import {
+  type DeviceImage,
+  type ImageCreateBody,
+  type ImageKey,
+  type ImageSourcePatch,
+  isSameImage,
+  isSameSource,
+  parseImageStatus,
+  POLICIES_PATH,
+  type ProvisioningPolicy,
+  sameId
+} from './model.js'
 import type { Logger } from '../core/logger.js'
 import { type Settled, settleWrite } from '../http/settle-write.js'
 import { isStaleFailure } from './read-lag.js'
 import type { RequestIds } from './answers.js'
 
 const IMAGES_PATH = '/deviceManagement/virtualEndpoint/deviceImages'
-export const POLICIES_PATH = '/deviceManagement/virtualEndpoint/provisioningPolicies'
-/** Windows 365 keeps at most this many custom images per tenant. */
-export const IMAGE_LIMIT = 20
-
-export interface ImageKey {
-  displayName: string
-  version: string
-}
-
-/** Name compared case-insensitively (as the service does), version exactly. */
-export function isSameImage(image: Pick<DeviceImage, 'displayName' | 'version'>, key: ImageKey): boolean {
-  return (
-    typeof image.displayName === 'string' &&
-    image.displayName.trim().toLowerCase() === key.displayName.toLowerCase() &&
-    image.version === key.version
-  )
-}
-
-/** Azure resource IDs are case-insensitive. */
-export function isSameSource(a: string | null | undefined, b: string): boolean {
-  return typeof a === 'string' && a.trim().toLowerCase() === b.toLowerCase()
-}
-
 export async function listImages(client: GraphClient): Promise<DeviceImage[]> {
   // No $filter: which properties the service filters on is not documented, and a tenant holds at most 20 images.
   return checkList<DeviceImage>('cloudPcDeviceImage', await client.list<unknown>(IMAGES_PATH), `GET ${IMAGES_PATH}`).map(
@@ -183,21 +171,9 @@ export async function requestUploadRetry(
   return route
 }
 
-export interface ProvisioningPolicy {
-  id: string
-  displayName?: string
-  imageId?: string | null
-  imageDisplayName?: string | null
-  imageType?: string | null
-}
-
 export async function listPolicies(client: GraphClient): Promise<ProvisioningPolicy[]> {
   const path = `${POLICIES_PATH}?$select=id,displayName,imageId,imageDisplayName,imageType`
   return checkList<ProvisioningPolicy>('cloudPcProvisioningPolicy', await client.list<unknown>(path), `GET ${path}`)
-}
-
-export function usesImage(policy: ProvisioningPolicy, imageId: string): boolean {
-  return sameId(policy.imageId, imageId)
 }
 
 /** Deletes the image; a lost answer is settled by listing. */

@@ -85,3 +85,53 @@ export function parseCloudPcStatus(raw: unknown): CloudPcStatus {
   const lower = raw.trim().toLowerCase()
   return KNOWN_CLOUD_PC_STATUSES.find(s => s.toLowerCase() === lower) ?? 'other'
 }
+
+/** Where Graph keeps the provisioning policies. */
+export const POLICIES_PATH = '/deviceManagement/virtualEndpoint/provisioningPolicies'
+/** Windows 365 keeps at most this many custom images per tenant. */
+export const IMAGE_LIMIT = 20
+
+export interface ImageKey {
+  displayName: string
+  version: string
+}
+
+/** Name compared case-insensitively (as the service does), version exactly. */
+export function isSameImage(image: Pick<DeviceImage, 'displayName' | 'version'>, key: ImageKey): boolean {
+  return (
+    typeof image.displayName === 'string' &&
+    image.displayName.trim().toLowerCase() === key.displayName.toLowerCase() &&
+    image.version === key.version
+  )
+}
+
+/** Azure resource IDs are case-insensitive. */
+export function isSameSource(a: string | null | undefined, b: string): boolean {
+  return typeof a === 'string' && a.trim().toLowerCase() === b.toLowerCase()
+}
+
+export interface ProvisioningPolicy {
+  id: string
+  displayName?: string
+  imageId?: string | null
+  imageDisplayName?: string | null
+  imageType?: string | null
+}
+
+export function usesImage(policy: ProvisioningPolicy, imageId: string): boolean {
+  return sameId(policy.imageId, imageId)
+}
+
+/**
+ * The canonical form of a Cloud PC, policy or image ID, the only form IDs are compared in: Graph
+ * IDs are GUIDs, which may come trimmed or not, with or without braces, in either case.
+ */
+export function canonicalId(id: string): string {
+  const trimmed = id.trim()
+  const bare = /^\{.*\}$/.test(trimmed) ? trimmed.slice(1, -1).trim() : trimmed
+  return bare.toLowerCase()
+}
+
+export function sameId(a: unknown, b: string): boolean {
+  return typeof a === 'string' && canonicalId(a) === canonicalId(b)
+}

@@ -1,8 +1,7 @@
 // What to do about the image, decided from what exists and the onExisting rule. Pure.
 
-import type { DeviceImage } from '../graph/model.js'
+import { type DeviceImage, IMAGE_LIMIT, isSameSource, type ProvisioningPolicy, usesImage } from '../graph/model.js'
 import { parseImageStatus } from '../graph/model.js'
-import { IMAGE_LIMIT, isSameSource, type ProvisioningPolicy, usesImage } from '../graph/images.js'
 import type { OnExisting } from '../inputs.js'
 import type { RetentionDecision } from '../retention/decide.js'
 

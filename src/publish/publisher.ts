@@ -4,20 +4,17 @@
 import type { Clock } from '../core/clock.js'
 import { ActionError, CancelledError, isNotFound, isRefusal } from '../core/errors.js'
 import type { GraphClient } from '../graph/client.js'
-import { type DeviceImage, parseImageStatus } from '../graph/model.js'
+import { type DeviceImage, IMAGE_LIMIT, isSameImage, parseImageStatus, usesImage } from '../graph/model.js'
 import { imageHealthWarnings } from './image-health.js'
 import {
   createImage,
   type CreateOutcome,
   deleteImage,
-  IMAGE_LIMIT,
-  isSameImage,
   listImages,
   listPolicies,
   readImage,
   requestUploadRetry,
   updateImageSource,
-  usesImage,
   type ImageRead
 } from '../graph/images.js'
 import { isGallerySource, type Settings } from '../inputs.js'

@@ -4,9 +4,8 @@
 
 import { ActionError, CancelledError, isRefusal, messageOf } from '../core/errors.js'
 import type { GraphClient } from '../graph/client.js'
-import { canonicalId } from '../graph/answer-checks.js'
-import type { DeviceImage } from '../graph/model.js'
-import { deleteImage, IMAGE_LIMIT, listImages, listPolicies, type ProvisioningPolicy, usesImage } from '../graph/images.js'
+import { canonicalId, type DeviceImage, IMAGE_LIMIT, type ProvisioningPolicy, usesImage } from '../graph/model.js'
+import { deleteImage, listImages, listPolicies } from '../graph/images.js'
 import type { Settings } from '../inputs.js'
 import type { Logger } from '../core/logger.js'
 import type { RetentionEntry, RetentionReport, RunReport } from '../report/run-report.js'

@@ -2,9 +2,7 @@
 // Only older versions of this displayName that no provisioning policy uses are ever deleted; the
 // published image, anything not older than it and the newest `keepVersions` versions stay.
 
-import { sameId } from '../graph/answer-checks.js'
-import type { DeviceImage } from '../graph/model.js'
-import { IMAGE_LIMIT, type ProvisioningPolicy, usesImage } from '../graph/images.js'
+import { type DeviceImage, IMAGE_LIMIT, type ProvisioningPolicy, sameId, usesImage } from '../graph/model.js'
 
 /** major, minor, patch */
 export type Version = readonly [number, number, number]

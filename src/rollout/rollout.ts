@@ -7,8 +7,14 @@ import { formatDuration } from '../core/duration.js'
 import { ActionError, CancelledError, isNotFound, messageOf } from '../core/errors.js'
 import type { GraphClient } from '../graph/client.js'
 import { checkRead } from '../graph/answer-checks.js'
-import type { CloudPc, DeviceImage, PolicyImagePatch } from '../graph/model.js'
-import { POLICIES_PATH, type ProvisioningPolicy, usesImage } from '../graph/images.js'
+import {
+  type CloudPc,
+  type DeviceImage,
+  POLICIES_PATH,
+  type PolicyImagePatch,
+  type ProvisioningPolicy,
+  usesImage
+} from '../graph/model.js'
 import type { Settings } from '../inputs.js'
 import type { Logger } from '../core/logger.js'
 import { briefError, describe, REPROVISION_CONCURRENCY, type ReprovisionDeps, runWaves, type WavesEnd } from './wave-run.js'

@@ -1,7 +1,6 @@
 // Who is reprovisioned, and in which wave: pure decisions on values, tested without a network.
 
-import { canonicalId } from '../graph/answer-checks.js'
-import { type CloudPc, parseCloudPcStatus } from '../graph/model.js'
+import { canonicalId, type CloudPc, parseCloudPcStatus } from '../graph/model.js'
 
 /** One cumulative target of `reprovisionWaves`: a number of Cloud PCs, or a share of them. */
 export type WaveTarget = { kind: 'count'; count: number } | { kind: 'percent'; percent: number }
