@@ -112,4 +112,44 @@ describe('pollUntil', () => {
     await expect(poll).resolves.toEqual({ kind: 'timedOut' })
     expect(clock.sleeps).toEqual([1, 1, 1])
   })
+
+  it('waits on a look that makes requests of its own, and ends a look that fails until the deadline as a time-out', async () => {
+    const clock = new FakeClock()
+    const start = clock.now()
+    let looks = 0
+    const cause = new DeadlineError('the retry kept failing until the deadline')
+    const end = await pollUntil({
+      clock,
+      deadline: start + 10 * MINUTE,
+      intervalMs: MINUTE,
+      check: async () => {
+        await clock.sleep(1)
+        if (++looks === 3) throw cause
+        return undefined
+      },
+      read: async () => undefined,
+      heartbeat: () => undefined
+    })
+    expect(end).toEqual({ kind: 'timedOut', cause })
+    expect(looks).toBe(3)
+  })
+
+  it("counts the caller's own lines as signs of life: the heartbeat comes after HEARTBEAT_MS of silence", async () => {
+    const clock = new FakeClock()
+    const start = clock.now()
+    const beats: number[] = []
+    let lastLine = start
+    await pollUntil({
+      clock,
+      deadline: start + 2 * HEARTBEAT_MS,
+      intervalMs: MINUTE,
+      // A line of its own at every look until HEARTBEAT_MS has passed, then silence.
+      check: () => void (clock.now() - start < HEARTBEAT_MS && (lastLine = clock.now())),
+      read: async () => undefined,
+      heartbeat: now => void beats.push(now - start),
+      lastLineAt: () => lastLine
+    })
+    // The last own line came at HEARTBEAT_MS - 1 minute; the heartbeat HEARTBEAT_MS of silence later.
+    expect(beats).toEqual([2 * HEARTBEAT_MS - MINUTE])
+  })
 })

@@ -20,12 +20,14 @@ export interface Poll<T> {
   intervalMs: number
   /** HEARTBEAT_MS unless a caller has a reason for another. */
   heartbeatMs?: number
-  /** What the last read shows: a value ends the poll with it. */
-  check(): T | undefined
+  /** What the last read shows: a value ends the poll with it. It may make requests of its own. */
+  check(): T | undefined | Promise<T | undefined>
   /** Reads again; a DeadlineError from it ends the poll as timed out. */
   read(deadline: number): Promise<void>
   /** The heartbeat line, once every heartbeatMs of waiting. */
   heartbeat(now: number): void
+  /** When the caller last wrote a line of its own: the heartbeat comes after heartbeatMs of silence. */
+  lastLineAt?(): number
 }
 
 /** `cause`: the reads failed until the deadline, rather than the deadline coming with them answered. */
@@ -38,11 +40,17 @@ export async function pollUntil<T>(poll: Poll<T>): Promise<PollEnd<T>> {
   let lastBeat = clock.now()
   // Bounded by the deadline: each round sleeps until the next read or the deadline, whichever is first.
   for (;;) {
-    const value = poll.check()
+    let value: T | undefined
+    try {
+      value = await poll.check()
+    } catch (error) {
+      if (error instanceof DeadlineError) return { kind: 'timedOut', cause: error }
+      throw error
+    }
     if (value !== undefined) return { kind: 'done', value }
     const now = clock.now()
     if (now >= deadline) return { kind: 'timedOut' }
-    if (now - lastBeat >= heartbeatMs) {
+    if (now - Math.max(lastBeat, poll.lastLineAt?.() ?? lastBeat) >= heartbeatMs) {
       poll.heartbeat(now)
       lastBeat = now
     }

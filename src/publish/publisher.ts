@@ -2,7 +2,7 @@
 // Everything learned goes into the report as soon as it is known.
 
 import type { Clock } from '../core/clock.js'
-import { ActionError, CancelledError, isNotFound, isRefusal } from '../core/errors.js'
+import { ActionError, isNotFound, isRefusal } from '../core/errors.js'
 import type { GraphClient } from '../graph/client.js'
 import { type DeviceImage, IMAGE_LIMIT, isSameImage, parseImageStatus, usesImage } from '../graph/model.js'
 import { imageHealthWarnings } from './image-health.js'
@@ -155,8 +155,6 @@ export async function publishImage(settings: Settings, report: RunReport, deps: 
   )
   report.image = waited.image
   switch (waited.kind) {
-    case 'cancelled':
-      throw new CancelledError()
     case 'timedOut':
       report.outcome = 'timedOut'
       throw new ActionError(

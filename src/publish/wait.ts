@@ -5,7 +5,8 @@
 
 import type { Clock } from '../core/clock.js'
 import { formatDuration } from '../core/duration.js'
-import { DeadlineError, isRefusal, type ServiceError } from '../core/errors.js'
+import { isRefusal, type ServiceError } from '../core/errors.js'
+import { pollUntil } from '../core/poll.js'
 import { type ErrorCodeInfo, explainErrorCode, isRetryableErrorCode } from './error-codes.js'
 import type { RequestIds } from '../graph/client.js'
 import { type DeviceImage, parseImageStatus } from '../graph/model.js'
@@ -92,7 +93,6 @@ export type WaitResult =
   | UploadEnd
   /** `cause`: why the wait could not go on to the deadline (requests failing or throttled until it). */
   | { kind: 'timedOut'; image: DeviceImage; cause?: string }
-  | { kind: 'cancelled'; image: DeviceImage }
 
 /** What the run brings to the first step. */
 export interface RetryStart {
@@ -255,8 +255,6 @@ export interface WaitDeps {
   onStatusChange(status: string, errorCode: string | null): void
 }
 
-const DEFAULT_HEARTBEAT_MS = 5 * 60_000
-
 /** Takes upload steps, one per poll interval, until the upload ends, the deadline passes or the run is cancelled. */
 export async function waitForImage(
   initial: ImageRead,
@@ -267,7 +265,6 @@ export async function waitForImage(
   const { clock, logger } = deps
   const started = clock.now()
   const deadline = started + options.timeoutMs
-  const heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS
   let state = firstRetryState(start)
   let read = initial
   let lastStatus: string | undefined
@@ -297,32 +294,29 @@ export async function waitForImage(
   // that lasts (or a throttle that would end past it) ends the wait as a time-out, never as a
   // failure of the image: the upload may still succeed and be seen by a later run. The time-out's
   // error quotes the cause, so the log does not say it first.
-  const timedOut = (image: DeviceImage, cause: DeadlineError): WaitResult => ({ kind: 'timedOut', image, cause: cause.message })
-  for (;;) {
-    let step: StepResult
-    try {
-      step = await uploadStep(read, state, options, stepDeps)
-    } catch (error) {
-      if (error instanceof DeadlineError) return timedOut(read.image, error)
-      throw error
-    }
-    if (step.kind === 'ended') return step.end
-    read = step.read
-    state = step.state
-    if (step.unrecognised) logger.debug(`Status "${step.unrecognised}" is not known to this action; waiting on.`)
-    const now = clock.now()
-    if (now >= deadline) return { kind: 'timedOut', image: read.image }
-    if (now - lastLine >= heartbeatMs) {
+  // A cancellation travels as the CancelledError pollUntil throws; the image as last seen is already
+  // with the caller (onImage).
+  const end = await pollUntil<WaitResult>({
+    clock,
+    signal: deps.signal,
+    deadline,
+    intervalMs: options.pollIntervalMs,
+    heartbeatMs: options.heartbeatMs,
+    lastLineAt: () => lastLine,
+    check: async () => {
+      const step: StepResult = await uploadStep(read, state, options, stepDeps)
+      if (step.kind === 'ended') return step.end
+      read = step.read
+      state = step.state
+      if (step.unrecognised) logger.debug(`Status "${step.unrecognised}" is not known to this action; waiting on.`)
+      return undefined
+    },
+    read: async until => void (read = await deps.read(until)),
+    heartbeat: now => {
       logger.info(`Still ${statusOf(read.image)} after ${elapsed()}; ${formatDuration(deadline - now)} left before the time-out.`)
       lastLine = now
     }
-    await clock.sleep(Math.min(options.pollIntervalMs, deadline - now), deps.signal)
-    if (deps.signal?.aborted) return { kind: 'cancelled', image: read.image }
-    try {
-      read = await deps.read(deadline)
-    } catch (error) {
-      if (error instanceof DeadlineError) return timedOut(read.image, error)
-      throw error
-    }
-  }
+  })
+  if (end.kind === 'done') return end.value
+  return end.cause ? { kind: 'timedOut', image: read.image, cause: end.cause.message } : { kind: 'timedOut', image: read.image }
 }
