@@ -1,6 +1,6 @@
 // Writes the table of the emulator's switches in docs/emulator.md from emulator/knobs.ts, so the
 // page never disagrees with the defaults the emulator runs with.
-// `tsx scripts/knobs-table.ts` rewrites docs/emulator.md; `--check` only exits 1 when it is out of date.
+// `npm run emulator:switches` rewrites docs/emulator.md; `--check` only exits 1 when it is out of date.
 
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -67,7 +67,7 @@ if (isMain) {
   const next = await withKnobTable(doc)
   if (process.argv.includes('--check')) {
     if (next !== doc) {
-      console.error('docs/emulator.md is out of date: run npx tsx scripts/knobs-table.ts')
+      console.error('docs/emulator.md is out of date: run npm run emulator:switches')
       process.exit(1)
     }
   } else writeFileSync(EMULATOR_DOC, next)
