@@ -1,6 +1,10 @@
 // The fault matrix: every fault kind against every operation, a seeded random soak, and every bad
 // input. `npm test` runs it at a small size; `npm run test:faults` runs the full soak and writes
 // the figures the README shows under "Reliability".
+//
+// Time is a FakeClock the emulator shares: the polls, back-offs, uploads, rebuilds and the watch of a
+// lost reprovision take no wall time. Sockets still wait in real time (see src/http/requester.ts),
+// so the one fault that needs it, an answer delayed past the client's time-out, costs that time-out.
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from '@jest/globals'
@@ -8,11 +12,13 @@ import { type Emulator, type Fault, type FaultRule, type LoggedRequest, startEmu
 import { MAX_WRITES } from '../src/http/settle-write.js'
 import { ROOT } from '../scripts/runner.js'
 import { BAD_INPUTS } from './helpers/bad-inputs.js'
+import { FakeClock } from './helpers/fake-clock.js'
 import { baseInputs, type InProcessResult, runInProcess, SOURCE } from './helpers/run-in-process.js'
 
 const FULL = process.env.FAULT_SUITE === 'full'
 const SOAK_RUNS = FULL ? 200 : 20
 const FAULT_RATE = 0.1
+/** Real time, as sockets wait in it: long enough that a loaded machine's loopback answer never hits it. */
 const REQUEST_TIMEOUT_MS = 300
 
 const guid = (prefix: string, n: number) => `${prefix}-0000-4000-8000-${String(n).padStart(12, '0')}`
@@ -40,9 +46,10 @@ const OPERATIONS: Record<string, { method: string; path: RegExp }> = {
   armRead: { method: 'GET', path: /\/providers\/Microsoft\.Compute\/images\/[^/]+$/ }
 }
 
-const FAULTS: Record<string, () => Fault> = {
+/** Each fault, made at `now` on the run's clock (a Retry-After date is a time on that clock). */
+const FAULTS: Record<string, (now: number) => Fault> = {
   '429 Retry-After seconds': () => ({ kind: 'status', status: 429, retryAfter: '0' }),
-  '429 Retry-After date': () => ({ kind: 'status', status: 429, retryAfter: new Date(Date.now() - 1000).toUTCString() }),
+  '429 Retry-After date': now => ({ kind: 'status', status: 429, retryAfter: new Date(now - 1000).toUTCString() }),
   '429 no Retry-After': () => ({ kind: 'status', status: 429 }),
   '503 Retry-After': () => ({ kind: 'status', status: 503, retryAfter: '0' }),
   '503 no Retry-After': () => ({ kind: 'status', status: 503 }),
@@ -87,8 +94,11 @@ const figures = {
   failureReasons: {} as Record<string, number>
 }
 
-async function scenario(faults: FaultRule[], seed?: number): Promise<{ e: Emulator; r: InProcessResult }> {
+/** One run against a tenant with old versions, a policy and two Cloud PCs; `faults` are made at the clock's start. */
+async function scenario(faults: (now: number) => FaultRule[], seed?: number): Promise<{ e: Emulator; r: InProcessResult }> {
+  const clock = new FakeClock()
   const e = await startEmulator({
+    now: () => clock.now(),
     seed,
     defaultUpload: [
       { pendingMs: 30, outcome: 'failed', errorCode: 'internalServerError' },
@@ -109,7 +119,7 @@ async function scenario(faults: FaultRule[], seed?: number): Promise<{ e: Emulat
       userPrincipalName: `u${i}@contoso.com`,
       provisioningPolicyId: POLICY
     })),
-    faults
+    faults: faults(clock.now())
   })
   try {
     const r = await runInProcess(
@@ -118,11 +128,11 @@ async function scenario(faults: FaultRule[], seed?: number): Promise<{ e: Emulat
         timeoutMinutes: '0.5',
         provisioningPolicyIds: POLICY,
         reprovision: 'true',
-        // Rebuilds take 100 ms here; a reprovision lost before it took effect is given up after 3 s.
+        // Rebuilds take 100 ms of clock time; a reprovision lost before it took effect is given up after 3 s.
         reprovisionTimeoutMinutes: '0.05',
         keepVersions: '1'
       }),
-      { requestTimeoutMs: REQUEST_TIMEOUT_MS, retry: { baseDelayMs: 2, maxDelayMs: 20, stepBudgetMs: 2000 } }
+      { clock, requestTimeoutMs: REQUEST_TIMEOUT_MS, retry: { baseDelayMs: 2, maxDelayMs: 20, stepBudgetMs: 2000 } }
     )
     return { e, r }
   } finally {
@@ -229,7 +239,7 @@ describe('fault matrix: every fault kind against every operation', () => {
 
   it.each(cases)('%s answered with %s', async (op, kind) => {
     const { method, path } = OPERATIONS[op]
-    const { e, r } = await scenario([{ method, path, fault: FAULTS[kind]() }])
+    const { e, r } = await scenario(now => [{ method, path, fault: FAULTS[kind](now) }])
     const verdict = judge(e, r)
     tally(e, r, verdict)
     expect(e.requests.filter(x => x.fault)).toHaveLength(1)
@@ -265,7 +275,8 @@ describe(`seeded random soak: ${SOAK_RUNS} runs, ${FAULT_RATE * 100} % of reques
     // Every route, the token endpoint included; the seed replays a failing run exactly. The first
     // rule that fires wins, so rule i fires with q / (1 - i q): each kind then takes an equal share q.
     const q = FAULT_RATE / kinds.length
-    const faults: FaultRule[] = kinds.map((kind, i) => ({ times: Infinity, probability: q / (1 - i * q), fault: FAULTS[kind]() }))
+    const faults = (now: number): FaultRule[] =>
+      kinds.map((kind, i) => ({ times: Infinity, probability: q / (1 - i * q), fault: FAULTS[kind](now) }))
     const { e, r } = await scenario(faults, seed)
     const verdict = judge(e, r)
     tally(e, r, verdict)

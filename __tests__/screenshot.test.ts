@@ -1,9 +1,9 @@
 // Renders the demo's job summary in headless Chromium, as GitHub would show it, and takes a picture.
+// It needs Chromium, so `npm test` leaves it out: `npm run test:browser` runs it (see jest.config.js).
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from '@jest/globals'
-import { ROOT } from '../scripts/runner.js'
 import { demoSummary, findChromium, renderPage, summaryPage } from '../scripts/summary-screenshot.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'summary-shot-'))
@@ -34,11 +34,4 @@ describe('the summary as people see it', () => {
     expect([image.readUInt32BE(16), image.readUInt32BE(20)]).toEqual([960, 1900])
     expect(image.length).toBeGreaterThan(30_000)
   }, 60_000)
-
-  it('the README shows the committed screenshot', () => {
-    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8')
-    expect(readme).toContain('![The job summary of a publish](docs/summary.png)')
-    const committed = readFileSync(join(ROOT, 'docs', 'summary.png'))
-    expect(committed.subarray(1, 4).toString()).toBe('PNG')
-  })
 })
