@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
 import {
+  sendWithToken,
   type AzResult,
   createTokenProvider,
   interpretTokenAnswer,
@@ -467,5 +468,52 @@ describe('the GitHub ID token answer', () => {
         'The runner answered the GitHub OIDC ID token request without a readable token (expected a signed JWT). Run the job again; if it persists, sign in with clientSecret or accessToken instead.'
     })
     expect(sent).toEqual([])
+  })
+})
+
+describe('a send with a token', () => {
+  const answer = (status: number): { exchange: Exchange } => ({ exchange: { kind: 'response', status, headers: {}, text: '' } })
+  const provider = (renewable: boolean) => {
+    let n = 0
+    const invalidated: number[] = []
+    return {
+      invalidated,
+      tokens: {
+        description: 'test',
+        renewable,
+        getToken: async () => `token-${++n}`,
+        invalidate: () => void invalidated.push(n),
+        expiresAt: () => undefined
+      }
+    }
+  }
+
+  it('renews the token once after a 401 and sends again, then the answer stands', async () => {
+    const { tokens, invalidated } = provider(true)
+    const sent: string[] = []
+    const renewed: string[] = []
+    const result = await sendWithToken(
+      tokens,
+      0,
+      async token => (sent.push(token), answer(401)),
+      () => renewed.push('renewed')
+    )
+    expect(sent).toEqual(['token-1', 'token-2'])
+    expect(invalidated).toEqual([1])
+    expect(renewed).toEqual(['renewed'])
+    expect(result.exchange).toMatchObject({ status: 401 })
+  })
+
+  it('sends once when the answer is not a 401, or the token cannot be renewed', async () => {
+    for (const [renewable, status] of [
+      [true, 200],
+      [true, 403],
+      [false, 401]
+    ] as const) {
+      const { tokens, invalidated } = provider(renewable)
+      const sent: string[] = []
+      await sendWithToken(tokens, 0, async token => (sent.push(token), answer(status)))
+      expect({ renewable, status, sent, invalidated }).toEqual({ renewable, status, sent: ['token-1'], invalidated: [] })
+    }
   })
 })

@@ -3,7 +3,7 @@
 
 import { randomUUID } from 'node:crypto'
 import type { OutgoingHttpHeaders } from 'node:http'
-import type { TokenProvider } from '../http/credentials.js'
+import { sendWithToken, type TokenProvider } from '../http/credentials.js'
 import { ActionError } from '../core/errors.js'
 import { type GraphResponse, interpretGraphAnswer } from './answers.js'
 import type { GraphCollection } from './model.js'
@@ -90,8 +90,7 @@ export class GraphClient {
     const deadline = req.deadline ?? requester.stepDeadline()
     const data = req.body === undefined ? null : JSON.stringify(req.body)
     return requester.retrying({ kind, method: req.method, path, url, deadline }, async attemptNumber => {
-      const send = async () => {
-        const token = await tokens.getToken(deadline)
+      const send = async (token: string) => {
         const clientRequestId = randomUUID()
         const headers: OutgoingHttpHeaders = {
           Authorization: `Bearer ${token}`,
@@ -105,13 +104,9 @@ export class GraphClient {
         const exchange = await requester.exchange(req.method, url, data, headers, { deadline, answer: req.answer ?? 'entity' })
         return { clientRequestId, exchange }
       }
-      let sent = await send()
-      // A token can be revoked or expire early: one renewal, then the answer stands.
-      if (sent.exchange.kind === 'response' && sent.exchange.status === 401 && tokens.renewable) {
-        tokens.invalidate()
+      const sent = await sendWithToken(tokens, deadline, send, () =>
         logger.info(`Graph answered 401 to ${req.method} ${path}; renewing the token and repeating once.`)
-        sent = await send()
-      }
+      )
       return interpretGraphAnswer<T>(kind, req.method, path, sent.exchange, sent.clientRequestId)
     })
   }

@@ -2,7 +2,7 @@
 // ARM token is sent only to armEndpoint, as the Graph token is sent only to graphEndpoint.
 
 import { randomUUID } from 'node:crypto'
-import type { TokenProvider } from './credentials.js'
+import { sendWithToken, type TokenProvider } from './credentials.js'
 import { ActionError, ArmError } from '../core/errors.js'
 import type { Logger } from '../core/logger.js'
 import { type Exchange, header, type Requester, type Tried } from './requester.js'
@@ -36,22 +36,17 @@ export class ArmClient {
     const path = `${resourceId}?api-version=${apiVersion}`
     const url = `${armEndpoint}${path}`
     return requester.retrying({ kind: 'read', method: 'GET', path, url, deadline }, async () => {
-      const send = async () => {
+      const send = async (token: string) => {
         const clientRequestId = randomUUID()
         const headers = {
-          Authorization: `Bearer ${await tokens.getToken(deadline)}`,
+          Authorization: `Bearer ${token}`,
           Accept: 'application/json',
           'x-ms-client-request-id': clientRequestId
         }
         logger.debug(`GET ${path} (x-ms-client-request-id ${clientRequestId})`)
         return { clientRequestId, exchange: await requester.exchange('GET', url, null, headers, { deadline, answer: 'entity' }) }
       }
-      let sent = await send()
-      // A token can be revoked or expire early: one renewal, then the answer stands.
-      if (sent.exchange.kind === 'response' && sent.exchange.status === 401 && tokens.renewable) {
-        tokens.invalidate()
-        sent = await send()
-      }
+      const sent = await sendWithToken(tokens, deadline, send)
       return interpretArmAnswer<T>(path, sent.exchange, sent.clientRequestId)
     })
   }

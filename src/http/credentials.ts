@@ -24,6 +24,23 @@ export interface TokenProvider {
   expiresAt(): number | undefined
 }
 
+/**
+ * Sends with a token from `tokens`. A token can be revoked or expire early: a 401 renews it once and
+ * sends again, then the answer stands. `onRenew` says so in the log.
+ */
+export async function sendWithToken<S extends { exchange: Exchange }>(
+  tokens: TokenProvider,
+  deadline: number,
+  send: (token: string) => Promise<S>,
+  onRenew?: () => void
+): Promise<S> {
+  const sent = await send(await tokens.getToken(deadline))
+  if (sent.exchange.kind !== 'response' || sent.exchange.status !== 401 || !tokens.renewable) return sent
+  tokens.invalidate()
+  onRenew?.()
+  return send(await tokens.getToken(deadline))
+}
+
 export type AzResult = { ok: true; stdout: string } | { ok: false; missing: boolean; message: string }
 
 export interface CredentialDeps {
