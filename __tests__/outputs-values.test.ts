@@ -11,7 +11,15 @@ function reportOf(image: Partial<DeviceImage>, extra: Partial<RunReport> = {}): 
   return {
     ...newReport(0),
     result: 'created',
-    image: { id: 'img-1', displayName: 'Win11-Dev', version: '1.4.0', sourceImageResourceId: SOURCE, ...image },
+    image: {
+      id: 'img-1',
+      displayName: 'Win11-Dev',
+      version: '1.4.0',
+      sourceImageResourceId: SOURCE,
+      status: 'ready',
+      errorCode: null,
+      ...image
+    },
     ...extra
   }
 }
