@@ -2,9 +2,9 @@
 // what the image lacks, an error code only for a failed image, and an ID list set whole up to the
 // output limit, cut down past it, and left out (with a note) when even cut down it does not fit.
 import { describe, expect, it } from '@jest/globals'
-import type { DeviceImage } from '../src/graph/graph-types.js'
+import type { DeviceImage } from '../src/graph/model.js'
 import { OUTPUT_LIMIT_BYTES, outputsOf } from '../src/report/outputs.js'
-import { newReport, type RunReport } from '../src/report/report.js'
+import { newReport, type RunReport } from '../src/report/run-report.js'
 import { SOURCE } from './helpers/run-in-process.js'
 
 function reportOf(image: Partial<DeviceImage>, extra: Partial<RunReport> = {}): RunReport {
