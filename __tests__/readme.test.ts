@@ -9,6 +9,7 @@ import { describe, expect, it } from '@jest/globals'
 import { parse, parseDocument } from 'yaml'
 import { actionUses, majorOf, pinOf, pinProblem } from './helpers/action-pins.js'
 import { expressionsInScripts } from './helpers/script-expressions.js'
+import { slug } from './helpers/markdown-anchors.js'
 
 const ROOT = new URL('..', import.meta.url)
 const read = (name: string): string => readFileSync(new URL(name, ROOT), 'utf8')
@@ -59,16 +60,6 @@ function scan(markdown: string): { fences: Fence[]; headings: Heading[]; unclose
     if (heading) headings.push({ level: heading[1]!.length, text: heading[2]! })
   })
   return { fences, headings, unclosed: open !== undefined }
-}
-
-/** The anchor GitHub gives a heading: its text lowercased, punctuation dropped but hyphens (and underscores, as GitHub does), spaces to hyphens. */
-function slug(heading: string): string {
-  const text = heading
-    .replace(/\[([^\]]*)\]\([^)]*\)/g, '$1') // a link counts by its text
-    .replace(/`/g, '')
-    .trim()
-    .toLowerCase()
-  return text.replace(/[^\p{L}\p{M}\p{N}\p{Pc} -]/gu, '').replace(/ /g, '-')
 }
 
 /** Anchors of the headings, with GitHub's -1, -2 suffixes for repeated ones. */
