@@ -100,11 +100,19 @@ describe('workflows', () => {
     expect(dependabot.updates.map(u => u['package-ecosystem']).sort()).toEqual(['github-actions', 'npm'])
   })
 
-  it('ci.yml installs, lints, tests; check-dist.yml rebuilds and compares dist/', () => {
+  it('ci.yml installs, lints, tests, then the browser test with Chromium; check-dist.yml rebuilds and compares dist/', () => {
     const runs = workflow('ci.yml')
       .jobs.test.steps.map(s => s.run)
       .filter(Boolean)
-    expect(runs).toEqual(['npm ci', 'npm run typecheck', 'npm run lint', 'npm run format:check', 'npm test'])
+    expect(runs).toEqual([
+      'npm ci',
+      'npm run typecheck',
+      'npm run lint',
+      'npm run format:check',
+      'npm test',
+      'npm run browser',
+      'npm run test:browser'
+    ])
     const dist = workflow('check-dist.yml').jobs['check-dist'].steps.map(s => s.run ?? '')
     expect(dist).toContain('npm run build')
     expect(dist.join('\n')).toContain('git status --porcelain -- dist')
