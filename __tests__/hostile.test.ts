@@ -569,31 +569,33 @@ async function play(name: string): Promise<Verdict> {
 /** Cases played at once: most of a case is waiting on a deadline, not on the CPU. */
 const CONCURRENT_CASES = 6
 
+/** Runs each task given to it once fewer than `limit` are running; its promise settles with the task. */
+function limited(limit: number) {
+  let running = 0
+  const waiting: (() => void)[] = []
+  return async <T>(task: () => Promise<T>): Promise<T> => {
+    while (running >= limit) await new Promise<void>(resolve => waiting.push(resolve))
+    running++
+    try {
+      return await task()
+    } finally {
+      running--
+      waiting.shift()?.()
+    }
+  }
+}
+
 describe('hostile answers', () => {
   const names = cases({ trap: '', bytesSent: 0, largestBody: 0 }).map(c => c.name)
   const played = new Map<string, Promise<Verdict>>()
   // Every case starts here, a few at a time; each test then waits for its own.
   beforeAll(() => {
-    let next = 0
-    const slots: Promise<void>[] = []
-    const gates = names.map(() => {
-      let open: () => void = () => undefined
-      return { opened: new Promise<void>(resolve => (open = resolve)), open: () => open() }
-    })
-    names.forEach((name, i) =>
+    const run = limited(CONCURRENT_CASES)
+    for (const name of names)
       played.set(
         name,
-        gates[i].opened.then(() => play(name))
+        run(() => play(name))
       )
-    )
-    const worker = async (): Promise<void> => {
-      while (next < names.length) {
-        const i = next++
-        gates[i].open()
-        await played.get(names[i])!.catch(() => undefined)
-      }
-    }
-    for (let i = 0; i < CONCURRENT_CASES; i++) slots.push(worker())
   })
 
   it.each(names)(
