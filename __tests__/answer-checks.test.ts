@@ -8,8 +8,8 @@ import { canonicalId, parseCloudPcStatus, parseImageStatus } from '../src/graph/
 import { MAX_JSON_DEPTH, parseJson } from '../src/http/json.js'
 import { planWaves } from '../src/rollout/wave-plan.js'
 import { baseInputs, runInProcess, SOURCE } from './helpers/run-in-process.js'
+import { guid } from './helpers/ids.js'
 
-const guid = (prefix: string, n: number) => `${prefix}-0000-4000-8000-${String(n).padStart(12, '0')}`
 const P1 = guid('aaaaaaaa', 1)
 const P2 = guid('aaaaaaaa', 2)
 const FINANCE_IMAGE = guid('bbbbbbbb', 9)

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals'
 import { type Emulator, type EmulatorOptions, type SeedImage, startEmulator } from '../emulator/index.js'
 import { baseInputs, OTHER_SOURCE, runInProcess, SOURCE } from './helpers/run-in-process.js'
+import { guid } from './helpers/ids.js'
 
 const IMAGE_ID = '11111111-aaaa-4aaa-8aaa-111111111111'
 const POLICY_ID = '22222222-bbbb-4bbb-8bbb-222222222222'
@@ -278,7 +279,7 @@ describe('an upload another run restarts just before this run asks for its retry
 describe('the 20-image limit', () => {
   const full = (used: number[]): EmulatorOptions => ({
     images: Array.from({ length: 20 }, (_, i) => ({
-      id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+      id: guid('00000000', i),
       displayName: `Old-${i}`,
       version: '1.0.0',
       sourceImageResourceId: SOURCE,
@@ -287,7 +288,7 @@ describe('the 20-image limit', () => {
     })),
     policies: used.map(i => ({
       displayName: `Policy ${i}`,
-      imageId: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+      imageId: guid('00000000', i),
       imageType: 'custom' as const
     }))
   })

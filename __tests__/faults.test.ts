@@ -14,6 +14,7 @@ import { ROOT } from '../scripts/runner.js'
 import { BAD_INPUTS } from './helpers/bad-inputs.js'
 import { FakeClock } from './helpers/fake-clock.js'
 import { baseInputs, type InProcessResult, runInProcess, SOURCE } from './helpers/run-in-process.js'
+import { guid } from './helpers/ids.js'
 
 const FULL = process.env.FAULT_SUITE === 'full'
 const SOAK_RUNS = FULL ? 200 : 20
@@ -21,7 +22,6 @@ const FAULT_RATE = 0.1
 /** Real time, as sockets wait in it: long enough that a loaded machine's loopback answer never hits it. */
 const REQUEST_TIMEOUT_MS = 300
 
-const guid = (prefix: string, n: number) => `${prefix}-0000-4000-8000-${String(n).padStart(12, '0')}`
 const POLICY = guid('aaaaaaaa', 1)
 /** A policy the run does not roll out, which keeps using an old version. */
 const OTHER_POLICY = guid('aaaaaaaa', 2)

@@ -14,6 +14,7 @@ import { Requester } from '../src/http/requester.js'
 import type { RetryOptions } from '../src/http/retry-policy.js'
 import { FakeClock } from './helpers/fake-clock.js'
 import { RecordingLogger } from './helpers/recording-logger.js'
+import { guid } from './helpers/ids.js'
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void
 interface Listening {
@@ -197,10 +198,10 @@ describe('answers are bounded in size', () => {
   it('reads a list page of 10,000 Cloud PCs with every field of the beta entity', async () => {
     // About 2.5 KB each: what Graph answers for a Cloud PC when $select is not honoured.
     const pc = (n: number) => ({
-      id: `cccccccc-0000-4000-8000-${String(n).padStart(12, '0')}`,
+      id: guid('cccccccc', n),
       displayName: `CPC-user${n}-AB12CD`,
       imageDisplayName: 'Win11-Dev 1.4.0',
-      managedDeviceId: `dddddddd-0000-4000-8000-${String(n).padStart(12, '0')}`,
+      managedDeviceId: guid('dddddddd', n),
       managedDeviceName: `CPC-user${n}-AB12CD`,
       provisioningPolicyId: 'aaaaaaaa-0000-4000-8000-000000000001',
       provisioningPolicyName: 'Developers',
@@ -215,15 +216,15 @@ describe('answers are bounded in size', () => {
       gracePeriodEndDateTime: null,
       provisioningType: 'dedicated',
       diskEncryptionState: 'encryptedUsingPlatformManagedKey',
-      aadDeviceId: `eeeeeeee-0000-4000-8000-${String(n).padStart(12, '0')}`,
+      aadDeviceId: guid('eeeeeeee', n),
       deviceRegionName: 'westeurope',
       lastRemoteActionResult: {
         actionName: 'reprovision',
         actionState: 'done',
         startDateTime: '2026-11-20T10:00:00Z',
         lastUpdatedDateTime: '2026-11-20T11:00:00Z',
-        cloudPcId: `cccccccc-0000-4000-8000-${String(n).padStart(12, '0')}`,
-        managedDeviceId: `dddddddd-0000-4000-8000-${String(n).padStart(12, '0')}`,
+        cloudPcId: guid('cccccccc', n),
+        managedDeviceId: guid('dddddddd', n),
         statusDetail: { code: null, message: null, additionalInformation: [] }
       },
       connectivityResult: { status: 'available', updatedDateTime: '2026-11-23T09:00:00Z', failedHealthCheckItems: [] },

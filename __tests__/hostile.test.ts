@@ -12,8 +12,8 @@ import { ROOT, RUN_CONTEXT, runAction, type RunnerResult } from '../scripts/runn
 import { type HostileProxy, startHostileProxy, startTrap, type Twist, type Twisted } from './helpers/hostile-proxy.js'
 import { baseInputs, CLIENT_SECRET, SOURCE } from './helpers/run-in-process.js'
 import { readWorkflowCommands } from './helpers/workflow-commands.js'
+import { guid } from './helpers/ids.js'
 
-const guid = (prefix: string, n: number) => `${prefix}-0000-4000-8000-${String(n).padStart(12, '0')}`
 const POLICY = guid('aaaaaaaa', 1)
 /** Another team's policy, its Cloud PCs and images: nothing of theirs may change. */
 const OTHER_POLICY = guid('aaaaaaaa', 2)

@@ -11,6 +11,7 @@ import { MAX_WRITES } from '../src/http/settle-write.js'
 import { FakeClock } from './helpers/fake-clock.js'
 import { RecordingLogger } from './helpers/recording-logger.js'
 import { baseInputs, runInProcess } from './helpers/run-in-process.js'
+import { guid } from './helpers/ids.js'
 
 let emulator: Emulator | undefined
 let server: Server | undefined
@@ -24,7 +25,6 @@ afterEach(async () => {
 const VE = '/deviceManagement/virtualEndpoint'
 const GET_IMAGE = new RegExp(`^${VE}/deviceImages/[^/]+$`)
 const TOKEN = /\/oauth2\/v2\.0\/token$/
-const guid = (prefix: string, n: number) => `${prefix}-0000-4000-8000-${String(n).padStart(12, '0')}`
 const P1 = guid('aaaaaaaa', 1)
 const P2 = guid('aaaaaaaa', 2)
 const MINUTE = 60_000

@@ -2,8 +2,8 @@ import { afterEach, describe, expect, it } from '@jest/globals'
 import { type Emulator, type EmulatorOptions, type SeedCloudPc, startEmulator } from '../emulator/index.js'
 import { FakeClock } from './helpers/fake-clock.js'
 import { baseInputs, runInProcess, SOURCE } from './helpers/run-in-process.js'
+import { guid } from './helpers/ids.js'
 
-const guid = (prefix: string, n: number) => `${prefix}-0000-4000-8000-${String(n).padStart(12, '0')}`
 const P1 = guid('aaaaaaaa', 1)
 const P2 = guid('aaaaaaaa', 2)
 const P3 = guid('aaaaaaaa', 3)

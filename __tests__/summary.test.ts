@@ -12,6 +12,7 @@ import { timelineAxis, buildSummary, phasesOf, SUMMARY_LIMIT_BYTES } from '../sr
 import { escapeHtml } from '../src/core/untrusted-text.js'
 import { baseInputs, runInProcess } from './helpers/run-in-process.js'
 import { RecordingLogger } from './helpers/recording-logger.js'
+import { guid } from './helpers/ids.js'
 
 let emulator: Emulator | undefined
 afterEach(async () => {
@@ -119,7 +120,7 @@ describe('job summary', () => {
   it('stays under the size limit with 1,000 Cloud PCs of long names', () => {
     const report = newReport(0)
     report.cloudPcs = Array.from({ length: 5000 }, (_, i) => ({
-      id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+      id: guid('00000000', i),
       displayName: 'CPC-'.padEnd(60, 'x'),
       userPrincipalName: `someone.with.a.long.name.${i}@contoso-engineering.onmicrosoft.com`,
       status: 'provisionedWithWarnings',
